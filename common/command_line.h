@@ -1,0 +1,27 @@
+// Command line and INI parsing for the three mains (the only code that sees Boost.Program_options).
+//
+// Every key of VisitConfig can be set in the INI file given by --config (section [learner], key
+// batch_size) and overridden on the command line (--learner.batch_size 512); the command line wins.
+// Values are converted and validated here, so a main either gets a valid Config or a message naming the
+// key to fix. Stateless and thread-safe.
+#pragma once
+
+#include <string>
+
+#include "common/config.h"
+#include "common/status.h"
+
+namespace ddpg {
+
+enum class Program { kReplayServer, kLearner, kActor };
+
+struct CommandLine {
+  Config config;
+  bool show_help = false;
+  std::string help;          // the usage text, filled always
+  std::string config_path;   // empty when no --config was given
+};
+
+StatusOr<CommandLine> ParseCommandLine(int argc, const char* const argv[], Program program);
+
+}  // namespace ddpg

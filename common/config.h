@@ -1,0 +1,161 @@
+// Configuration of a whole run: one struct per INI section, shared by all three binaries.
+//
+// The same file (configs/*.ini) is read by replay_server, learner and actor; each uses its own section
+// plus [run], [env] and [network]. ValidateConfig checks every value once, at start-up, and its message
+// names the key and its allowed range. Parsing lives in command_line.h (only the mains use it).
+// Plain data; not synchronized.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace ddpg {
+
+struct RunConfig {
+  std::string name = "default";
+  std::string root = "runs";            // run directory = root/name
+  double report_interval_s = 5.0;       // one log line and one metrics object per process per interval
+  int heartbeat_interval_ms = 1000;
+  int heartbeat_timeout_ms = 5000;      // a silent peer is presumed dead after this long
+
+  std::string RunDirectory() const { return root + "/" + name; }
+};
+
+struct EnvConfig {
+  std::string id = "Pendulum-v1";
+  uint64_t seed = 0;
+};
+
+struct NetworkConfig {
+  std::vector<int> hidden_sizes = {256, 256};
+};
+
+struct ReplayConfig {
+  std::string bind = "tcp://*:5550";
+  std::string address = "tcp://127.0.0.1:5550";
+  uint64_t capacity = 1000000;
+  uint64_t min_size_to_sample = 1000;
+  // Rate limit (Reverb's SampleToInsertRatio): transitions sampled per transition inserted, and how far
+  // either side may run ahead of that ratio, in sampled transitions, before it waits.
+  double samples_per_insert = 256.0;
+  double rate_error_buffer = 200000.0;
+};
+
+struct LearnerConfig {
+  std::string weights_bind = "tcp://*:5551";
+  std::string weights_address = "tcp://127.0.0.1:5551";
+  std::string reports_bind = "tcp://*:5552";
+  std::string reports_address = "tcp://127.0.0.1:5552";
+  int batch_size = 256;
+  double gamma = 0.99;
+  double tau = 0.005;
+  double actor_lr = 1e-3;
+  double critic_lr = 1e-3;
+  int requests_in_flight = 4;
+  int publish_every = 50;               // updates between weight publications
+  double republish_interval_s = 1.0;    // newest weights are sent again this often for late joiners
+  double checkpoint_interval_s = 120.0;
+  uint64_t max_env_steps = 100000;      // step budget: stop once this many transitions were inserted
+  uint64_t max_updates = 0;             // 0: no limit
+  bool stop_at_target = true;
+  double target_eval_return = -200.0;   // stop once an evaluation reaches this mean return
+  int threads = 1;                      // LibTorch intra-op threads
+  std::string device = "cpu";           // LibTorch device of the networks: cpu or cuda
+  bool resume = false;                  // continue from runs/<name>/checkpoint.pt
+};
+
+struct ActorConfig {
+  uint32_t id = 0;
+  uint32_t count = 1;                   // number of training actors; sets this actor's noise scale
+  int num_envs = 4;
+  int chunk_size = 200;                 // transitions per InsertChunk message
+  int max_chunks_in_flight = 8;         // unacknowledged chunks before the actor waits
+  std::string noise = "gaussian";       // gaussian | ou
+  double noise_sigma = 0.3;             // fraction of the action half-range, for actor 0
+  double noise_alpha = 2.0;             // actor i of N: sigma_i = noise_sigma^(1 + alpha * i / (N - 1))
+  double ou_theta = 0.15;
+  bool eval = false;                    // evaluator: no noise, no inserts
+  int eval_episodes = 10;
+  double eval_interval_s = 2.0;         // minimum seconds between two evaluations
+  uint64_t max_env_steps = 0;           // 0: run until stopped
+};
+
+struct Config {
+  RunConfig run;
+  EnvConfig env;
+  NetworkConfig network;
+  ReplayConfig replay;
+  LearnerConfig learner;
+  ActorConfig actor;
+};
+
+// Calls visit(key, field, description) for every configuration key, in file order. The one list of keys
+// that parsing, ToIni and the docs are generated from.
+template <class Visitor>
+void VisitConfig(Config& c, Visitor&& visit) {
+  visit("run.name", c.run.name, "run name; the run directory is <run.root>/<run.name>");
+  visit("run.root", c.run.root, "directory holding run directories");
+  visit("run.report_interval_s", c.run.report_interval_s, "seconds between log lines / metrics objects");
+  visit("run.heartbeat_interval_ms", c.run.heartbeat_interval_ms, "heartbeat period on request channels");
+  visit("run.heartbeat_timeout_ms", c.run.heartbeat_timeout_ms, "silence after which a peer is presumed dead");
+  visit("env.id", c.env.id, "environment id, as Gymnasium spells it");
+  visit("env.seed", c.env.seed, "base seed; each actor and environment derives its own");
+  visit("network.hidden_sizes", c.network.hidden_sizes, "hidden layer widths of actor and critic, e.g. 256,256");
+  visit("replay.bind", c.replay.bind, "endpoint the replay server binds");
+  visit("replay.address", c.replay.address, "endpoint actors and the learner connect to");
+  visit("replay.capacity", c.replay.capacity, "transitions kept; the oldest are overwritten");
+  visit("replay.min_size_to_sample", c.replay.min_size_to_sample, "inserted transitions before sampling starts");
+  visit("replay.samples_per_insert", c.replay.samples_per_insert, "sampled transitions per inserted transition");
+  visit("replay.rate_error_buffer", c.replay.rate_error_buffer, "tolerance of the rate limit, in sampled transitions");
+  visit("learner.weights_bind", c.learner.weights_bind, "endpoint the learner publishes weights on");
+  visit("learner.weights_address", c.learner.weights_address, "endpoint actors subscribe to for weights");
+  visit("learner.reports_bind", c.learner.reports_bind, "endpoint the learner collects episode reports on");
+  visit("learner.reports_address", c.learner.reports_address, "endpoint actors send episode reports to");
+  visit("learner.batch_size", c.learner.batch_size, "transitions per update");
+  visit("learner.gamma", c.learner.gamma, "discount factor");
+  visit("learner.tau", c.learner.tau, "Polyak averaging rate of the target networks");
+  visit("learner.actor_lr", c.learner.actor_lr, "Adam learning rate of the actor");
+  visit("learner.critic_lr", c.learner.critic_lr, "Adam learning rate of the critic");
+  visit("learner.requests_in_flight", c.learner.requests_in_flight, "sample requests kept in flight");
+  visit("learner.publish_every", c.learner.publish_every, "updates between weight publications");
+  visit("learner.republish_interval_s", c.learner.republish_interval_s, "seconds between republications of the newest weights");
+  visit("learner.checkpoint_interval_s", c.learner.checkpoint_interval_s, "seconds between checkpoints");
+  visit("learner.max_env_steps", c.learner.max_env_steps, "step budget: stop after this many inserted transitions");
+  visit("learner.max_updates", c.learner.max_updates, "stop after this many updates (0: no limit)");
+  visit("learner.stop_at_target", c.learner.stop_at_target, "stop once an evaluation reaches target_eval_return");
+  visit("learner.target_eval_return", c.learner.target_eval_return, "mean evaluation return that ends the run");
+  visit("learner.threads", c.learner.threads, "LibTorch threads of the learner");
+  visit("learner.device", c.learner.device, "LibTorch device of the learner's networks: cpu or cuda");
+  visit("learner.resume", c.learner.resume, "continue from the run directory's checkpoint");
+  visit("actor.id", c.actor.id, "this actor's id, 0 .. actor.count-1 (evaluators may use any id)");
+  visit("actor.count", c.actor.count, "number of training actors (sets the noise schedule)");
+  visit("actor.num_envs", c.actor.num_envs, "environments stepped together by one actor");
+  visit("actor.chunk_size", c.actor.chunk_size, "transitions per insert message");
+  visit("actor.max_chunks_in_flight", c.actor.max_chunks_in_flight, "unacknowledged chunks before the actor waits");
+  visit("actor.noise", c.actor.noise, "exploration noise: gaussian or ou");
+  visit("actor.noise_sigma", c.actor.noise_sigma, "noise scale of actor 0, as a fraction of the action half-range");
+  visit("actor.noise_alpha", c.actor.noise_alpha, "noise schedule exponent: sigma_i = sigma^(1 + alpha*i/(N-1))");
+  visit("actor.ou_theta", c.actor.ou_theta, "mean reversion of Ornstein-Uhlenbeck noise");
+  visit("actor.eval", c.actor.eval, "run as evaluator: no noise, no inserts");
+  visit("actor.eval_episodes", c.actor.eval_episodes, "episodes per evaluation");
+  visit("actor.eval_interval_s", c.actor.eval_interval_s, "minimum seconds between evaluations");
+  visit("actor.max_env_steps", c.actor.max_env_steps, "stop after this many environment steps (0: never)");
+}
+
+// Returns the first invalid value, as "learner.batch_size = 0 is out of range: allowed 1 .. 65536".
+Status ValidateConfig(const Config& config);
+
+// Writes the configuration as an INI file that ParseCommandLine reads back to the same values.
+std::string ToIni(const Config& config);
+
+// The text a value has in an INI file (booleans as true/false, lists comma-separated).
+template <typename T>
+std::string FormatConfigValue(const T& value);
+
+// Ape-X style per-actor exploration scale (documented in docs/operations.md).
+double ActorNoiseSigma(const ActorConfig& actor);
+
+}  // namespace ddpg

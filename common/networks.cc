@@ -1,0 +1,77 @@
+#include "common/networks.h"
+
+namespace ddpg {
+
+torch::nn::Sequential MakeMlp(int input_dim, const std::vector<int>& hidden_sizes, int output_dim) {
+  torch::nn::Sequential mlp;
+  int width = input_dim;
+  for (int hidden : hidden_sizes) {
+    mlp->push_back(torch::nn::Linear(width, hidden));
+    mlp->push_back(torch::nn::ReLU());
+    width = hidden;
+  }
+  torch::nn::Linear output(width, output_dim);
+  torch::NoGradGuard no_grad;
+  output->weight.uniform_(-3e-3, 3e-3);
+  output->bias.uniform_(-3e-3, 3e-3);
+  mlp->push_back(output);
+  return mlp;
+}
+
+ActorImpl::ActorImpl(int obs_dim, int act_dim, const std::vector<int>& hidden_sizes,
+                     const std::vector<float>& act_low, const std::vector<float>& act_high) {
+  body_ = register_module("body", MakeMlp(obs_dim, hidden_sizes, act_dim));
+  auto low = torch::tensor(act_low);
+  auto high = torch::tensor(act_high);
+  scale_ = register_buffer("scale", (high - low) / 2);
+  offset_ = register_buffer("offset", (high + low) / 2);
+}
+
+torch::Tensor ActorImpl::forward(const torch::Tensor& observations) {
+  return torch::tanh(body_->forward(observations)) * scale_ + offset_;
+}
+
+CriticImpl::CriticImpl(int obs_dim, int act_dim, const std::vector<int>& hidden_sizes) {
+  body_ = register_module("body", MakeMlp(obs_dim + act_dim, hidden_sizes, 1));
+}
+
+torch::Tensor CriticImpl::forward(const torch::Tensor& observations, const torch::Tensor& actions) {
+  return body_->forward(torch::cat({observations, actions}, 1));
+}
+
+std::vector<float> FlattenParameters(const torch::nn::Module& module) {
+  std::vector<float> flat;
+  for (const auto& p : module.parameters()) {
+    auto values = p.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    flat.insert(flat.end(), values.data_ptr<float>(), values.data_ptr<float>() + values.numel());
+  }
+  return flat;
+}
+
+Status LoadFlatParameters(torch::nn::Module& module, const std::vector<float>& flat) {
+  size_t total = 0;
+  for (const auto& p : module.parameters()) total += p.numel();
+  if (total != flat.size()) {
+    return InvalidArgument("parameter count mismatch: the network has " + std::to_string(total) +
+                           " parameters, the weights carry " + std::to_string(flat.size()));
+  }
+  torch::NoGradGuard no_grad;
+  size_t offset = 0;
+  for (auto& p : module.parameters()) {
+    auto source = torch::from_blob(const_cast<float*>(flat.data()) + offset, p.sizes(), torch::kFloat32);
+    p.copy_(source);
+    offset += p.numel();
+  }
+  return Status::Ok();
+}
+
+void PolyakUpdate(torch::nn::Module& target, const torch::nn::Module& source, double tau) {
+  torch::NoGradGuard no_grad;
+  auto target_params = target.parameters();
+  auto source_params = source.parameters();
+  for (size_t i = 0; i < target_params.size(); ++i) {
+    target_params[i].mul_(1.0 - tau).add_(source_params[i], tau);
+  }
+}
+
+}  // namespace ddpg

@@ -1,0 +1,50 @@
+// Actor and critic MLPs (Lillicrap et al. 2015, with the layer widths from the config).
+//
+// Actor: obs -> hidden (ReLU) ... -> act_dim, tanh, scaled affinely to [act_low, act_high].
+// Critic: concat(obs, action) -> hidden (ReLU) ... -> 1.
+// Output layers start at U(-3e-3, 3e-3) as in the DDPG paper, so initial actions and values are near zero.
+// Modules follow LibTorch's rules: not thread-safe; use from one thread or guard externally.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "common/status.h"
+
+namespace ddpg {
+
+torch::nn::Sequential MakeMlp(int input_dim, const std::vector<int>& hidden_sizes, int output_dim);
+
+class ActorImpl : public torch::nn::Module {
+ public:
+  ActorImpl(int obs_dim, int act_dim, const std::vector<int>& hidden_sizes, const std::vector<float>& act_low,
+            const std::vector<float>& act_high);
+  torch::Tensor forward(const torch::Tensor& observations);
+
+ private:
+  torch::nn::Sequential body_{nullptr};
+  torch::Tensor scale_;
+  torch::Tensor offset_;
+};
+TORCH_MODULE(Actor);
+
+class CriticImpl : public torch::nn::Module {
+ public:
+  CriticImpl(int obs_dim, int act_dim, const std::vector<int>& hidden_sizes);
+  torch::Tensor forward(const torch::Tensor& observations, const torch::Tensor& actions);
+
+ private:
+  torch::nn::Sequential body_{nullptr};
+};
+TORCH_MODULE(Critic);
+
+// Parameters in module.parameters() order, flattened into one float vector (the Weights wire format).
+std::vector<float> FlattenParameters(const torch::nn::Module& module);
+// Copies a flat vector back; fails if the total size differs.
+Status LoadFlatParameters(torch::nn::Module& module, const std::vector<float>& flat);
+
+// target <- tau * source + (1 - tau) * target, parameter by parameter.
+void PolyakUpdate(torch::nn::Module& target, const torch::nn::Module& source, double tau);
+
+}  // namespace ddpg

@@ -1,0 +1,168 @@
+// The ddpg-cluster wire protocol: every message exchanged between processes, in one place.
+//
+// A frame is one ZeroMQ message part:
+//   bytes 0..3  magic      0x44 0x44 0x50 0x47 ("DDPG")
+//   bytes 4..5  version    protocol version, little-endian uint16 (kProtocolVersion)
+//   bytes 6..7  type       MessageType, little-endian uint16
+//   bytes 8..   payload    the message struct, cereal PortableBinary archive
+// docs/protocol.md describes every message field by field so that a client in another language can be
+// written from it. Any change to a struct below changes the wire format and must bump kProtocolVersion.
+//
+// Encode never fails. Decode never throws: a frame that is truncated, oversized, of another protocol
+// version, of an unknown type, or whose payload does not parse or is inconsistent (array lengths that do
+// not match the declared dimensions) yields a Status that says what was wrong. Both are thread-safe
+// (no shared state).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+
+namespace ddpg::protocol {
+
+inline constexpr uint32_t kMagic = 0x47504444;  // "DDPG" read as a little-endian uint32
+inline constexpr uint16_t kProtocolVersion = 1;
+inline constexpr size_t kHeaderBytes = 8;
+// Also set as ZMQ_MAXMSGSIZE on every receiving socket, so oversized frames never reach user code.
+inline constexpr size_t kMaxMessageBytes = 64u << 20;
+
+enum class MessageType : uint16_t {
+  kError = 1,
+  kHeartbeat = 2,
+  kInsertChunk = 3,
+  kInsertAck = 4,
+  kSampleRequest = 5,
+  kSampleReply = 6,
+  kStatsRequest = 7,
+  kStatsReply = 8,
+  kWeights = 9,
+  kEpisodeReport = 10,
+};
+
+enum class ErrorCode : uint16_t {
+  kMalformedFrame = 1,   // could not be decoded
+  kVersionMismatch = 2,  // decoded header, other protocol version
+  kUnexpectedMessage = 3,  // valid message, but not one this socket serves
+  kInvalidChunk = 4,     // dimensions do not match the server's environment
+};
+
+// Struct-of-arrays batch of transitions, float32, row-major: observations[i * obs_dim + j].
+// discounts[i] is gamma^k for a k-step transition that did not terminate, 0 where the episode terminated
+// (truncation is not termination). policy_versions[i] is the version of the weights that chose actions[i]
+// (0 = uniform random actions before the first weights arrived).
+struct TransitionBatch {
+  uint32_t obs_dim = 0;
+  uint32_t act_dim = 0;
+  std::vector<float> observations;
+  std::vector<float> actions;
+  std::vector<float> rewards;
+  std::vector<float> discounts;
+  std::vector<float> next_observations;
+  std::vector<uint64_t> policy_versions;
+
+  size_t size() const { return rewards.size(); }
+};
+
+// Sent in reply to a frame that could not be served.
+struct Error {
+  ErrorCode code = ErrorCode::kMalformedFrame;
+  std::string message;
+};
+
+// Liveness, both ways, on the DEALER/ROUTER channels. A client sends one every heartbeat interval when it
+// has sent nothing else; the server answers each one at once.
+struct Heartbeat {
+  std::string sender;  // e.g. "actor-3", "learner", "replay_server"
+};
+
+// actor -> replay: a chunk of transitions. (actor_id, sequence) identifies it; resent chunks are
+// acknowledged again but stored once.
+struct InsertChunk {
+  uint32_t actor_id = 0;
+  uint64_t sequence = 0;
+  TransitionBatch transitions;
+};
+
+// replay -> actor: the chunk with this sequence is stored (or was already, duplicate = true).
+struct InsertAck {
+  uint32_t actor_id = 0;
+  uint64_t sequence = 0;
+  bool duplicate = false;
+  uint64_t replay_size = 0;
+};
+
+// learner -> replay: sample batch_size transitions uniformly. Served once the rate limiter allows it.
+struct SampleRequest {
+  uint64_t request_id = 0;
+  uint32_t batch_size = 0;
+};
+
+// replay -> learner: the sampled transitions, their store indices, and server counters for the
+// learner's log.
+struct SampleReply {
+  uint64_t request_id = 0;
+  TransitionBatch transitions;
+  std::vector<uint64_t> indices;
+  uint64_t replay_size = 0;
+  uint64_t total_inserted = 0;
+  uint32_t connected_actors = 0;
+};
+
+// anyone -> replay: ask for counters (used by operators and tests).
+struct StatsRequest {};
+
+struct StatsReply {
+  uint64_t replay_size = 0;
+  uint64_t capacity = 0;
+  uint64_t total_inserted = 0;
+  uint64_t total_sampled = 0;
+  uint64_t duplicates_dropped = 0;
+  uint32_t connected_actors = 0;
+  uint32_t pending_inserts = 0;
+  uint32_t pending_samples = 0;
+};
+
+// learner -> actors (PUB): the policy network's parameters, flattened in the order of
+// Actor::parameters(). version is the learner's update step when they were taken.
+struct Weights {
+  uint64_t version = 0;
+  uint32_t obs_dim = 0;
+  uint32_t act_dim = 0;
+  std::vector<uint32_t> hidden_sizes;
+  std::vector<float> parameters;
+};
+
+// actors, evaluator -> learner (PUSH): one finished training episode, or, with evaluation = true, the
+// mean return of `episodes` evaluation episodes of one policy version.
+struct EpisodeReport {
+  uint32_t actor_id = 0;
+  bool evaluation = false;
+  double episode_return = 0.0;
+  uint32_t episode_length = 0;
+  uint32_t episodes = 1;
+  uint64_t policy_version = 0;
+  uint64_t actor_env_steps = 0;  // environment steps this actor has taken so far
+};
+
+using Message = std::variant<Error, Heartbeat, InsertChunk, InsertAck, SampleRequest, SampleReply,
+                             StatsRequest, StatsReply, Weights, EpisodeReport>;
+
+MessageType TypeOf(const Message& message);
+std::string_view TypeName(MessageType type);
+
+// Serializes header + payload.
+std::string Encode(const Message& message);
+
+// Parses a frame produced by Encode. Never throws.
+StatusOr<Message> Decode(const void* data, size_t size);
+inline StatusOr<Message> Decode(std::string_view frame) { return Decode(frame.data(), frame.size()); }
+
+// Checks that every array of `batch` has the length its dimensions imply.
+Status ValidateBatch(const TransitionBatch& batch);
+
+}  // namespace ddpg::protocol

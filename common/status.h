@@ -1,0 +1,73 @@
+// Status and StatusOr: errors returned as values.
+//
+// Every fallible operation that can be triggered by outside input (a frame from the network, a config file,
+// a checkpoint on disk) returns a Status or StatusOr<T> instead of throwing, so that a bad peer or a bad
+// file can never take a process down. Both types are plain values: copyable, not thread-safe to mutate
+// concurrently, cheap when ok.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace ddpg {
+
+enum class StatusCode {
+  kOk = 0,
+  kInvalidArgument,  // the input is malformed or out of range; the message says what to fix
+  kNotFound,         // a file or key that was asked for does not exist
+  kFailedPrecondition,
+  kUnavailable,      // a peer or resource cannot be reached right now
+  kInternal,
+};
+
+class Status {
+ public:
+  Status() = default;
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status Ok() { return {}; }
+
+  bool ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
+};
+
+inline Status InvalidArgument(std::string message) {
+  return {StatusCode::kInvalidArgument, std::move(message)};
+}
+inline Status NotFound(std::string message) { return {StatusCode::kNotFound, std::move(message)}; }
+inline Status FailedPrecondition(std::string message) {
+  return {StatusCode::kFailedPrecondition, std::move(message)};
+}
+inline Status Unavailable(std::string message) { return {StatusCode::kUnavailable, std::move(message)}; }
+inline Status Internal(std::string message) { return {StatusCode::kInternal, std::move(message)}; }
+
+// Holds either a value or a non-ok Status.
+template <typename T>
+class StatusOr {
+ public:
+  StatusOr(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design, like absl::StatusOr
+  StatusOr(Status status) : status_(std::move(status)) {}  // NOLINT
+
+  bool ok() const { return value_.has_value(); }
+  const Status& status() const { return status_; }
+
+  T& value() & { return *value_; }
+  const T& value() const& { return *value_; }
+  T&& value() && { return std::move(*value_); }
+  T* operator->() { return &*value_; }
+  const T* operator->() const { return &*value_; }
+  T& operator*() & { return *value_; }
+  const T& operator*() const& { return *value_; }
+
+ private:
+  std::optional<T> value_;
+  Status status_;
+};
+
+}  // namespace ddpg

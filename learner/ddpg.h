@@ -1,0 +1,82 @@
+// The DDPG algorithm (Lillicrap et al. 2015): actor, critic, their target networks and Adam optimizers.
+//
+// Update performs one gradient step on a batch: the critic regresses Q(s, a) onto
+// r + discount * Q'(s', mu'(s')) (discount already holds gamma^k, 0 at termination), the actor ascends
+// Q(s, mu(s)), then both targets move by Polyak averaging with rate tau. LibTorch stays behind this header
+// (pimpl), so the learner's service code compiles without it. Networks live on options.device, chosen
+// once here. Not thread-safe: one thread drives an agent.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/protocol.h"
+#include "common/status.h"
+
+namespace ddpg {
+
+struct DdpgOptions {
+  int obs_dim = 0;
+  int act_dim = 0;
+  std::vector<int> hidden_sizes = {256, 256};
+  std::vector<float> act_low, act_high;
+  double gamma = 0.99;  // informational: discounts arrive in the batch
+  double tau = 0.005;
+  double actor_lr = 1e-3;
+  double critic_lr = 1e-3;
+  uint64_t seed = 0;
+  std::string device = "cpu";
+};
+
+struct UpdateResult {
+  double critic_loss = 0.0;
+  double actor_loss = 0.0;
+  double q_mean = 0.0;
+};
+
+// Counters stored with the networks, so a resumed learner continues its step count.
+struct TrainingCounters {
+  uint64_t updates = 0;
+  uint64_t env_steps = 0;
+};
+
+class DdpgAgent {
+ public:
+  explicit DdpgAgent(const DdpgOptions& options);
+  ~DdpgAgent();
+  DdpgAgent(const DdpgAgent&) = delete;
+  DdpgAgent& operator=(const DdpgAgent&) = delete;
+
+  // One critic step, one actor step, one Polyak update. The batch must match the agent's dimensions.
+  UpdateResult Update(const protocol::TransitionBatch& batch);
+
+  // Deterministic policy mu(s) for n = observations.size() / obs_dim observations.
+  std::vector<float> Act(const std::vector<float>& observations) const;
+  // Q(s, a) of the online critic, one value per row.
+  std::vector<float> QValues(const std::vector<float>& observations, const std::vector<float>& actions) const;
+  // Q'(s, a) of the target critic and mu'(s) of the target actor (tests of the Polyak update).
+  std::vector<float> TargetQValues(const std::vector<float>& observations, const std::vector<float>& actions) const;
+
+  // The online actor's parameters in the Weights wire order (see common/networks.h).
+  std::vector<float> ActorParameters() const;
+  std::vector<float> TargetActorParameters() const;
+  std::vector<float> CriticParameters() const;
+  std::vector<float> TargetCriticParameters() const;
+
+  // Writes actor, critic, both targets, both optimizers and the counters to `path` atomically (a
+  // temporary file renamed over the old one), so a crash mid-write never leaves a broken checkpoint.
+  Status SaveCheckpoint(const std::string& path, const TrainingCounters& counters) const;
+  // Restores everything SaveCheckpoint wrote. NotFound / InvalidArgument (e.g. other network sizes) on
+  // failure, leaving the agent unchanged.
+  StatusOr<TrainingCounters> LoadCheckpoint(const std::string& path);
+
+  const DdpgOptions& options() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ddpg
