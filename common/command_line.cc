@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -100,7 +101,16 @@ StatusOr<CommandLine> ParseCommandLine(int argc, const char* const argv[], Progr
 
   po::variables_map values;
   try {
-    po::store(po::parse_command_line(argc, argv, all), values);
+    po::parsed_options parsed = po::command_line_parser(argc, argv).options(all).run();
+    // A key given twice takes its last value, so scripts can append overrides to a fixed command line.
+    std::vector<po::option> last_of_each;
+    for (auto it = parsed.options.rbegin(); it != parsed.options.rend(); ++it) {
+      const bool seen = std::any_of(last_of_each.begin(), last_of_each.end(),
+                                    [&](const po::option& kept) { return kept.string_key == it->string_key; });
+      if (!seen) last_of_each.insert(last_of_each.begin(), *it);
+    }
+    parsed.options = std::move(last_of_each);
+    po::store(parsed, values);
   } catch (const std::exception& e) {
     return InvalidArgument(std::string("command line: ") + e.what() + " (see --help)");
   }

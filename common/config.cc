@@ -1,5 +1,7 @@
 #include "common/config.h"
 
+#include "common/environment.h"
+
 #include <charconv>
 #include <cmath>
 #include <sstream>
@@ -79,9 +81,11 @@ Status ValidateConfig(const Config& c) {
       InRange<uint64_t>("replay.min_size_to_sample", c.replay.min_size_to_sample, 1, c.replay.capacity),
       InRange("replay.samples_per_insert", c.replay.samples_per_insert, 1e-3, 1e6),
       // The limiter must always let one side move: either a whole batch can be sampled or a whole chunk
-      // inserted, which needs twice the buffer to exceed one batch plus one chunk's worth of samples.
+      // inserted, which needs twice the buffer to exceed one batch plus one chunk's worth of samples (a
+      // chunk can overshoot chunk_size by up to num_envs transitions).
       InRange("replay.rate_error_buffer", c.replay.rate_error_buffer,
-              (c.learner.batch_size + c.replay.samples_per_insert * c.actor.chunk_size) / 2.0 + 1.0, 1e12),
+              (c.learner.batch_size + c.replay.samples_per_insert * (c.actor.chunk_size + c.actor.num_envs)) / 2.0 + 1.0,
+              1e12),
       Endpoint("learner.weights_bind", c.learner.weights_bind),
       Endpoint("learner.weights_address", c.learner.weights_address),
       Endpoint("learner.reports_bind", c.learner.reports_bind),
@@ -122,6 +126,9 @@ Status ValidateConfig(const Config& c) {
       return InvalidArgument("network.hidden_sizes = " + Show(c.network.hidden_sizes) +
                              " is out of range: every width must be 1 .. 65536");
     }
+  }
+  if (auto spec = LookUpEnvSpec(c.env.id); !spec.ok()) {
+    return InvalidArgument("env.id = '" + c.env.id + "': " + spec.status().message());
   }
   if (!c.actor.eval && c.actor.id >= c.actor.count) {
     return InvalidArgument("actor.id = " + Show(c.actor.id) + " is out of range: allowed 0 .. actor.count-1 = " +

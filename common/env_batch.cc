@@ -47,7 +47,7 @@ void EnvBatch::Step(const std::vector<float>& actions, StepOutput& output) {
     running_returns_[i] += result.reward;
     float* current = observations_.data() + i * obs_dim;
     if (result.terminated || result.truncated) {
-      output.finished.push_back({running_returns_[i], envs_[i]->elapsed_steps()});
+      output.finished.push_back({static_cast<int>(i), running_returns_[i], envs_[i]->elapsed_steps()});
       running_returns_[i] = 0.0;
       envs_[i]->Reset(current);
     } else {

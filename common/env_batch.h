@@ -16,6 +16,7 @@
 namespace ddpg {
 
 struct EpisodeResult {
+  int env_index = 0;
   double episode_return = 0.0;
   int length = 0;
 };

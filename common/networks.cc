@@ -1,5 +1,7 @@
 #include "common/networks.h"
 
+#include "common/torch_threads.h"
+
 namespace ddpg {
 
 torch::nn::Sequential MakeMlp(int input_dim, const std::vector<int>& hidden_sizes, int output_dim) {
@@ -72,6 +74,11 @@ void PolyakUpdate(torch::nn::Module& target, const torch::nn::Module& source, do
   for (size_t i = 0; i < target_params.size(); ++i) {
     target_params[i].mul_(1.0 - tau).add_(source_params[i], tau);
   }
+}
+
+void SetTorchThreads(int threads) {
+  torch::set_num_threads(threads);
+  torch::set_num_interop_threads(threads);
 }
 
 }  // namespace ddpg

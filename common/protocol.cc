@@ -13,7 +13,8 @@ namespace ddpg::protocol {
 namespace {
 
 // cereal's own vector/string loaders resize to whatever length the frame claims before reading, so a
-// tiny hostile frame could make us allocate gigabytes. These bound the length by the frame size cap.
+// tiny hostile frame could make us allocate gigabytes. Arrays and strings are written by hand instead, and
+// read back (In::LoadLength below) no longer than the bytes left in the frame.
 template <class Archive, class T>
 void SaveArray(Archive& archive, const std::vector<T>& values) {
   static_assert(std::is_arithmetic_v<T>);
@@ -21,17 +22,6 @@ void SaveArray(Archive& archive, const std::vector<T>& values) {
   archive(cereal::binary_data(values.data(), values.size() * sizeof(T)));
 }
 
-template <class Archive, class T>
-void LoadArray(Archive& archive, std::vector<T>& values) {
-  static_assert(std::is_arithmetic_v<T>);
-  cereal::size_type count = 0;
-  archive(cereal::make_size_tag(count));
-  if (count > kMaxMessageBytes / sizeof(T)) {
-    throw std::length_error("array length " + std::to_string(count) + " exceeds the frame size cap");
-  }
-  values.resize(count);
-  archive(cereal::binary_data(values.data(), values.size() * sizeof(T)));
-}
 
 template <class Archive>
 void SaveText(Archive& archive, const std::string& text) {
@@ -39,17 +29,67 @@ void SaveText(Archive& archive, const std::string& text) {
   archive(cereal::binary_data(text.data(), text.size()));
 }
 
-template <class Archive>
-void LoadText(Archive& archive, std::string& text) {
-  cereal::size_type length = 0;
-  archive(cereal::make_size_tag(length));
-  if (length > kMaxMessageBytes) throw std::length_error("string length exceeds the frame size cap");
-  text.resize(length);
-  archive(cereal::binary_data(text.data(), text.size()));
-}
 
 using Out = cereal::PortableBinaryOutputArchive;
-using In = cereal::PortableBinaryInputArchive;
+
+class MemoryBuffer : public std::streambuf {
+ public:
+  MemoryBuffer(const char* begin, size_t size) {
+    char* p = const_cast<char*>(begin);  // read-only use: only the get area is set
+    setg(p, p, p + size);
+  }
+  size_t remaining() const { return static_cast<size_t>(egptr() - gptr()); }
+};
+
+// The input side: a cereal archive over the frame, plus the frame's unread size so that no length field
+// can make us allocate more than the frame itself holds, and strict booleans.
+class In {
+ public:
+  In(std::istream& stream, const MemoryBuffer& buffer) : archive_(stream), buffer_(buffer) {}
+
+  template <class... Fields>
+  void operator()(Fields&... fields) {
+    (Field(fields), ...);
+  }
+
+  template <class T>
+  void LoadArray(std::vector<T>& values) {
+    static_assert(std::is_arithmetic_v<T>);
+    values.resize(LoadLength(sizeof(T)));
+    archive_(cereal::binary_data(values.data(), values.size() * sizeof(T)));
+  }
+
+  void LoadText(std::string& text) {
+    text.resize(LoadLength(1));
+    archive_(cereal::binary_data(text.data(), text.size()));
+  }
+
+ private:
+  template <class T>
+  void Field(T& value) {
+    archive_(value);
+  }
+  void Field(bool& value) {
+    uint8_t byte = 0;
+    archive_(byte);
+    if (byte > 1) throw std::domain_error("a boolean field holds " + std::to_string(byte) + ", not 0 or 1");
+    value = byte == 1;
+  }
+
+  size_t LoadLength(size_t element_size) {
+    cereal::size_type count = 0;
+    archive_(cereal::make_size_tag(count));
+    if (count > buffer_.remaining() / element_size) {
+      throw std::length_error("a length field claims " + std::to_string(count) + " elements, more than the " +
+                              std::to_string(buffer_.remaining()) + " bytes left in the frame");
+    }
+    return count;
+  }
+
+  cereal::PortableBinaryInputArchive archive_;
+  const MemoryBuffer& buffer_;
+};
+
 
 void Write(Out& ar, const TransitionBatch& b) {
   ar(b.obs_dim, b.act_dim);
@@ -62,12 +102,12 @@ void Write(Out& ar, const TransitionBatch& b) {
 }
 void Read(In& ar, TransitionBatch& b) {
   ar(b.obs_dim, b.act_dim);
-  LoadArray(ar, b.observations);
-  LoadArray(ar, b.actions);
-  LoadArray(ar, b.rewards);
-  LoadArray(ar, b.discounts);
-  LoadArray(ar, b.next_observations);
-  LoadArray(ar, b.policy_versions);
+  ar.LoadArray(b.observations);
+  ar.LoadArray(b.actions);
+  ar.LoadArray(b.rewards);
+  ar.LoadArray(b.discounts);
+  ar.LoadArray(b.next_observations);
+  ar.LoadArray(b.policy_versions);
 }
 
 void Write(Out& ar, const Error& m) {
@@ -78,16 +118,16 @@ void Read(In& ar, Error& m) {
   uint16_t code = 0;
   ar(code);
   m.code = static_cast<ErrorCode>(code);
-  LoadText(ar, m.message);
+  ar.LoadText(m.message);
 }
 void Write(Out& ar, const Heartbeat& m) { SaveText(ar, m.sender); }
-void Read(In& ar, Heartbeat& m) { LoadText(ar, m.sender); }
+void Read(In& ar, Heartbeat& m) { ar.LoadText(m.sender); }
 void Write(Out& ar, const InsertChunk& m) {
-  ar(m.actor_id, m.sequence);
+  ar(m.actor_id, m.incarnation, m.sequence);
   Write(ar, m.transitions);
 }
 void Read(In& ar, InsertChunk& m) {
-  ar(m.actor_id, m.sequence);
+  ar(m.actor_id, m.incarnation, m.sequence);
   Read(ar, m.transitions);
 }
 void Write(Out& ar, const InsertAck& m) { ar(m.actor_id, m.sequence, m.duplicate, m.replay_size); }
@@ -103,7 +143,7 @@ void Write(Out& ar, const SampleReply& m) {
 void Read(In& ar, SampleReply& m) {
   ar(m.request_id);
   Read(ar, m.transitions);
-  LoadArray(ar, m.indices);
+  ar.LoadArray(m.indices);
   ar(m.replay_size, m.total_inserted, m.connected_actors);
 }
 void Write(Out&, const StatsRequest&) {}
@@ -123,8 +163,8 @@ void Write(Out& ar, const Weights& m) {
 }
 void Read(In& ar, Weights& m) {
   ar(m.version, m.obs_dim, m.act_dim);
-  LoadArray(ar, m.hidden_sizes);
-  LoadArray(ar, m.parameters);
+  ar.LoadArray(m.hidden_sizes);
+  ar.LoadArray(m.parameters);
 }
 void Write(Out& ar, const EpisodeReport& m) {
   ar(m.actor_id, m.evaluation, m.episode_return, m.episode_length, m.episodes, m.policy_version,
@@ -149,14 +189,6 @@ Message DefaultForIndex(size_t index) {
     return Message{};
   }
 }
-
-class MemoryBuffer : public std::streambuf {
- public:
-  MemoryBuffer(const char* begin, size_t size) {
-    char* p = const_cast<char*>(begin);  // read-only use: only the get area is set
-    setg(p, p, p + size);
-  }
-};
 
 void PutU16(std::string& out, uint16_t value) {
   out.push_back(static_cast<char>(value & 0xff));
@@ -243,7 +275,7 @@ StatusOr<Message> Decode(const void* data, size_t size) {
     MemoryBuffer buffer(reinterpret_cast<const char*>(bytes) + kHeaderBytes, size - kHeaderBytes);
     std::istream stream(&buffer);
     {
-      In archive(stream);
+      In archive(stream, buffer);
       std::visit([&](auto& m) { Read(archive, m); }, message);
     }
     if (stream.peek() != std::char_traits<char>::eof()) {

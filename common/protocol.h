@@ -80,12 +80,15 @@ struct Heartbeat {
   std::string sender;  // e.g. "actor-3", "learner", "replay_server"
 };
 
-// actor -> replay: a chunk of transitions. (actor_id, sequence) identifies it; resent chunks are
-// acknowledged again but stored once.
+// actor -> replay: a chunk of transitions. (actor_id, incarnation, sequence) identifies it; resent chunks
+// are acknowledged again but stored once. incarnation is drawn at random when an actor process starts, so
+// a restarted actor with the same id, whose sequence numbers start again at 0, is not taken for a
+// duplicate of its former self.
 struct InsertChunk {
   uint32_t actor_id = 0;
   uint64_t sequence = 0;
   TransitionBatch transitions;
+  uint64_t incarnation = 0;
 };
 
 // replay -> actor: the chunk with this sequence is stored (or was already, duplicate = true).

@@ -1,1 +1,323 @@
 #include "learner/ddpg.h"
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <iomanip>
+#include <limits>
+#include <sstream>
+#include <system_error>
+#include <utility>
+
+#include "common/networks.h"
+
+namespace ddpg {
+namespace {
+
+// Targets start as exact copies; a fresh random initialization would make the first targets meaningless.
+void CopyParameters(torch::nn::Module& target, const torch::nn::Module& source) {
+  torch::NoGradGuard no_grad;
+  auto target_params = target.parameters();
+  auto source_params = source.parameters();
+  for (size_t i = 0; i < target_params.size(); ++i) target_params[i].copy_(source_params[i]);
+}
+
+// Moved before any optimizer sees the parameters, as in pytorch/examples.
+template <typename Holder>
+Holder OnDevice(Holder module, const torch::Device& device) {
+  module->to(device);
+  return module;
+}
+
+// A [rows, cols] float tensor on `device` that owns its memory: the caller's vector may go away while
+// autograd still holds the tensor. from_blob wants a mutable pointer, but the copy never writes through it.
+torch::Tensor ToTensor(const std::vector<float>& values, int64_t rows, int64_t cols, const torch::Device& device) {
+  return torch::from_blob(const_cast<float*>(values.data()), {rows, cols}, torch::kFloat32)
+      .to(device, torch::kFloat32, /*non_blocking=*/false, /*copy=*/true);
+}
+
+std::vector<float> ToVector(const torch::Tensor& tensor) {
+  auto values = tensor.to(torch::kCPU, torch::kFloat32).contiguous();
+  return {values.data_ptr<float>(), values.data_ptr<float>() + values.numel()};
+}
+
+UpdateResult NotUpdated() {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  return {kNaN, kNaN, kNaN};
+}
+
+std::string ErrorText(const c10::Error& error) { return error.what_without_backtrace(); }
+
+std::vector<int64_t> ToInt64(const std::vector<int>& values) { return {values.begin(), values.end()}; }
+std::vector<double> ToDouble(const std::vector<float>& values) { return {values.begin(), values.end()}; }
+
+// Nine significant digits print every float exactly, so equal texts mean equal values.
+template <typename T>
+std::string Join(const std::vector<T>& values) {
+  std::ostringstream text;
+  text << std::setprecision(9);
+  for (size_t i = 0; i < values.size(); ++i) text << (i == 0 ? "" : ",") << values[i];
+  return text.str();
+}
+
+int64_t ReadInt(torch::serialize::InputArchive& archive, const std::string& key) {
+  c10::IValue value;
+  archive.read(key, value);
+  return value.toInt();
+}
+
+// The sizes that decide whether a checkpoint's tensors fit this agent. Module::load replaces tensors
+// wholesale instead of checking their shapes, so this comparison is the only thing that catches a
+// checkpoint of other network sizes before it silently changes the architecture.
+Status CheckArchitecture(torch::serialize::InputArchive& archive, const DdpgOptions& options,
+                         const std::string& path) {
+  c10::IValue hidden, low, high;
+  archive.read("hidden_sizes", hidden);
+  archive.read("act_low", low);
+  archive.read("act_high", high);
+  const int64_t obs_dim = ReadInt(archive, "obs_dim");
+  const int64_t act_dim = ReadInt(archive, "act_dim");
+  std::string differences;
+  auto compare = [&](const std::string& name, const std::string& saved, const std::string& configured) {
+    if (saved == configured) return;
+    differences += (differences.empty() ? "" : "; ") + name + " is " + saved + " in the checkpoint but " +
+                   configured + " in the configuration";
+  };
+  compare("obs_dim", std::to_string(obs_dim), std::to_string(options.obs_dim));
+  compare("act_dim", std::to_string(act_dim), std::to_string(options.act_dim));
+  compare("hidden_sizes", Join(hidden.toIntVector()), Join(ToInt64(options.hidden_sizes)));
+  compare("act_low", Join(low.toDoubleVector()), Join(ToDouble(options.act_low)));
+  compare("act_high", Join(high.toDoubleVector()), Join(ToDouble(options.act_high)));
+  if (differences.empty()) return Status::Ok();
+  return InvalidArgument("checkpoint " + path + " does not fit this agent: " + differences);
+}
+
+}  // namespace
+
+struct DdpgAgent::Impl {
+  explicit Impl(const DdpgOptions& opts)
+      : options(opts),
+        device(opts.device),
+        actor(OnDevice(Actor(opts.obs_dim, opts.act_dim, opts.hidden_sizes, opts.act_low, opts.act_high), device)),
+        critic(OnDevice(Critic(opts.obs_dim, opts.act_dim, opts.hidden_sizes), device)),
+        target_actor(
+            OnDevice(Actor(opts.obs_dim, opts.act_dim, opts.hidden_sizes, opts.act_low, opts.act_high), device)),
+        target_critic(OnDevice(Critic(opts.obs_dim, opts.act_dim, opts.hidden_sizes), device)),
+        actor_optimizer(actor->parameters(), torch::optim::AdamOptions(opts.actor_lr)),
+        critic_optimizer(critic->parameters(), torch::optim::AdamOptions(opts.critic_lr)) {
+    CopyParameters(*target_actor, *actor);
+    CopyParameters(*target_critic, *critic);
+  }
+
+  Status CheckBatch(const protocol::TransitionBatch& batch) const {
+    if (batch.obs_dim != static_cast<uint32_t>(options.obs_dim) ||
+        batch.act_dim != static_cast<uint32_t>(options.act_dim)) {
+      return InvalidArgument("batch has obs_dim " + std::to_string(batch.obs_dim) + ", act_dim " +
+                             std::to_string(batch.act_dim) + ", the agent " + std::to_string(options.obs_dim) +
+                             ", " + std::to_string(options.act_dim));
+    }
+    if (batch.size() == 0) return InvalidArgument("batch is empty");
+    return protocol::ValidateBatch(batch);
+  }
+
+  UpdateResult Update(const protocol::TransitionBatch& batch) {
+    const auto n = static_cast<int64_t>(batch.size());
+    auto observations = ToTensor(batch.observations, n, options.obs_dim, device);
+    auto actions = ToTensor(batch.actions, n, options.act_dim, device);
+    // [n, 1] like the critic's output: a flat [n] would broadcast against it to [n, n].
+    auto rewards = ToTensor(batch.rewards, n, 1, device);
+    auto discounts = ToTensor(batch.discounts, n, 1, device);
+    auto next_observations = ToTensor(batch.next_observations, n, options.obs_dim, device);
+
+    torch::Tensor y;
+    {
+      torch::NoGradGuard no_grad;
+      y = rewards + discounts * target_critic->forward(next_observations, target_actor->forward(next_observations));
+    }
+    auto q = critic->forward(observations, actions);
+    auto critic_loss = torch::mse_loss(q, y);
+    critic_optimizer.zero_grad();
+    critic_loss.backward();
+    critic_optimizer.step();
+
+    auto actor_loss = -critic->forward(observations, actor->forward(observations)).mean();
+    actor_optimizer.zero_grad();
+    // The actor's gradient flows through the critic. Restricting the pass to the actor's parameters leaves
+    // no gradients on the critic and skips computing its weight gradients (a matmul per layer).
+    const auto actor_parameters = actor->parameters();
+    actor_loss.backward({}, {}, /*create_graph=*/false, actor_parameters);
+    actor_optimizer.step();
+
+    PolyakUpdate(*target_actor, *actor, options.tau);
+    PolyakUpdate(*target_critic, *critic, options.tau);
+    return {critic_loss.item<double>(), actor_loss.item<double>(), q.mean().item<double>()};
+  }
+
+  // Rows of `observations`, or -1 when the vector does not hold whole rows.
+  int64_t Rows(const std::vector<float>& observations) const {
+    if (observations.size() % options.obs_dim != 0) return -1;
+    return static_cast<int64_t>(observations.size() / options.obs_dim);
+  }
+
+  std::vector<float> Q(Critic& net, const std::vector<float>& observations, const std::vector<float>& actions) {
+    const int64_t n = Rows(observations);
+    if (n < 0 || actions.size() != static_cast<size_t>(n * options.act_dim)) return {};
+    torch::NoGradGuard no_grad;
+    return ToVector(
+        net->forward(ToTensor(observations, n, options.obs_dim, device), ToTensor(actions, n, options.act_dim, device)));
+  }
+
+  DdpgOptions options;
+  torch::Device device;
+  Actor actor;
+  Critic critic;
+  Actor target_actor;
+  Critic target_critic;
+  torch::optim::Adam actor_optimizer;
+  torch::optim::Adam critic_optimizer;
+};
+
+DdpgAgent::DdpgAgent(const DdpgOptions& options) {
+  // Seeded here, right before the networks draw their initial weights, so one seed gives one agent.
+  torch::manual_seed(options.seed);
+  impl_ = std::make_unique<Impl>(options);
+}
+
+DdpgAgent::~DdpgAgent() = default;
+
+// A batch whose dimensions or array lengths do not match this agent is a programming error of the caller:
+// protocol::Decode has already checked every array against the batch's own obs_dim / act_dim (the same
+// check as protocol::ValidateBatch), and the caller compares those with options() before calling Update.
+// Update has no Status to report a mismatch with, so it takes no step and returns NaN losses, which show
+// up in the learner's log and metrics, rather than reading past the batch's arrays. A LibTorch failure mid-step (e.g. device memory)
+// also returns NaN losses; that step may then be partly applied.
+UpdateResult DdpgAgent::Update(const protocol::TransitionBatch& batch) {
+  if (Status fits = impl_->CheckBatch(batch); !fits.ok()) {
+    spdlog::error("DdpgAgent::Update skipped a batch: {}", fits.message());
+    return NotUpdated();
+  }
+  try {
+    return impl_->Update(batch);
+  } catch (const c10::Error& e) {
+    spdlog::error("DdpgAgent::Update failed: {}", ErrorText(e));
+  } catch (const std::exception& e) {
+    spdlog::error("DdpgAgent::Update failed: {}", e.what());
+  }
+  return NotUpdated();
+}
+
+// Inputs that do not hold whole rows give an empty result rather than a read past their end.
+std::vector<float> DdpgAgent::Act(const std::vector<float>& observations) const {
+  const int64_t n = impl_->Rows(observations);
+  if (n < 0) return {};
+  torch::NoGradGuard no_grad;
+  return ToVector(impl_->actor->forward(ToTensor(observations, n, impl_->options.obs_dim, impl_->device)));
+}
+
+std::vector<float> DdpgAgent::QValues(const std::vector<float>& observations,
+                                      const std::vector<float>& actions) const {
+  return impl_->Q(impl_->critic, observations, actions);
+}
+
+std::vector<float> DdpgAgent::TargetQValues(const std::vector<float>& observations,
+                                            const std::vector<float>& actions) const {
+  return impl_->Q(impl_->target_critic, observations, actions);
+}
+
+std::vector<float> DdpgAgent::ActorParameters() const { return FlattenParameters(*impl_->actor); }
+std::vector<float> DdpgAgent::TargetActorParameters() const { return FlattenParameters(*impl_->target_actor); }
+std::vector<float> DdpgAgent::CriticParameters() const { return FlattenParameters(*impl_->critic); }
+std::vector<float> DdpgAgent::TargetCriticParameters() const { return FlattenParameters(*impl_->target_critic); }
+
+Status DdpgAgent::SaveCheckpoint(const std::string& path, const TrainingCounters& counters) const {
+  const std::string temporary = path + ".tmp";
+  std::string failure;
+  try {
+    torch::serialize::OutputArchive archive;
+    const DdpgOptions& options = impl_->options;
+    archive.write("obs_dim", c10::IValue(static_cast<int64_t>(options.obs_dim)));
+    archive.write("act_dim", c10::IValue(static_cast<int64_t>(options.act_dim)));
+    archive.write("hidden_sizes", c10::IValue(ToInt64(options.hidden_sizes)));
+    archive.write("act_low", c10::IValue(ToDouble(options.act_low)));
+    archive.write("act_high", c10::IValue(ToDouble(options.act_high)));
+    archive.write("updates", c10::IValue(static_cast<int64_t>(counters.updates)));
+    archive.write("env_steps", c10::IValue(static_cast<int64_t>(counters.env_steps)));
+    auto write_module = [&](const std::string& key, const torch::nn::Module& module) {
+      torch::serialize::OutputArchive nested;
+      module.save(nested);
+      archive.write(key, nested);
+    };
+    write_module("actor", *impl_->actor);
+    write_module("critic", *impl_->critic);
+    write_module("target_actor", *impl_->target_actor);
+    write_module("target_critic", *impl_->target_critic);
+    auto write_optimizer = [&](const std::string& key, const torch::optim::Optimizer& optimizer) {
+      torch::serialize::OutputArchive nested;
+      optimizer.save(nested);
+      archive.write(key, nested);
+    };
+    write_optimizer("actor_optimizer", impl_->actor_optimizer);
+    write_optimizer("critic_optimizer", impl_->critic_optimizer);
+    archive.save_to(temporary);
+    std::filesystem::rename(temporary, path);
+    return Status::Ok();
+  } catch (const c10::Error& e) {
+    failure = ErrorText(e);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  std::error_code ignored;
+  std::filesystem::remove(temporary, ignored);
+  return Internal("could not write checkpoint " + path + ": " + failure);
+}
+
+StatusOr<TrainingCounters> DdpgAgent::LoadCheckpoint(const std::string& path) {
+  std::error_code error;
+  // Only a definite "no such file" is NotFound; other trouble (permissions) surfaces from the load below.
+  if (!std::filesystem::exists(path, error) && !error) {
+    return NotFound("checkpoint " + path + " does not exist; to start a fresh run, omit --resume");
+  }
+  std::string failure;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path, impl_->device);
+    if (Status fits = CheckArchitecture(archive, impl_->options, path); !fits.ok()) return fits;
+
+    // Everything goes into a fresh agent first, so a checkpoint that fails half-way leaves this one as it was.
+    auto fresh = std::make_unique<Impl>(impl_->options);
+    auto read_module = [&](const std::string& key, torch::nn::Module& module) {
+      torch::serialize::InputArchive nested;
+      archive.read(key, nested);
+      module.load(nested);
+    };
+    read_module("actor", *fresh->actor);
+    read_module("critic", *fresh->critic);
+    read_module("target_actor", *fresh->target_actor);
+    read_module("target_critic", *fresh->target_critic);
+    // Adam keys its state by parameter identity, which Module::load keeps, so the state lands on the
+    // freshly loaded parameters. Only that state is restored: the learning rates stay the configured ones,
+    // so a resumed run may change them.
+    auto read_optimizer = [&](const std::string& key, torch::optim::Optimizer& optimizer) {
+      torch::serialize::InputArchive nested;
+      archive.read(key, nested);
+      optimizer.load(nested);
+    };
+    read_optimizer("actor_optimizer", fresh->actor_optimizer);
+    read_optimizer("critic_optimizer", fresh->critic_optimizer);
+    TrainingCounters counters;
+    counters.updates = static_cast<uint64_t>(ReadInt(archive, "updates"));
+    counters.env_steps = static_cast<uint64_t>(ReadInt(archive, "env_steps"));
+    impl_ = std::move(fresh);
+    return counters;
+  } catch (const c10::Error& e) {
+    failure = ErrorText(e);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  return InvalidArgument("checkpoint " + path + " is corrupt or not a ddpg-cluster checkpoint: " + failure);
+}
+
+const DdpgOptions& DdpgAgent::options() const { return impl_->options; }
+
+}  // namespace ddpg

@@ -1,0 +1,55 @@
+#include "actor/replay_writer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+namespace ddpg {
+
+ReplayWriter::ReplayWriter(zmq::context_t& context, const std::string& endpoint, uint32_t actor_id,
+                           int max_in_flight, int heartbeat_interval_ms, int heartbeat_timeout_ms)
+    : connection_(context, endpoint, "actor-" + std::to_string(actor_id), heartbeat_interval_ms,
+                  heartbeat_timeout_ms),
+      actor_id_(actor_id),
+      incarnation_(std::random_device{}() * 0x100000000ull + std::random_device{}()),
+      max_in_flight_(max_in_flight) {}
+
+void ReplayWriter::Send(protocol::TransitionBatch transitions) {
+  protocol::InsertChunk chunk{actor_id_, next_sequence_++, std::move(transitions), incarnation_};
+  connection_.Send(chunk);
+  unacked_.emplace(chunk.sequence, std::move(chunk));
+}
+
+void ReplayWriter::Service(long timeout_ms, bool until_credit) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    if (connection_.Maintain() && !unacked_.empty()) {
+      spdlog::info("resending {} unacknowledged chunks to {}", unacked_.size(), connection_.endpoint());
+      for (const auto& [sequence, chunk] : unacked_) connection_.Send(chunk);
+    }
+    const auto remaining =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (std::optional<protocol::Message> message = connection_.Receive(std::max<long>(0, remaining.count()))) {
+      Handle(*message);
+      continue;  // drain whatever else is already waiting
+    }
+    if (remaining.count() <= 0 || (until_credit && HasCredit())) return;
+  }
+}
+
+void ReplayWriter::Handle(const protocol::Message& message) {
+  if (const auto* ack = std::get_if<protocol::InsertAck>(&message)) {
+    auto it = unacked_.find(ack->sequence);
+    if (it == unacked_.end()) return;  // an ack for a chunk resent after its first ack
+    acked_transitions_ += it->second.transitions.size();
+    replay_size_ = ack->replay_size;
+    unacked_.erase(it);
+  } else if (const auto* error = std::get_if<protocol::Error>(&message)) {
+    error_log_.Warn("replay server refused a chunk: " + error->message);
+  } else {
+    error_log_.Warn("unexpected " + std::string(protocol::TypeName(protocol::TypeOf(message))) +
+                    " from the replay server");
+  }
+}
+
+}  // namespace ddpg

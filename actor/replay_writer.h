@@ -1,0 +1,53 @@
+// Streams an actor's transition chunks to the replay server with acknowledgements and credit.
+//
+// Every chunk gets the next sequence number and is kept until the server acknowledges it; at most
+// max_in_flight chunks are unacknowledged at once (credit), so a slow or rate-limited server slows the
+// actor down instead of filling memory. If the server goes silent (restart, network cut), the connection
+// is re-opened and every unacknowledged chunk is sent again in order; the server drops the ones it had
+// already stored. Owns its socket; used from the actor's thread only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "common/protocol.h"
+#include "common/rate_limited_log.h"
+#include "common/server_connection.h"
+
+namespace ddpg {
+
+class ReplayWriter {
+ public:
+  ReplayWriter(zmq::context_t& context, const std::string& endpoint, uint32_t actor_id, int max_in_flight,
+               int heartbeat_interval_ms, int heartbeat_timeout_ms);
+
+  bool HasCredit() const { return static_cast<int>(unacked_.size()) < max_in_flight_; }
+  // Sends the chunk (the caller checked HasCredit). The writer keeps it until it is acknowledged.
+  void Send(protocol::TransitionBatch transitions);
+  // Processes acknowledgements for up to timeout_ms (returning early once credit is available if
+  // until_credit), sends heartbeats, reconnects and resends when the server went silent.
+  void Service(long timeout_ms, bool until_credit = false);
+
+  size_t in_flight() const { return unacked_.size(); }
+  uint64_t acked_transitions() const { return acked_transitions_; }
+  uint64_t replay_size() const { return replay_size_; }
+  uint64_t reconnects() const { return connection_.reconnects(); }
+
+ private:
+  void Handle(const protocol::Message& message);
+
+  ServerConnection connection_;
+  uint32_t actor_id_;
+  uint64_t incarnation_;  // distinguishes this process from an earlier one with the same actor id
+  int max_in_flight_;
+  uint64_t next_sequence_ = 0;
+  std::map<uint64_t, protocol::InsertChunk> unacked_;
+  uint64_t acked_transitions_ = 0;
+  uint64_t replay_size_ = 0;
+  RateLimitedLog error_log_;
+};
+
+}  // namespace ddpg

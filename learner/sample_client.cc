@@ -1,0 +1,34 @@
+#include "learner/sample_client.h"
+
+namespace ddpg {
+
+SampleClient::SampleClient(zmq::context_t& context, const std::string& endpoint, uint32_t batch_size,
+                           int requests_in_flight, int heartbeat_interval_ms, int heartbeat_timeout_ms)
+    : connection_(context, endpoint, "learner", heartbeat_interval_ms, heartbeat_timeout_ms),
+      batch_size_(batch_size),
+      requests_in_flight_(requests_in_flight) {}
+
+std::optional<protocol::SampleReply> SampleClient::Next(long timeout_ms) {
+  if (connection_.Maintain()) outstanding_.clear();
+  while (outstanding_.size() < requests_in_flight_) {
+    const uint64_t id = next_request_id_++;
+    if (!connection_.Send(protocol::SampleRequest{id, batch_size_})) break;
+    outstanding_.insert(id);
+  }
+  std::optional<protocol::Message> message = connection_.Receive(timeout_ms);
+  if (!message) return std::nullopt;
+  if (auto* reply = std::get_if<protocol::SampleReply>(&*message)) {
+    // A reply to a request from before a reconnect is still a valid batch; use it.
+    outstanding_.erase(reply->request_id);
+    return std::move(*reply);
+  }
+  if (const auto* error = std::get_if<protocol::Error>(&*message)) {
+    error_log_.Warn("replay server refused a sample request: " + error->message);
+  } else {
+    error_log_.Warn("unexpected " + std::string(protocol::TypeName(protocol::TypeOf(*message))) +
+                    " from the replay server");
+  }
+  return std::nullopt;
+}
+
+}  // namespace ddpg

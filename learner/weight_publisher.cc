@@ -1,0 +1,39 @@
+#include "learner/weight_publisher.h"
+
+#include "common/messaging.h"
+
+namespace ddpg {
+
+WeightPublisher::WeightPublisher(zmq::context_t& context, double republish_interval_s)
+    : socket_(context, zmq::socket_type::pub), republish_interval_(republish_interval_s) {
+  ConfigureSocket(socket_);
+}
+
+Status WeightPublisher::Bind(const std::string& endpoint) {
+  try {
+    socket_.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    return Unavailable("cannot bind learner.weights_bind = " + endpoint + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+void WeightPublisher::Publish(const protocol::Weights& weights) {
+  frame_ = protocol::Encode(weights);
+  version_ = weights.version;
+  last_sent_ = {};
+  RepublishIfDue();
+}
+
+void WeightPublisher::RepublishIfDue() {
+  const auto now = std::chrono::steady_clock::now();
+  if (frame_.empty() || now - last_sent_ < republish_interval_) return;
+  try {
+    (void)socket_.send(zmq::buffer(frame_), zmq::send_flags::dontwait);
+  } catch (const zmq::error_t&) {
+    // PUB never blocks; an error here means the context is closing.
+  }
+  last_sent_ = now;
+}
+
+}  // namespace ddpg

@@ -1,0 +1,42 @@
+// DuplicateFilter: which chunks the replay server has already stored.
+//
+// A chunk is named by (actor id, incarnation, sequence number); the incarnation is drawn at random when an
+// actor process starts, so each actor process has its own sequence numbers. Actors resend every chunk
+// that was not acknowledged (after a reconnect, or when an ack was lost), so the server sees some chunks
+// twice and must store them once. Memory is bounded per actor process: the filter keeps its highest
+// sequence number seen and a bitmap of which of the kWindow sequence numbers ending there were recorded.
+// Anything older than that window counts as already stored. That is safe because an actor never has more
+// than actor.max_chunks_in_flight (at most 1024) chunks unacknowledged, so it never resends a chunk that
+// far behind its newest one.
+//
+// Ownership: plain value, about kWindow / 8 bytes per actor process seen.
+// Blocking: never blocks. Thread-safety: not thread-safe; owned by the replay service thread.
+#pragma once
+
+#include <bitset>
+#include <cstdint>
+#include <map>
+#include <utility>
+
+namespace ddpg {
+
+class DuplicateFilter {
+ public:
+  static constexpr uint64_t kWindow = 4096;
+
+  // True if the chunk was recorded, or is more than kWindow sequence numbers below the newest one
+  // recorded for its actor process.
+  bool Contains(uint32_t actor_id, uint64_t incarnation, uint64_t sequence) const;
+  void Record(uint32_t actor_id, uint64_t incarnation, uint64_t sequence);
+
+ private:
+  struct Window {
+    uint64_t highest = 0;
+    std::bitset<kWindow> recorded;  // bit (s % kWindow) for s in (highest - kWindow, highest]
+  };
+  using ActorProcess = std::pair<uint32_t, uint64_t>;  // (actor id, incarnation)
+
+  std::map<ActorProcess, Window> windows_;
+};
+
+}  // namespace ddpg

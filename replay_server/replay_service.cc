@@ -1,0 +1,303 @@
+#include "replay_server/replay_service.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "common/messaging.h"
+
+namespace ddpg {
+namespace {
+
+// A flood of frames must not keep the loop from noticing Stop() or its report deadline.
+constexpr int kMaxMessagesPerPoll = 1000;
+constexpr std::string_view kActorSenderPrefix = "actor-";
+// Keeps the server's draws distinct from the actors', which derive theirs from the same env.seed.
+constexpr uint64_t kSamplerSeedSalt = 0x5245504c4159ull;  // "REPLAY"
+
+// Routing ids are the peer's ZMQ_ROUTING_ID when it set a readable one, otherwise ZeroMQ's 5 binary bytes.
+std::string DescribePeer(const std::string& routing_id) {
+  const bool printable = !routing_id.empty() && std::all_of(routing_id.begin(), routing_id.end(), [](char c) {
+    return std::isprint(static_cast<unsigned char>(c)) != 0;
+  });
+  if (printable) return "peer '" + routing_id + "'";
+  std::string hex = "peer 0x";
+  for (unsigned char c : routing_id) {
+    char digits[3];
+    std::snprintf(digits, sizeof digits, "%02x", c);
+    hex += digits;
+  }
+  return hex;
+}
+
+std::optional<uint32_t> ActorIdFromSender(const std::string& sender) {
+  if (sender.rfind(kActorSenderPrefix, 0) != 0) return std::nullopt;
+  const char* begin = sender.data() + kActorSenderPrefix.size();
+  const char* end = sender.data() + sender.size();
+  uint32_t id = 0;
+  const auto [parsed_to, error] = std::from_chars(begin, end, id);
+  if (error != std::errc() || parsed_to != end || begin == end) return std::nullopt;
+  return id;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<ReplayService>> ReplayService::Create(const Config& config,
+                                                               std::optional<MetricsWriter> metrics) {
+  Status valid = ValidateConfig(config);
+  if (!valid.ok()) return valid;
+  StatusOr<EnvSpec> spec = LookUpEnvSpec(config.env.id);
+  if (!spec.ok()) return spec.status();
+  return std::unique_ptr<ReplayService>(new ReplayService(config, *spec, std::move(metrics)));
+}
+
+ReplayService::ReplayService(const Config& config, const EnvSpec& spec, std::optional<MetricsWriter> metrics)
+    : config_(config),
+      heartbeat_timeout_(config.run.heartbeat_timeout_ms),
+      report_interval_(
+          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(config.run.report_interval_s))),
+      store_(static_cast<uint32_t>(spec.obs_dim), static_cast<uint32_t>(spec.act_dim), config.replay.capacity),
+      limiter_(config.replay.samples_per_insert, config.replay.min_size_to_sample, config.replay.rate_error_buffer),
+      rng_(config.env.seed ^ kSamplerSeedSalt),
+      metrics_(std::move(metrics)),
+      context_(1) {}
+
+Status ReplayService::Bind() {
+  try {
+    socket_ = zmq::socket_t(context_, zmq::socket_type::router);
+    ConfigureSocket(socket_);
+    // Replies to peers that have gone away fail visibly (and are counted) instead of vanishing.
+    socket_.set(zmq::sockopt::router_mandatory, true);
+    socket_.bind(config_.replay.bind);
+    endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& error) {
+    socket_.close();
+    return Unavailable("cannot bind replay.bind = '" + config_.replay.bind + "': " + error.what() +
+                       " (if the port is in use, stop the process holding it or choose another with --replay.bind)");
+  }
+  spdlog::info("replay server bound to {} ({} transitions of {}: obs_dim {}, act_dim {})", endpoint_,
+               FormatCount(static_cast<double>(store_.capacity())), config_.env.id, store_.obs_dim(), store_.act_dim());
+  return Status::Ok();
+}
+
+void ReplayService::Run() {
+  last_report_ = Clock::now();
+  std::vector<zmq::pollitem_t> items = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
+  while (!ShutdownRequested() && !stop_requested_.load()) {
+    Poll(items, kPollTimeout.count());
+    for (int i = 0; i < kMaxMessagesPerPoll; ++i) {
+      std::optional<Received> received = ReceiveMessage(socket_, /*routed=*/true);
+      if (!received) break;
+      Handle(std::move(received->routing_id), std::move(received->message));
+    }
+    ReportIfDue();
+  }
+  spdlog::info(
+      "replay server stopping: {} of {} inserted transitions stored, {} sampled, {} inserts and {} samples "
+      "still waiting, {} duplicates dropped, {} malformed frames, {} replies undeliverable, {} inserts forced",
+      store_.size(), store_.total_inserted(), limiter_.sampled(), pending_inserts_.size(), pending_samples_.size(),
+      duplicates_dropped_, malformed_frames_, unsent_replies_, forced_inserts_);
+}
+
+void ReplayService::Handle(std::string routing_id, StatusOr<protocol::Message> message) {
+  if (!message.ok()) {
+    HandleUndecodable(routing_id, message.status());
+    return;
+  }
+  if (auto* heartbeat = std::get_if<protocol::Heartbeat>(&*message)) {
+    HandleHeartbeat(routing_id, *heartbeat);
+  } else if (auto* chunk = std::get_if<protocol::InsertChunk>(&*message)) {
+    HandleInsert(std::move(routing_id), std::move(*chunk));
+  } else if (auto* request = std::get_if<protocol::SampleRequest>(&*message)) {
+    HandleSampleRequest(std::move(routing_id), *request);
+  } else if (std::holds_alternative<protocol::StatsRequest>(*message)) {
+    Reply(routing_id, Stats());
+  } else {
+    Reply(routing_id,
+          protocol::Error{protocol::ErrorCode::kUnexpectedMessage,
+                          "the replay server does not serve " +
+                              std::string(protocol::TypeName(protocol::TypeOf(*message))) +
+                              " messages; it serves Heartbeat, InsertChunk, SampleRequest and StatsRequest"});
+  }
+}
+
+void ReplayService::HandleUndecodable(const std::string& routing_id, const Status& status) {
+  ++malformed_frames_;
+  undecodable_log_.Warn("undecodable frame from " + DescribePeer(routing_id) + ": " + status.message());
+  const protocol::ErrorCode code = status.code() == StatusCode::kFailedPrecondition
+                                       ? protocol::ErrorCode::kVersionMismatch
+                                       : protocol::ErrorCode::kMalformedFrame;
+  Reply(routing_id, protocol::Error{code, status.message()});
+}
+
+void ReplayService::HandleHeartbeat(const std::string& routing_id, const protocol::Heartbeat& heartbeat) {
+  if (std::optional<uint32_t> actor_id = ActorIdFromSender(heartbeat.sender)) MarkActorAlive(*actor_id);
+  Reply(routing_id, protocol::Heartbeat{"replay_server"});
+}
+
+void ReplayService::HandleInsert(std::string routing_id, protocol::InsertChunk chunk) {
+  MarkActorAlive(chunk.actor_id);
+  const protocol::TransitionBatch& transitions = chunk.transitions;
+  if (transitions.obs_dim != store_.obs_dim() || transitions.act_dim != store_.act_dim()) {
+    Reply(routing_id,
+          protocol::Error{protocol::ErrorCode::kInvalidChunk,
+                          "chunk " + std::to_string(chunk.sequence) + " of actor " + std::to_string(chunk.actor_id) +
+                              " has obs_dim " + std::to_string(transitions.obs_dim) + ", act_dim " +
+                              std::to_string(transitions.act_dim) + "; expected obs_dim " +
+                              std::to_string(store_.obs_dim()) + ", act_dim " + std::to_string(store_.act_dim()) +
+                              " for env.id = " + config_.env.id});
+    return;
+  }
+  if (duplicates_.Contains(chunk.actor_id, chunk.incarnation, chunk.sequence)) {
+    ++duplicates_dropped_;
+    Reply(routing_id, protocol::InsertAck{chunk.actor_id, chunk.sequence, /*duplicate=*/true, store_.size()});
+    return;
+  }
+  // The actor reconnected and resent a chunk that is still waiting: keep its place in line, answer the
+  // connection that is alive now. The queue holds at most max_chunks_in_flight chunks per actor.
+  for (PendingInsert& pending : pending_inserts_) {
+    if (pending.chunk.actor_id == chunk.actor_id && pending.chunk.incarnation == chunk.incarnation &&
+        pending.chunk.sequence == chunk.sequence) {
+      ++duplicates_dropped_;
+      pending.routing_id = std::move(routing_id);
+      return;
+    }
+  }
+  pending_inserts_.push_back({std::move(routing_id), std::move(chunk)});
+  ServePending();
+}
+
+void ReplayService::HandleSampleRequest(std::string routing_id, const protocol::SampleRequest& request) {
+  if (request.batch_size == 0 || request.batch_size > kMaxBatchSize) {
+    Reply(routing_id,
+          protocol::Error{protocol::ErrorCode::kMalformedFrame,
+                          "sample request " + std::to_string(request.request_id) + " asks for batch_size " +
+                              std::to_string(request.batch_size) + ": allowed 1 .. " + std::to_string(kMaxBatchSize)});
+    return;
+  }
+  if (pending_samples_.size() >= kMaxPendingSamples) {
+    Reply(routing_id, protocol::Error{protocol::ErrorCode::kUnexpectedMessage,
+                                      "too many pending sample requests (" + std::to_string(kMaxPendingSamples) +
+                                          " are waiting for inserts); request " + std::to_string(request.request_id) +
+                                          " was dropped, send it again later"});
+    return;
+  }
+  pending_samples_.push_back({std::move(routing_id), request});
+  ServePending();
+}
+
+void ReplayService::ServePending() {
+  for (;;) {
+    bool moved = false;
+    if (!pending_inserts_.empty() && limiter_.CanInsert(pending_inserts_.front().chunk.transitions.size())) {
+      StoreChunk(pending_inserts_.front());
+      pending_inserts_.pop_front();
+      moved = true;
+    }
+    if (!pending_samples_.empty() && limiter_.CanSample(pending_samples_.front().request.batch_size)) {
+      ServeSample(pending_samples_.front());
+      pending_samples_.pop_front();
+      moved = true;
+    }
+    if (moved) continue;
+    if (pending_inserts_.empty() || pending_samples_.empty()) return;
+    // Both heads are held back, and only their own progress could release either, so they would wait
+    // forever. ValidateConfig rules this out for chunks of up to actor.chunk_size + actor.num_envs and
+    // batches of up to learner.batch_size; a peer configured otherwise gets here.
+    ++forced_inserts_;
+    forced_insert_log_.Warn(
+        "rate limiter deadlock: a chunk of " + std::to_string(pending_inserts_.front().chunk.transitions.size()) +
+        " transitions and a sample of " + std::to_string(pending_samples_.front().request.batch_size) +
+        " both wait on each other; inserting anyway. Do all processes use the replay server's actor.chunk_size, "
+        "actor.num_envs and learner.batch_size?");
+    StoreChunk(pending_inserts_.front());
+    pending_inserts_.pop_front();
+  }
+}
+
+void ReplayService::StoreChunk(const PendingInsert& pending) {
+  const protocol::InsertChunk& chunk = pending.chunk;
+  Status stored = store_.Insert(chunk.transitions);
+  if (!stored.ok()) {
+    Reply(pending.routing_id, protocol::Error{protocol::ErrorCode::kInvalidChunk, stored.message()});
+    return;
+  }
+  duplicates_.Record(chunk.actor_id, chunk.incarnation, chunk.sequence);
+  limiter_.RecordInsert(chunk.transitions.size());
+  Reply(pending.routing_id, protocol::InsertAck{chunk.actor_id, chunk.sequence, /*duplicate=*/false, store_.size()});
+}
+
+void ReplayService::ServeSample(const PendingSample& pending) {
+  protocol::SampleReply reply;
+  reply.request_id = pending.request.request_id;
+  store_.Sample(pending.request.batch_size, rng_, reply.transitions, reply.indices);
+  limiter_.RecordSample(pending.request.batch_size);
+  reply.replay_size = store_.size();
+  reply.total_inserted = store_.total_inserted();
+  reply.connected_actors = CountConnectedActors();
+  Reply(pending.routing_id, std::move(reply));
+}
+
+void ReplayService::MarkActorAlive(uint32_t actor_id) { actor_last_seen_[actor_id] = Clock::now(); }
+
+uint32_t ReplayService::CountConnectedActors() {
+  const Clock::time_point cutoff = Clock::now() - heartbeat_timeout_;
+  std::erase_if(actor_last_seen_, [&](const auto& entry) { return entry.second < cutoff; });
+  return static_cast<uint32_t>(actor_last_seen_.size());
+}
+
+protocol::StatsReply ReplayService::Stats() {
+  protocol::StatsReply stats;
+  stats.replay_size = store_.size();
+  stats.capacity = store_.capacity();
+  stats.total_inserted = store_.total_inserted();
+  stats.total_sampled = limiter_.sampled();
+  stats.duplicates_dropped = duplicates_dropped_;
+  stats.connected_actors = CountConnectedActors();
+  stats.pending_inserts = static_cast<uint32_t>(pending_inserts_.size());
+  stats.pending_samples = static_cast<uint32_t>(pending_samples_.size());
+  return stats;
+}
+
+void ReplayService::Reply(const std::string& routing_id, const protocol::Message& message) {
+  if (!SendRouted(socket_, routing_id, message)) ++unsent_replies_;
+}
+
+void ReplayService::ReportIfDue() {
+  const Clock::time_point now = Clock::now();
+  if (now - last_report_ < report_interval_) return;
+  const double seconds = std::chrono::duration<double>(now - last_report_).count();
+  const double inserts_per_s = static_cast<double>(store_.total_inserted() - inserted_at_last_report_) / seconds;
+  const double samples_per_s = static_cast<double>(limiter_.sampled() - sampled_at_last_report_) / seconds;
+  const protocol::StatsReply stats = Stats();
+  spdlog::info(
+      "size {}/{} | +{} ins/s | {} smp/s | actors {} | waiting {} inserts, {} samples | dups {} | bad frames {}",
+      FormatCount(static_cast<double>(stats.replay_size)), FormatCount(static_cast<double>(stats.capacity)),
+      FormatCount(inserts_per_s), FormatCount(samples_per_s), stats.connected_actors, stats.pending_inserts,
+      stats.pending_samples, stats.duplicates_dropped, malformed_frames_);
+  if (metrics_) {
+    metrics_->Write({{"replay_size", stats.replay_size},
+                     {"capacity", stats.capacity},
+                     {"total_inserted", stats.total_inserted},
+                     {"total_sampled", stats.total_sampled},
+                     {"inserts_per_s", inserts_per_s},
+                     {"samples_per_s", samples_per_s},
+                     {"connected_actors", stats.connected_actors},
+                     {"pending_inserts", stats.pending_inserts},
+                     {"pending_samples", stats.pending_samples},
+                     {"duplicates_dropped", stats.duplicates_dropped},
+                     {"malformed_frames", malformed_frames_},
+                     {"unsent_replies", unsent_replies_},
+                     {"forced_inserts", forced_inserts_}});
+  }
+  last_report_ = now;
+  inserted_at_last_report_ = stats.total_inserted;
+  sampled_at_last_report_ = stats.total_sampled;
+}
+
+}  // namespace ddpg

@@ -1,0 +1,138 @@
+// ReplayService: the replay server's service loop. One ROUTER socket, which actors insert chunks into and
+// the learner samples from, in front of a TransitionStore, a RateLimiter and a DuplicateFilter.
+//
+// Contracts kept here (docs/protocol.md describes the messages):
+//  - Acknowledged means stored. An InsertChunk is answered with an InsertAck only once its transitions are
+//    in the store; a chunk the rate limiter holds back waits in a FIFO queue, unacknowledged. A chunk seen
+//    before (same actor id, incarnation and sequence number) is acknowledged again with duplicate = true
+//    and not stored twice; one resent while still queued keeps the queued copy's place in line, and the
+//    ack goes to the connection it was resent on.
+//  - Sample requests the rate limiter holds back wait in a FIFO queue of at most kMaxPendingSamples.
+//  - A frame that cannot be served gets an Error saying why, and the service keeps serving. Warnings
+//    about undecodable frames are rate-limited so that a flood cannot fill the disk.
+//  - If a chunk or batch larger than the configuration allows for ever left both queues stuck behind
+//    each other, the held-back insert is admitted anyway (with a warning): the run keeps moving at a
+//    slightly wrong ratio rather than hanging.
+//
+// Ownership: owns its ZeroMQ context and socket, the store and both queues; optionally owns the
+// MetricsWriter it reports to.
+// Blocking: Run() blocks until ShutdownRequested() or Stop(); it polls at most kPollTimeout at a time, so
+// it notices either within that long.
+// Thread-safety: Bind() and Run() must not run concurrently; Bind() may run on another thread than Run()
+// as long as it happens before that thread starts (the thread start is the memory barrier ZeroMQ needs
+// to move a socket between threads). Stop() is safe from any thread at any time.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+
+#include <zmq.hpp>
+
+#include "common/config.h"
+#include "common/environment.h"
+#include "common/logging.h"
+#include "common/protocol.h"
+#include "common/rate_limited_log.h"
+#include "common/status.h"
+#include "replay_server/duplicate_filter.h"
+#include "replay_server/rate_limiter.h"
+#include "replay_server/transition_store.h"
+
+namespace ddpg {
+
+class ReplayService {
+ public:
+  static constexpr uint32_t kMaxBatchSize = 65536;
+  static constexpr size_t kMaxPendingSamples = 1024;
+  static constexpr std::chrono::milliseconds kPollTimeout{100};
+
+  // Validates the configuration (ValidateConfig: the rate limiter's deadlock freedom depends on it) and
+  // looks up the dimensions of env.id. Metrics, when given, get one object per run.report_interval_s.
+  static StatusOr<std::unique_ptr<ReplayService>> Create(const Config& config,
+                                                         std::optional<MetricsWriter> metrics = std::nullopt);
+
+  ReplayService(const ReplayService&) = delete;
+  ReplayService& operator=(const ReplayService&) = delete;
+
+  // Binds the ROUTER socket on replay.bind. Unavailable, naming replay.bind, if that fails (e.g. the port
+  // is in use).
+  Status Bind();
+  // The endpoint actually bound (with the port ZeroMQ chose when replay.bind asked for port *); empty
+  // before Bind() succeeds.
+  const std::string& endpoint() const { return endpoint_; }
+
+  // Serves until ShutdownRequested() or Stop(), then logs a final stats line. Requires a successful Bind().
+  void Run();
+  // Makes Run() return within kPollTimeout. Unlike RequestShutdown() it affects this service only.
+  void Stop() { stop_requested_.store(true); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  struct PendingInsert {
+    std::string routing_id;
+    protocol::InsertChunk chunk;
+  };
+  struct PendingSample {
+    std::string routing_id;
+    protocol::SampleRequest request;
+  };
+
+  ReplayService(const Config& config, const EnvSpec& spec, std::optional<MetricsWriter> metrics);
+
+  void Handle(std::string routing_id, StatusOr<protocol::Message> message);
+  void HandleUndecodable(const std::string& routing_id, const Status& status);
+  void HandleHeartbeat(const std::string& routing_id, const protocol::Heartbeat& heartbeat);
+  void HandleInsert(std::string routing_id, protocol::InsertChunk chunk);
+  void HandleSampleRequest(std::string routing_id, const protocol::SampleRequest& request);
+
+  // Serves the queues' heads in turn for as long as the rate limiter lets either move.
+  void ServePending();
+  void StoreChunk(const PendingInsert& pending);
+  void ServeSample(const PendingSample& pending);
+
+  void MarkActorAlive(uint32_t actor_id);
+  // Actors heard from within run.heartbeat_timeout_ms; forgets the others.
+  uint32_t CountConnectedActors();
+  protocol::StatsReply Stats();
+  void Reply(const std::string& routing_id, const protocol::Message& message);
+  void ReportIfDue();
+
+  const Config config_;
+  const std::chrono::milliseconds heartbeat_timeout_;
+  const Clock::duration report_interval_;
+
+  TransitionStore store_;
+  RateLimiter limiter_;
+  DuplicateFilter duplicates_;
+  std::mt19937_64 rng_;
+  std::deque<PendingInsert> pending_inserts_;
+  std::deque<PendingSample> pending_samples_;
+  std::unordered_map<uint32_t, Clock::time_point> actor_last_seen_;
+
+  uint64_t duplicates_dropped_ = 0;
+  uint64_t malformed_frames_ = 0;
+  uint64_t unsent_replies_ = 0;  // peers that left, or whose queue was full, before their reply
+  uint64_t forced_inserts_ = 0;
+  RateLimitedLog undecodable_log_;
+  RateLimitedLog forced_insert_log_;
+
+  std::optional<MetricsWriter> metrics_;
+  Clock::time_point last_report_;
+  uint64_t inserted_at_last_report_ = 0;
+  uint64_t sampled_at_last_report_ = 0;
+
+  std::atomic<bool> stop_requested_{false};
+  zmq::context_t context_;
+  zmq::socket_t socket_;  // declared after context_: it must close first
+  std::string endpoint_;
+};
+
+}  // namespace ddpg

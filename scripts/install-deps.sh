@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building and running ddpg-cluster needs, if any are missing.
+# Uses sudo when not run as root. Nothing is downloaded from outside Debian's package archive.
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config
+  libtorch-dev libopenblas0-openmp   # without OpenBLAS, LibTorch falls back to reference BLAS (~15x slower)
+  libzmq3-dev cppzmq-dev libcereal-dev libboost-program-options-dev
+  libspdlog-dev nlohmann-json3-dev catch2
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: missing ${missing[*]}; run as root or install sudo" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and trains DDPG on a local cluster: one replay server, one learner,
+# two actors and one evaluator. The learner's dashboard line is shown here; every process also logs to
+# the run directory. Stops by itself when the evaluation return reaches the config's target or the step
+# budget runs out; Ctrl-C stops everything cleanly.
+#
+#   scripts/run.sh [--config FILE] [--section.key VALUE ...]
+#
+# Options after the script name go to every process (e.g. --env.seed 3 or --learner.threads 2).
+# ACTORS=N sets the number of training actors (default 2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+config=configs/pendulum.ini
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --config) config=$2; shift 2 ;;
+    --config=*) config=${1#--config=}; shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+[ -f "$config" ] || { echo "run: config file '$config' not found (see configs/)" >&2; exit 2; }
+
+bash scripts/install-deps.sh
+bash scripts/build.sh
+
+actors=${ACTORS:-2}
+name="$(basename "$config" .ini)-$(date +%Y%m%d-%H%M%S)"
+run_dir="runs/$name"
+bin=build/bin
+common=(--config "$config" --run.name "$name" "${args[@]}")
+mkdir -p "$run_dir"
+
+pids=()
+stop_all() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap stop_all EXIT
+trap 'echo "run: stopping (Ctrl-C)" >&2; exit 130' INT TERM
+
+start() {  # start NAME COMMAND...: other processes log to the run directory only
+  "$@" 2>/dev/null &
+  pids+=($!)
+}
+
+echo "run: run directory $run_dir (config $config, $actors actors)" >&2
+start "$bin/replay_server" "${common[@]}"
+for ((i = 0; i < actors; i++)); do
+  start "$bin/actor" "${common[@]}" --actor.id "$i" --actor.count "$actors"
+done
+start "$bin/actor" "${common[@]}" --eval --actor.id 0
+"$bin/learner" "${common[@]}" &
+learner=$!
+pids+=("$learner")
+
+sleep 1
+for pid in "${pids[@]}"; do
+  if ! kill -0 "$pid" 2>/dev/null; then
+    wait "$pid" 2>/dev/null && status=0 || status=$?
+    echo "run: a process exited at start-up (status $status); see the logs in $run_dir:" >&2
+    tail -n 3 "$run_dir"/*.log >&2 || true
+    exit 1
+  fi
+done
+
+status=0
+wait "$learner" || status=$?
+echo "run: learner finished (status $status); run directory $run_dir (learner.metrics.jsonl, logs, checkpoint.pt)" >&2
+exit "$status"

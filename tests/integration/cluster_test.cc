@@ -1,0 +1,242 @@
+// Integration tests: the real replay_server, learner and actor binaries on free 127.0.0.1 ports.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include <zmq.hpp>
+
+#include "common/env_batch.h"
+#include "harness.h"
+
+using namespace std::chrono_literals;
+using ddpg::testing::ChildProcess;
+using ddpg::testing::LastMetric;
+using ddpg::testing::QueryReplayStats;
+using ddpg::testing::TestCluster;
+using ddpg::testing::WaitFor;
+
+namespace {
+
+// Small networks keep these tests fast on two cores; the training test uses the real config.
+const std::vector<std::string> kSmall = {"--network.hidden_sizes", "64,64", "--learner.batch_size", "64",
+                                         "--replay.samples_per_insert", "64"};
+
+std::vector<std::string> WithSmall(std::vector<std::string> extra) {
+  extra.insert(extra.begin(), kSmall.begin(), kSmall.end());
+  return extra;
+}
+
+uint64_t TotalInserted(const TestCluster& cluster) {
+  auto stats = QueryReplayStats(cluster.replay_endpoint());
+  return stats ? stats->total_inserted : 0;
+}
+
+double LearnerStep(const TestCluster& cluster) {
+  return LastMetric(cluster.MetricsPath("learner"), "step").value_or(0.0);
+}
+
+}  // namespace
+
+TEST_CASE("transitions flow from an actor into the replay server which holds inserts back without a learner") {
+  TestCluster cluster("flow");
+  auto replay = cluster.StartReplay(kSmall);
+  auto actor = cluster.StartActor(0, 1, kSmall);
+  REQUIRE(WaitFor([&] { return TotalInserted(cluster) >= 1000; }, 20s));
+  auto stats = QueryReplayStats(cluster.replay_endpoint());
+  REQUIRE(stats);
+  CHECK(stats->connected_actors == 1);
+  CHECK(stats->replay_size == stats->total_inserted);
+  // With nobody sampling, the rate limiter lets inserts run ahead only by min_size + error_buffer / ratio
+  // (1000 + 40000 / 64 = 1625 transitions); then the actor waits for acknowledgements.
+  std::this_thread::sleep_for(2s);
+  stats = QueryReplayStats(cluster.replay_endpoint());
+  REQUIRE(stats);
+  CHECK(stats->total_inserted <= 1625);
+  CHECK(stats->pending_inserts >= 1);
+  CHECK(actor->Running());
+  CHECK(replay->Running());
+}
+
+TEST_CASE("actors receive increasing weight versions and a late-joining actor gets weights") {
+  TestCluster cluster("weights");
+  auto replay = cluster.StartReplay(kSmall);
+  auto learner = cluster.StartLearner(kSmall);
+  auto first = cluster.StartActor(0, 2, kSmall);
+  const std::string first_metrics = cluster.MetricsPath("actor-0");
+  REQUIRE(WaitFor([&] { return LastMetric(first_metrics, "policy_version").value_or(0) > 0; }, 40s));
+  const double version = *LastMetric(first_metrics, "policy_version");
+  REQUIRE(WaitFor([&] { return LastMetric(first_metrics, "policy_version").value_or(0) > version; }, 20s));
+
+  // A subscriber that connects now still gets the newest weights within the republish interval.
+  zmq::context_t context;
+  zmq::socket_t subscriber(context, zmq::socket_type::sub);
+  subscriber.set(zmq::sockopt::subscribe, "");
+  subscriber.set(zmq::sockopt::rcvtimeo, 3000);
+  subscriber.connect(cluster.weights_endpoint());
+  zmq::message_t frame;
+  REQUIRE(subscriber.recv(frame));
+  auto message = ddpg::protocol::Decode(frame.data(), frame.size());
+  REQUIRE(message.ok());
+  const auto& weights = std::get<ddpg::protocol::Weights>(*message);
+  CHECK(weights.version >= version);
+  CHECK(weights.obs_dim == 3);
+  CHECK(weights.act_dim == 1);
+  CHECK(weights.hidden_sizes == std::vector<uint32_t>{64, 64});
+
+  auto late = cluster.StartActor(1, 2, kSmall);
+  REQUIRE(WaitFor([&] { return LastMetric(cluster.MetricsPath("actor-1"), "policy_version").value_or(0) > 0; }, 20s));
+  CHECK(learner->Running());
+}
+
+TEST_CASE("an actor killed with SIGKILL does not disturb the learner and a restarted one rejoins") {
+  TestCluster cluster("kill-actor");
+  auto replay = cluster.StartReplay(kSmall);
+  auto learner = cluster.StartLearner(kSmall);
+  auto survivor = cluster.StartActor(0, 2, kSmall);
+  auto victim = cluster.StartActor(1, 2, kSmall);
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 0; }, 40s));
+  REQUIRE(WaitFor([&] { auto s = QueryReplayStats(cluster.replay_endpoint()); return s && s->connected_actors == 2; }, 10s));
+
+  victim->Signal(SIGKILL);
+  REQUIRE(victim->Wait(5s));
+  const double step_at_kill = LearnerStep(cluster);
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > step_at_kill + 100; }, 30s));
+  REQUIRE(WaitFor([&] { return QueryReplayStats(cluster.replay_endpoint())->connected_actors == 1; }, 10s));
+  CHECK(learner->Running());
+
+  const uint64_t inserted_before = TotalInserted(cluster);
+  const size_t old_lines = ddpg::testing::ReadJsonLines(cluster.MetricsPath("actor-1")).size();
+  victim = cluster.StartActor(1, 2, kSmall);
+  // The new process has the same actor id and starts its sequence numbers at 0 again; its chunks must
+  // be stored, not dropped as duplicates of the old process's.
+  auto new_process_acked = [&] {
+    const auto lines = ddpg::testing::ReadJsonLines(cluster.MetricsPath("actor-1"));
+    return lines.size() > old_lines && lines.back()["acked_transitions"].get<double>() > 0;
+  };
+  REQUIRE(WaitFor(new_process_acked, 30s));
+  REQUIRE(WaitFor([&] { return QueryReplayStats(cluster.replay_endpoint())->connected_actors == 2; }, 10s));
+  CHECK(TotalInserted(cluster) > inserted_before);
+  auto stats = QueryReplayStats(cluster.replay_endpoint());
+  REQUIRE(stats);
+  CHECK(stats->duplicates_dropped == 0);
+  CHECK(learner->Running());
+}
+
+TEST_CASE("actors and learner reconnect by themselves to a restarted replay server") {
+  TestCluster cluster("restart-replay");
+  auto replay = cluster.StartReplay(kSmall);
+  auto learner = cluster.StartLearner(kSmall);
+  auto actor = cluster.StartActor(0, 1, kSmall);
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 50; }, 40s));
+
+  replay->Signal(SIGKILL);
+  REQUIRE(replay->Wait(5s));
+  std::this_thread::sleep_for(2s);
+  const double step_at_restart = LearnerStep(cluster);
+  replay = cluster.StartReplay(kSmall);
+
+  REQUIRE(WaitFor([&] { return TotalInserted(cluster) >= 1000; }, 30s));  // the actor reconnected
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > step_at_restart + 100; }, 30s));  // so did the learner
+  CHECK(learner->Running());
+  CHECK(actor->Running());
+  CHECK(learner->Log().find("replay server restarted") != std::string::npos);
+}
+
+TEST_CASE("garbage frames sent to each listening socket are logged and ignored") {
+  TestCluster cluster("garbage");
+  auto replay = cluster.StartReplay(kSmall);
+  auto learner = cluster.StartLearner(kSmall);
+  auto actor = cluster.StartActor(0, 1, kSmall);
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 0; }, 40s));
+
+  // Replay server (ROUTER): garbage and a frame of another protocol version each get an Error reply.
+  auto reply = ddpg::testing::RequestRaw(cluster.replay_endpoint(), "\x01\x02garbage", 2s);
+  REQUIRE(reply);
+  auto decoded = ddpg::protocol::Decode(*reply);
+  REQUIRE(decoded.ok());
+  REQUIRE(std::holds_alternative<ddpg::protocol::Error>(*decoded));
+  CHECK(std::get<ddpg::protocol::Error>(*decoded).code == ddpg::protocol::ErrorCode::kMalformedFrame);
+
+  std::string other_version = ddpg::protocol::Encode(ddpg::protocol::StatsRequest{});
+  other_version[4] = 99;
+  reply = ddpg::testing::RequestRaw(cluster.replay_endpoint(), other_version, 2s);
+  REQUIRE(reply);
+  decoded = ddpg::protocol::Decode(*reply);
+  REQUIRE(decoded.ok());
+  REQUIRE(std::holds_alternative<ddpg::protocol::Error>(*decoded));
+  CHECK(std::get<ddpg::protocol::Error>(*decoded).code == ddpg::protocol::ErrorCode::kVersionMismatch);
+  CHECK(std::get<ddpg::protocol::Error>(*decoded).message.find("99") != std::string::npos);
+
+  // Learner (PULL for reports): garbage, a truncated report and a message of the wrong type.
+  zmq::context_t context;
+  zmq::socket_t push(context, zmq::socket_type::push);
+  push.set(zmq::sockopt::linger, 1000);
+  push.connect(cluster.reports_endpoint());
+  const std::string report = ddpg::protocol::Encode(ddpg::protocol::EpisodeReport{});
+  (void)push.send(zmq::buffer(std::string("not a frame at all")), zmq::send_flags::none);
+  (void)push.send(zmq::buffer(report.substr(0, report.size() - 3)), zmq::send_flags::none);
+  (void)push.send(zmq::buffer(ddpg::protocol::Encode(ddpg::protocol::StatsRequest{})), zmq::send_flags::none);
+
+  REQUIRE(WaitFor([&] { return learner->Log().find("rejected a frame on the reports socket") != std::string::npos; }, 10s));
+  CHECK(replay->Log().find("undecodable frame") != std::string::npos);
+  const double step = LearnerStep(cluster);
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > step + 50; }, 20s));
+  CHECK(QueryReplayStats(cluster.replay_endpoint()).has_value());
+  CHECK(replay->Running());
+  CHECK(learner->Running());
+  CHECK(actor->Running());
+}
+
+TEST_CASE("a learner resumed from its checkpoint continues its step count") {
+  TestCluster cluster("resume");
+  auto replay = cluster.StartReplay(kSmall);
+  auto actor = cluster.StartActor(0, 1, kSmall);
+  auto learner = cluster.StartLearner(WithSmall({"--learner.max_updates", "300"}));
+  REQUIRE(learner->Wait(60s) == std::optional<int>(0));
+  REQUIRE(LearnerStep(cluster) >= 300);
+
+  learner = cluster.StartLearner(WithSmall({"--resume", "--learner.max_updates", "600"}));
+  REQUIRE(learner->Wait(60s) == std::optional<int>(0));
+  CHECK(learner->Log().find("resumed from") != std::string::npos);
+  const auto metrics = ddpg::testing::ReadJsonLines(cluster.MetricsPath("learner"));
+  REQUIRE(!metrics.empty());
+  CHECK(metrics.back()["step"].get<double>() >= 600);
+  CHECK(metrics.back()["step"].get<double>() < 700);  // 300 + 300, not 600 from zero plus 300
+}
+
+TEST_CASE("a short training run on Pendulum-v1 clearly beats a random policy") {
+  // The random policy's mean return over 10 episodes, measured here with the same environment.
+  auto envs = ddpg::EnvBatch::Create("Pendulum-v1", 10, 12345);
+  REQUIRE(envs.ok());
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<float> torque(-2.0f, 2.0f);
+  std::vector<float> actions(10);
+  ddpg::StepOutput output;
+  double random_total = 0.0;
+  for (int t = 0; t < 200; ++t) {
+    for (float& a : actions) a = torque(rng);
+    (*envs)->Step(actions, output);
+    for (float r : output.rewards) random_total += r;
+  }
+  const double random_return = random_total / 10;
+
+  TestCluster cluster("train");
+  const std::vector<std::string> budget = {"--learner.max_env_steps", "20000", "--learner.target_eval_return", "-400",
+                                           "--run.report_interval_s", "2"};
+  auto replay = cluster.StartReplay(budget);
+  auto actor0 = cluster.StartActor(0, 2, budget);
+  auto actor1 = cluster.StartActor(1, 2, budget);
+  auto evaluator = cluster.StartEvaluator(budget);
+  auto learner = cluster.StartLearner(budget);
+  REQUIRE(learner->Wait(170s) == std::optional<int>(0));
+
+  double best = -1e9;
+  for (const auto& object : ddpg::testing::ReadJsonLines(cluster.MetricsPath("learner"))) {
+    if (object.contains("eval_return")) best = std::max(best, object["eval_return"].get<double>());
+  }
+  INFO("random policy " << random_return << ", best evaluation " << best);
+  CHECK(random_return < -900);
+  CHECK(best > random_return + 500);
+}

@@ -1,0 +1,751 @@
+// Tests of the wire protocol (common/protocol.h): round trips of every message, and Decode's handling of
+// every kind of broken frame (truncated, oversized, other version, unknown type, corrupted payload,
+// hostile lengths, trailing bytes, inconsistent batches).
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/protocol.h"
+
+// ---- Allocation tracking -------------------------------------------------------------------------------
+// The global operator new is replaced so that a test can measure the largest single allocation Decode
+// makes. Tracking is off except inside AllocationProbe.
+namespace {
+std::atomic<bool> g_track_allocations{false};
+std::atomic<size_t> g_largest_allocation{0};
+}  // namespace
+
+// GCC flags free() of operator new's memory when it inlines both; here they are the same allocator.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+namespace {
+void* TrackedAllocate(size_t size) noexcept {
+  if (g_track_allocations.load(std::memory_order_relaxed)) {
+    size_t seen = g_largest_allocation.load(std::memory_order_relaxed);
+    while (size > seen && !g_largest_allocation.compare_exchange_weak(seen, size)) {
+    }
+  }
+  return std::malloc(size == 0 ? 1 : size);
+}
+}  // namespace
+
+// Every non-aligned form is replaced, so that no allocation of one allocator is freed by the other
+// (sanitizer builds check that).
+void* operator new(size_t size) {
+  if (void* p = TrackedAllocate(size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t size) {
+  if (void* p = TrackedAllocate(size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(size_t size, const std::nothrow_t&) noexcept { return TrackedAllocate(size); }
+void* operator new[](size_t size, const std::nothrow_t&) noexcept { return TrackedAllocate(size); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
+
+namespace ddpg::protocol {
+namespace {
+
+// Records the largest allocation made between construction and Largest().
+class AllocationProbe {
+ public:
+  AllocationProbe() {
+    g_largest_allocation = 0;
+    g_track_allocations = true;
+  }
+  ~AllocationProbe() { g_track_allocations = false; }
+  size_t Largest() {
+    g_track_allocations = false;
+    return g_largest_allocation.load();
+  }
+};
+
+// ---- Frame crafting --------------------------------------------------------------------------------------
+
+// Little-endian byte writer for hand-made frames.
+struct Bytes {
+  std::string data;
+  Bytes& U8(uint8_t v) {
+    data.push_back(static_cast<char>(v));
+    return *this;
+  }
+  Bytes& U16(uint16_t v) {
+    for (int i = 0; i < 2; ++i) U8(static_cast<uint8_t>(v >> (8 * i)));
+    return *this;
+  }
+  Bytes& U32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) U8(static_cast<uint8_t>(v >> (8 * i)));
+    return *this;
+  }
+  Bytes& U64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) U8(static_cast<uint8_t>(v >> (8 * i)));
+    return *this;
+  }
+  Bytes& F32(float v) {
+    uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    return U32(bits);
+  }
+  Bytes& Raw(const std::string& s) {
+    data += s;
+    return *this;
+  }
+};
+
+// Header with explicit fields, then (for a payload) cereal's endianness flag, 1 = little-endian.
+Bytes Header(MessageType type, uint16_t version = kProtocolVersion, uint32_t magic = kMagic) {
+  Bytes b;
+  b.U32(magic).U16(version).U16(static_cast<uint16_t>(type));
+  return b;
+}
+Bytes PayloadStart(MessageType type) {
+  Bytes b = Header(type);
+  b.U8(1);
+  return b;
+}
+
+// ---- Sample messages with non-trivial field values ------------------------------------------------------
+
+TransitionBatch SampleBatch(size_t n, uint32_t obs_dim, uint32_t act_dim, float offset) {
+  TransitionBatch b;
+  b.obs_dim = obs_dim;
+  b.act_dim = act_dim;
+  for (size_t i = 0; i < n; ++i) {
+    for (uint32_t j = 0; j < obs_dim; ++j) {
+      b.observations.push_back(offset + 0.25f * static_cast<float>(i * obs_dim + j) - 3.0f);
+      b.next_observations.push_back(-offset - 0.125f * static_cast<float>(i * obs_dim + j));
+    }
+    for (uint32_t j = 0; j < act_dim; ++j) b.actions.push_back(1.5f - 0.75f * static_cast<float>(i + j));
+    b.rewards.push_back(-16.2736044f + static_cast<float>(i));
+    b.discounts.push_back(i % 3 == 2 ? 0.0f : 0.970299f);
+    b.policy_versions.push_back(i == 0 ? 0 : (uint64_t{1} << 40) + i);
+  }
+  // A few special values that must survive bit-exactly.
+  if (!b.observations.empty()) b.observations[0] = std::numeric_limits<float>::denorm_min();
+  if (b.observations.size() > 1) b.observations[1] = std::numeric_limits<float>::lowest();
+  if (!b.next_observations.empty()) b.next_observations.back() = std::numeric_limits<float>::max();
+  return b;
+}
+
+void RequireEqual(const TransitionBatch& a, const TransitionBatch& b) {
+  REQUIRE(a.obs_dim == b.obs_dim);
+  REQUIRE(a.act_dim == b.act_dim);
+  REQUIRE(a.observations == b.observations);
+  REQUIRE(a.actions == b.actions);
+  REQUIRE(a.rewards == b.rewards);
+  REQUIRE(a.discounts == b.discounts);
+  REQUIRE(a.next_observations == b.next_observations);
+  REQUIRE(a.policy_versions == b.policy_versions);
+}
+
+Error SampleError() {
+  return Error{ErrorCode::kInvalidChunk, "chunk has obs_dim 4, the server's environment has 3 \xc3\xa9"};
+}
+Heartbeat SampleHeartbeat() { return Heartbeat{std::string("actor-\0-17", 10)}; }
+InsertChunk SampleInsertChunk() {
+  InsertChunk m;
+  m.actor_id = 4000000001u;
+  m.sequence = std::numeric_limits<uint64_t>::max() - 5;
+  m.incarnation = 0x5eed5eed12345678ull;
+  m.transitions = SampleBatch(7, 3, 2, 0.5f);
+  return m;
+}
+InsertAck SampleInsertAck() { return InsertAck{77, 0x0123456789abcdefull, true, 999999937ull}; }
+SampleRequest SampleSampleRequest() { return SampleRequest{0xfedcba9876543210ull, 65536}; }
+SampleReply SampleSampleReply() {
+  SampleReply m;
+  m.request_id = 123456789012345ull;
+  m.transitions = SampleBatch(5, 3, 1, -2.0f);
+  m.indices = {0, 999999, 42, (uint64_t{1} << 50) + 3, 7};
+  m.replay_size = 1000000;
+  m.total_inserted = 31415926535ull;
+  m.connected_actors = 12;
+  return m;
+}
+StatsReply SampleStatsReply() {
+  return StatsReply{1000, 1000000, 2000000000001ull, 3000000000002ull, 17, 33, 4, 5};
+}
+Weights SampleWeights() {
+  Weights m;
+  m.version = 98765;
+  m.obs_dim = 3;
+  m.act_dim = 1;
+  m.hidden_sizes = {256, 128, 7};
+  for (int i = 0; i < 1000; ++i) m.parameters.push_back(static_cast<float>(i) * 1e-3f - 0.4f);
+  m.parameters.push_back(std::numeric_limits<float>::infinity());
+  m.parameters.push_back(-0.0f);
+  return m;
+}
+EpisodeReport SampleEpisodeReport() {
+  EpisodeReport m;
+  m.actor_id = 9;
+  m.evaluation = true;
+  m.episode_return = -123.456789012345;
+  m.episode_length = 200;
+  m.episodes = 10;
+  m.policy_version = 555555555555ull;
+  m.actor_env_steps = 8000000000ull;
+  return m;
+}
+
+// One sample of every alternative, in MessageType order.
+std::vector<Message> AllSamples() {
+  return {SampleError(),     SampleHeartbeat(),     SampleInsertChunk(), SampleInsertAck(),
+          SampleSampleRequest(), SampleSampleReply(), StatsRequest{},     SampleStatsReply(),
+          SampleWeights(),   SampleEpisodeReport()};
+}
+
+void RequireEqual(const Message& expected, const Message& actual) {
+  REQUIRE(expected.index() == actual.index());
+  if (const auto* e = std::get_if<Error>(&expected)) {
+    const auto& a = std::get<Error>(actual);
+    REQUIRE(a.code == e->code);
+    REQUIRE(a.message == e->message);
+  } else if (const auto* e = std::get_if<Heartbeat>(&expected)) {
+    REQUIRE(std::get<Heartbeat>(actual).sender == e->sender);
+  } else if (const auto* e = std::get_if<InsertChunk>(&expected)) {
+    const auto& a = std::get<InsertChunk>(actual);
+    REQUIRE(a.actor_id == e->actor_id);
+    REQUIRE(a.sequence == e->sequence);
+    REQUIRE(a.incarnation == e->incarnation);
+    RequireEqual(e->transitions, a.transitions);
+  } else if (const auto* e = std::get_if<InsertAck>(&expected)) {
+    const auto& a = std::get<InsertAck>(actual);
+    REQUIRE(a.actor_id == e->actor_id);
+    REQUIRE(a.sequence == e->sequence);
+    REQUIRE(a.duplicate == e->duplicate);
+    REQUIRE(a.replay_size == e->replay_size);
+  } else if (const auto* e = std::get_if<SampleRequest>(&expected)) {
+    const auto& a = std::get<SampleRequest>(actual);
+    REQUIRE(a.request_id == e->request_id);
+    REQUIRE(a.batch_size == e->batch_size);
+  } else if (const auto* e = std::get_if<SampleReply>(&expected)) {
+    const auto& a = std::get<SampleReply>(actual);
+    REQUIRE(a.request_id == e->request_id);
+    RequireEqual(e->transitions, a.transitions);
+    REQUIRE(a.indices == e->indices);
+    REQUIRE(a.replay_size == e->replay_size);
+    REQUIRE(a.total_inserted == e->total_inserted);
+    REQUIRE(a.connected_actors == e->connected_actors);
+  } else if (std::holds_alternative<StatsRequest>(expected)) {
+    // no fields
+  } else if (const auto* e = std::get_if<StatsReply>(&expected)) {
+    const auto& a = std::get<StatsReply>(actual);
+    REQUIRE(a.replay_size == e->replay_size);
+    REQUIRE(a.capacity == e->capacity);
+    REQUIRE(a.total_inserted == e->total_inserted);
+    REQUIRE(a.total_sampled == e->total_sampled);
+    REQUIRE(a.duplicates_dropped == e->duplicates_dropped);
+    REQUIRE(a.connected_actors == e->connected_actors);
+    REQUIRE(a.pending_inserts == e->pending_inserts);
+    REQUIRE(a.pending_samples == e->pending_samples);
+  } else if (const auto* e = std::get_if<Weights>(&expected)) {
+    const auto& a = std::get<Weights>(actual);
+    REQUIRE(a.version == e->version);
+    REQUIRE(a.obs_dim == e->obs_dim);
+    REQUIRE(a.act_dim == e->act_dim);
+    REQUIRE(a.hidden_sizes == e->hidden_sizes);
+    REQUIRE(a.parameters.size() == e->parameters.size());
+    // Bitwise: -0.0f and 0.0f must not be confused.
+    REQUIRE((a.parameters.empty() ||
+             std::memcmp(a.parameters.data(), e->parameters.data(), a.parameters.size() * sizeof(float)) == 0));
+  } else if (const auto* e = std::get_if<EpisodeReport>(&expected)) {
+    const auto& a = std::get<EpisodeReport>(actual);
+    REQUIRE(a.actor_id == e->actor_id);
+    REQUIRE(a.evaluation == e->evaluation);
+    REQUIRE(a.episode_return == e->episode_return);
+    REQUIRE(a.episode_length == e->episode_length);
+    REQUIRE(a.episodes == e->episodes);
+    REQUIRE(a.policy_version == e->policy_version);
+    REQUIRE(a.actor_env_steps == e->actor_env_steps);
+  } else {
+    FAIL("a Message alternative has no comparison in this test");
+  }
+}
+
+// Decodes without letting an exception escape the test's control.
+StatusOr<Message> DecodeNoThrow(const std::string& frame) {
+  StatusOr<Message> result = Internal("not decoded");
+  REQUIRE_NOTHROW(result = Decode(frame));
+  return result;
+}
+
+std::string Name(const Message& m) { return std::string(TypeName(TypeOf(m))); }
+
+// ---- Round trips ------------------------------------------------------------------------------------------
+
+TEST_CASE("every message type survives an encode/decode round trip with all fields intact", "[protocol]") {
+  const std::vector<Message> samples = AllSamples();
+  REQUIRE(samples.size() == std::variant_size_v<Message>);
+  for (const Message& message : samples) {
+    INFO("message type " << Name(message));
+    const std::string frame = Encode(message);
+    const StatusOr<Message> decoded = DecodeNoThrow(frame);
+    INFO(decoded.status().message());
+    REQUIRE(decoded.ok());
+    RequireEqual(message, *decoded);
+    // Encoding is deterministic: the decoded message encodes to the same bytes.
+    REQUIRE(Encode(*decoded) == frame);
+  }
+}
+
+TEST_CASE("messages with empty arrays and strings round trip", "[protocol]") {
+  const std::vector<Message> samples = {Error{ErrorCode::kMalformedFrame, ""}, Heartbeat{""}, InsertChunk{},
+                                        SampleReply{}, Weights{}};
+  for (const Message& message : samples) {
+    INFO("message type " << Name(message));
+    const StatusOr<Message> decoded = DecodeNoThrow(Encode(message));
+    INFO(decoded.status().message());
+    REQUIRE(decoded.ok());
+    RequireEqual(message, *decoded);
+  }
+}
+
+TEST_CASE("the frame header is the magic then the version then the type in little-endian", "[protocol]") {
+  const std::vector<Message> samples = AllSamples();
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const std::string frame = Encode(samples[i]);
+    REQUIRE(frame.size() > kHeaderBytes);  // every payload has at least cereal's endianness flag
+    REQUIRE(frame.substr(0, 4) == "DDPG");
+    REQUIRE(static_cast<uint8_t>(frame[4]) == (kProtocolVersion & 0xff));
+    REQUIRE(static_cast<uint8_t>(frame[5]) == (kProtocolVersion >> 8));
+    REQUIRE(static_cast<size_t>(static_cast<uint8_t>(frame[6])) == i + 1);
+    REQUIRE(static_cast<uint8_t>(frame[7]) == 0);
+    REQUIRE(static_cast<uint8_t>(frame[8]) == 1);  // cereal PortableBinary: little-endian flag
+    REQUIRE(static_cast<size_t>(TypeOf(samples[i])) == i + 1);
+  }
+  REQUIRE(TypeName(MessageType::kError) == "Error");
+  REQUIRE(TypeName(MessageType::kSampleReply) == "SampleReply");
+  REQUIRE(TypeName(MessageType::kEpisodeReport) == "EpisodeReport");
+  REQUIRE(TypeName(static_cast<MessageType>(99)) == "Unknown");
+}
+
+TEST_CASE("the payload layout is cereal PortableBinary with little-endian fields", "[protocol]") {
+  // A hand-built SampleRequest frame decodes to the expected values: the layout a client in another
+  // language would write.
+  const std::string frame =
+      PayloadStart(MessageType::kSampleRequest).U64(0x0102030405060708ull).U32(4096).data;
+  const StatusOr<Message> decoded = DecodeNoThrow(frame);
+  INFO(decoded.status().message());
+  REQUIRE(decoded.ok());
+  const auto& request = std::get<SampleRequest>(*decoded);
+  REQUIRE(request.request_id == 0x0102030405060708ull);
+  REQUIRE(request.batch_size == 4096);
+  REQUIRE(Encode(SampleRequest{0x0102030405060708ull, 4096}) == frame);
+
+  // A hand-built InsertChunk with one transition (obs_dim 2, act_dim 1).
+  const std::string chunk = PayloadStart(MessageType::kInsertChunk)
+                                .U32(3)                       // actor_id
+                                .U64(0xabcdef)                // incarnation
+                                .U64(11)                      // sequence
+                                .U32(2)
+                                .U32(1)
+                                .U64(2).F32(0.5f).F32(-0.5f)  // observations
+                                .U64(1).F32(1.25f)            // actions
+                                .U64(1).F32(-3.0f)            // rewards
+                                .U64(1).F32(0.99f)            // discounts
+                                .U64(2).F32(0.75f).F32(-0.75f)  // next_observations
+                                .U64(1).U64(6)                // policy_versions
+                                .data;
+  const StatusOr<Message> chunk_decoded = DecodeNoThrow(chunk);
+  INFO(chunk_decoded.status().message());
+  REQUIRE(chunk_decoded.ok());
+  const auto& c = std::get<InsertChunk>(*chunk_decoded);
+  REQUIRE(c.actor_id == 3);
+  REQUIRE(c.incarnation == 0xabcdef);
+  REQUIRE(c.sequence == 11);
+  REQUIRE(c.transitions.observations == std::vector<float>{0.5f, -0.5f});
+  REQUIRE(c.transitions.actions == std::vector<float>{1.25f});
+  REQUIRE(c.transitions.rewards == std::vector<float>{-3.0f});
+  REQUIRE(c.transitions.discounts == std::vector<float>{0.99f});
+  REQUIRE(c.transitions.next_observations == std::vector<float>{0.75f, -0.75f});
+  REQUIRE(c.transitions.policy_versions == std::vector<uint64_t>{6});
+  REQUIRE(Encode(c) == chunk);
+}
+
+// ---- Truncated, oversized, foreign frames -----------------------------------------------------------------
+
+TEST_CASE("every truncation of a valid frame is rejected with an error and never throws", "[protocol]") {
+  for (const Message& message : AllSamples()) {
+    INFO("message type " << Name(message));
+    const std::string frame = Encode(message);
+    for (size_t length = 0; length < frame.size(); ++length) {
+      INFO("prefix of " << length << " of " << frame.size() << " bytes");
+      StatusOr<Message> result = Internal("not decoded");
+      REQUIRE_NOTHROW(result = Decode(frame.data(), length));
+      REQUIRE_FALSE(result.ok());
+      REQUIRE(result.status().code() == StatusCode::kInvalidArgument);
+      REQUIRE_FALSE(result.status().message().empty());
+      if (length < kHeaderBytes) {
+        REQUIRE_THAT(result.status().message(), Catch::Contains("truncated"));
+      } else {
+        REQUIRE_THAT(result.status().message(), Catch::Contains(Name(message)));
+      }
+    }
+  }
+}
+
+TEST_CASE("an empty frame and a header-only frame are rejected", "[protocol]") {
+  StatusOr<Message> result = Internal("not decoded");
+  REQUIRE_NOTHROW(result = Decode(nullptr, 0));
+  REQUIRE_FALSE(result.ok());
+  REQUIRE_THAT(result.status().message(), Catch::Contains("truncated frame: 0 bytes"));
+
+  REQUIRE_NOTHROW(result = Decode(std::string_view()));
+  REQUIRE_FALSE(result.ok());
+
+  // A header alone, even of the payload-less StatsRequest, lacks cereal's endianness byte.
+  for (uint16_t type = 1; type <= 10; ++type) {
+    result = DecodeNoThrow(Header(static_cast<MessageType>(type)).data);
+    REQUIRE_FALSE(result.ok());
+    REQUIRE(result.status().code() == StatusCode::kInvalidArgument);
+  }
+}
+
+TEST_CASE("a frame larger than kMaxMessageBytes is rejected and one of exactly that size is accepted", "[protocol]") {
+  // Heartbeat: header (8) + endianness flag (1) + string length (8) + text.
+  const size_t text_at_limit = kMaxMessageBytes - kHeaderBytes - 1 - 8;
+  std::string frame = PayloadStart(MessageType::kHeartbeat).U64(text_at_limit).data;
+  frame.append(text_at_limit, 'x');
+  REQUIRE(frame.size() == kMaxMessageBytes);
+  {
+    const StatusOr<Message> decoded = DecodeNoThrow(frame);
+    INFO(decoded.status().message());
+    REQUIRE(decoded.ok());
+    REQUIRE(std::get<Heartbeat>(*decoded).sender.size() == text_at_limit);
+  }
+  // One byte more, consistently encoded.
+  std::string oversized = PayloadStart(MessageType::kHeartbeat).U64(text_at_limit + 1).data;
+  oversized.append(text_at_limit + 1, 'x');
+  REQUIRE(oversized.size() == kMaxMessageBytes + 1);
+  const StatusOr<Message> rejected = DecodeNoThrow(oversized);
+  REQUIRE_FALSE(rejected.ok());
+  REQUIRE(rejected.status().code() == StatusCode::kInvalidArgument);
+  REQUIRE_THAT(rejected.status().message(), Catch::Contains("oversized"));
+  REQUIRE_THAT(rejected.status().message(), Catch::Contains(std::to_string(kMaxMessageBytes + 1)));
+  REQUIRE_THAT(rejected.status().message(), Catch::Contains(std::to_string(kMaxMessageBytes)));
+}
+
+TEST_CASE("a frame with a bad magic is rejected", "[protocol]") {
+  const std::string good = Encode(SampleInsertAck());
+  for (size_t byte = 0; byte < 4; ++byte) {
+    std::string bad = good;
+    bad[byte] = static_cast<char>(bad[byte] ^ 0x20);
+    const StatusOr<Message> result = DecodeNoThrow(bad);
+    REQUIRE_FALSE(result.ok());
+    REQUIRE(result.status().code() == StatusCode::kInvalidArgument);
+    REQUIRE_THAT(result.status().message(), Catch::Contains("magic"));
+  }
+  // The magic written big-endian ("GPDD") is not accepted either.
+  std::string swapped = good;
+  std::memcpy(swapped.data(), "GPDD", 4);
+  REQUIRE_FALSE(DecodeNoThrow(swapped).ok());
+}
+
+TEST_CASE("a frame of another protocol version is rejected with a message naming both versions", "[protocol]") {
+  const std::string good = Encode(SampleStatsReply());
+  for (uint16_t version : {uint16_t{0}, uint16_t{kProtocolVersion + 1}, uint16_t{0x0102}, uint16_t{0xffff}}) {
+    std::string frame = good;
+    frame[4] = static_cast<char>(version & 0xff);
+    frame[5] = static_cast<char>(version >> 8);
+    INFO("version " << version);
+    const StatusOr<Message> result = DecodeNoThrow(frame);
+    REQUIRE_FALSE(result.ok());
+    REQUIRE(result.status().code() == StatusCode::kFailedPrecondition);
+    REQUIRE_THAT(result.status().message(), Catch::Contains("version " + std::to_string(version)));
+    REQUIRE_THAT(result.status().message(), Catch::Contains("version " + std::to_string(kProtocolVersion)));
+  }
+}
+
+TEST_CASE("a frame of an unknown message type is rejected with a message naming the type", "[protocol]") {
+  const std::string good = Encode(StatsRequest{});
+  for (uint16_t type : {uint16_t{0}, uint16_t{11}, uint16_t{0x0100}, uint16_t{0xffff}}) {
+    std::string frame = good;
+    frame[6] = static_cast<char>(type & 0xff);
+    frame[7] = static_cast<char>(type >> 8);
+    INFO("type " << type);
+    const StatusOr<Message> result = DecodeNoThrow(frame);
+    REQUIRE_FALSE(result.ok());
+    REQUIRE(result.status().code() == StatusCode::kInvalidArgument);
+    REQUIRE_THAT(result.status().message(), Catch::Contains("unknown message type " + std::to_string(type)));
+  }
+}
+
+TEST_CASE("trailing bytes after a valid payload are rejected", "[protocol]") {
+  for (const Message& message : AllSamples()) {
+    INFO("message type " << Name(message));
+    for (const std::string& extra : {std::string(1, '\0'), std::string("trailing garbage")}) {
+      const StatusOr<Message> result = DecodeNoThrow(Encode(message) + extra);
+      REQUIRE_FALSE(result.ok());
+      REQUIRE(result.status().code() == StatusCode::kInvalidArgument);
+      REQUIRE_THAT(result.status().message(), Catch::Contains("trailing bytes"));
+      REQUIRE_THAT(result.status().message(), Catch::Contains(Name(message)));
+    }
+  }
+}
+
+// ---- Corrupted payloads -----------------------------------------------------------------------------------
+
+// A decoded message must be usable: its batches are consistent and it round-trips.
+void RequireUsable(const Message& message) {
+  if (const auto* chunk = std::get_if<InsertChunk>(&message)) REQUIRE(ValidateBatch(chunk->transitions).ok());
+  if (const auto* reply = std::get_if<SampleReply>(&message)) {
+    REQUIRE(ValidateBatch(reply->transitions).ok());
+    REQUIRE(reply->indices.size() == reply->transitions.size());
+  }
+  const StatusOr<Message> again = DecodeNoThrow(Encode(message));
+  REQUIRE(again.ok());
+  REQUIRE(again->index() == message.index());
+}
+
+TEST_CASE("random payload bytes after a valid header never throw: error or a valid message", "[protocol]") {
+  std::mt19937_64 rng(20240611);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<int> length(0, 96);
+  for (uint16_t type = 1; type <= 10; ++type) {
+    for (int iteration = 0; iteration < 300; ++iteration) {
+      Bytes frame = Header(static_cast<MessageType>(type));
+      // Half the time start with a valid endianness flag so that parsing gets past it.
+      if (iteration % 2 == 0) frame.U8(1);
+      const int n = length(rng);
+      for (int i = 0; i < n; ++i) frame.U8(static_cast<uint8_t>(byte(rng)));
+      INFO("type " << type << " iteration " << iteration);
+      const StatusOr<Message> result = DecodeNoThrow(frame.data);
+      if (result.ok()) {
+        REQUIRE(static_cast<uint16_t>(TypeOf(*result)) == type);
+        RequireUsable(*result);
+      } else {
+        REQUIRE_FALSE(result.status().message().empty());
+      }
+    }
+  }
+}
+
+TEST_CASE("bit flips in a valid frame's payload never throw: error or a valid message", "[protocol]") {
+  std::mt19937_64 rng(777);
+  for (const Message& message : AllSamples()) {
+    INFO("message type " << Name(message));
+    const std::string good = Encode(message);
+    std::uniform_int_distribution<size_t> position(kHeaderBytes, good.size() - 1);
+    std::uniform_int_distribution<int> bit(0, 7);
+    std::uniform_int_distribution<int> flips(1, 4);
+    for (int iteration = 0; iteration < 300; ++iteration) {
+      std::string frame = good;
+      for (int f = flips(rng); f > 0; --f) frame[position(rng)] ^= static_cast<char>(1 << bit(rng));
+      INFO("iteration " << iteration);
+      const StatusOr<Message> result = DecodeNoThrow(frame);
+      if (result.ok()) {
+        REQUIRE(result->index() == message.index());
+        RequireUsable(*result);
+      } else {
+        REQUIRE_FALSE(result.status().message().empty());
+      }
+    }
+  }
+}
+
+TEST_CASE("a payload in big-endian PortableBinary is converted", "[protocol]") {
+  // cereal's endianness flag 0: every field big-endian. Decode must honour it like cereal does.
+  Bytes b = Header(MessageType::kSampleRequest);
+  b.U8(0);
+  for (int i = 7; i >= 0; --i) b.U8(static_cast<uint8_t>(0x1122334455667788ull >> (8 * i)));
+  for (int i = 3; i >= 0; --i) b.U8(static_cast<uint8_t>(512u >> (8 * i)));
+  const StatusOr<Message> decoded = DecodeNoThrow(b.data);
+  INFO(decoded.status().message());
+  REQUIRE(decoded.ok());
+  REQUIRE(std::get<SampleRequest>(*decoded).request_id == 0x1122334455667788ull);
+  REQUIRE(std::get<SampleRequest>(*decoded).batch_size == 512);
+}
+
+TEST_CASE("a bool field whose byte is neither 0 nor 1 is rejected", "[protocol]") {
+  // Accepting it would store a byte other than 0/1 in a C++ bool, which is undefined behaviour.
+  const std::string ack = PayloadStart(MessageType::kInsertAck).U32(1).U64(2).U8(2).U64(3).data;
+  const StatusOr<Message> ack_result = DecodeNoThrow(ack);
+  REQUIRE_FALSE(ack_result.ok());
+  REQUIRE(ack_result.status().code() == StatusCode::kInvalidArgument);
+
+  const std::string report =
+      PayloadStart(MessageType::kEpisodeReport).U32(1).U8(0xff).U64(0).U32(200).U32(1).U64(0).U64(0).data;
+  const StatusOr<Message> report_result = DecodeNoThrow(report);
+  REQUIRE_FALSE(report_result.ok());
+  REQUIRE(report_result.status().code() == StatusCode::kInvalidArgument);
+
+  // The same frames with 1 are fine.
+  REQUIRE(DecodeNoThrow(PayloadStart(MessageType::kInsertAck).U32(1).U64(2).U8(1).U64(3).data).ok());
+}
+
+// ---- Hostile lengths --------------------------------------------------------------------------------------
+
+TEST_CASE("a length field claiming a huge array is rejected without allocating huge memory", "[protocol]") {
+  struct Case {
+    const char* what;
+    std::string frame;
+  };
+  const std::vector<Case> cases = {
+      {"Weights.hidden_sizes of 2^40",
+       PayloadStart(MessageType::kWeights).U64(1).U32(3).U32(1).U64(uint64_t{1} << 40).data},
+      {"Weights.parameters of 2^62",
+       PayloadStart(MessageType::kWeights).U64(1).U32(3).U32(1).U64(1).U32(4).U64(uint64_t{1} << 62).data},
+      {"InsertChunk.observations of 2^64-1 (size * 4 overflows)",
+       PayloadStart(MessageType::kInsertChunk).U32(0).U64(0).U64(0).U32(3).U32(1)
+           .U64(std::numeric_limits<uint64_t>::max()).data},
+      {"InsertChunk.policy_versions of 2^61 (size * 8 overflows to 0)",
+       PayloadStart(MessageType::kInsertChunk).U32(0).U64(0).U64(0).U32(3).U32(1)
+           .U64(0).U64(0).U64(0).U64(0).U64(0).U64(uint64_t{1} << 61).data},
+      {"SampleReply.indices of kMaxMessageBytes/8 + 1",
+       PayloadStart(MessageType::kSampleReply).U64(5).U32(3).U32(1)
+           .U64(0).U64(0).U64(0).U64(0).U64(0).U64(0).U64(kMaxMessageBytes / 8 + 1).data},
+      {"Heartbeat.sender of 2^63",
+       PayloadStart(MessageType::kHeartbeat).U64(uint64_t{1} << 63).data},
+      {"Error.message of kMaxMessageBytes + 1",
+       PayloadStart(MessageType::kError).U16(1).U64(kMaxMessageBytes + 1).data},
+  };
+  // The probe itself sees a large allocation.
+  {
+    AllocationProbe probe;
+    std::vector<char> big(5u << 20);
+    REQUIRE(probe.Largest() >= big.size());
+  }
+  for (const Case& c : cases) {
+    INFO(c.what);
+    StatusOr<Message> result = Internal("not decoded");
+    size_t largest = 0;
+    {
+      AllocationProbe probe;
+      REQUIRE_NOTHROW(result = Decode(c.frame));
+      largest = probe.Largest();
+    }
+    REQUIRE_FALSE(result.ok());
+    REQUIRE(result.status().code() == StatusCode::kInvalidArgument);
+    REQUIRE_THAT(result.status().message(), Catch::Contains("malformed"));
+    INFO("largest allocation " << largest << " bytes");
+    REQUIRE(largest < (1u << 20));
+  }
+}
+
+TEST_CASE("a length field within the cap but beyond the frame end is rejected with at most a cap-sized allocation",
+          "[protocol]") {
+  // 16 Mi floats = exactly kMaxMessageBytes: allowed by the cap, but the frame holds none of them.
+  const std::string frame = PayloadStart(MessageType::kWeights)
+                                .U64(1).U32(3).U32(1).U64(0)
+                                .U64(kMaxMessageBytes / sizeof(float))
+                                .F32(1.0f)
+                                .data;
+  StatusOr<Message> result = Internal("not decoded");
+  size_t largest = 0;
+  {
+    AllocationProbe probe;
+    REQUIRE_NOTHROW(result = Decode(frame));
+    largest = probe.Largest();
+  }
+  REQUIRE_FALSE(result.ok());
+  REQUIRE_THAT(result.status().message(), Catch::Contains("malformed Weights"));
+  REQUIRE(largest <= kMaxMessageBytes);
+}
+
+// ---- Batch consistency ------------------------------------------------------------------------------------
+
+TEST_CASE("a TransitionBatch whose array lengths do not match its dims is rejected by Decode naming the field",
+          "[protocol]") {
+  struct Case {
+    const char* field;
+    void (*corrupt)(TransitionBatch&);
+  };
+  const Case cases[] = {
+      {"'observations'", [](TransitionBatch& b) { b.observations.pop_back(); }},
+      {"'actions'", [](TransitionBatch& b) { b.actions.push_back(0.0f); }},
+      {"'discounts'", [](TransitionBatch& b) { b.discounts.pop_back(); }},
+      {"'next_observations'", [](TransitionBatch& b) { b.next_observations.resize(1); }},
+      {"'policy_versions'", [](TransitionBatch& b) { b.policy_versions.push_back(3); }},
+      {"'observations'", [](TransitionBatch& b) { b.obs_dim = 4; }},
+      {"'actions'", [](TransitionBatch& b) { b.act_dim = 3; }},
+      // One reward more: every other field is now short.
+      {"'observations'", [](TransitionBatch& b) { b.rewards.push_back(1.0f); }},
+  };
+  for (const Case& c : cases) {
+    INFO("field " << c.field);
+    InsertChunk chunk = SampleInsertChunk();
+    c.corrupt(chunk.transitions);
+    const StatusOr<Message> from_chunk = DecodeNoThrow(Encode(chunk));
+    REQUIRE_FALSE(from_chunk.ok());
+    REQUIRE(from_chunk.status().code() == StatusCode::kInvalidArgument);
+    REQUIRE_THAT(from_chunk.status().message(), Catch::Contains(c.field));
+
+    SampleReply reply = SampleSampleReply();
+    c.corrupt(reply.transitions);
+    const StatusOr<Message> from_reply = DecodeNoThrow(Encode(reply));
+    REQUIRE_FALSE(from_reply.ok());
+    REQUIRE_THAT(from_reply.status().message(), Catch::Contains(c.field));
+  }
+}
+
+TEST_CASE("a SampleReply with a different number of indices than transitions is rejected", "[protocol]") {
+  SampleReply reply = SampleSampleReply();
+  reply.indices.pop_back();
+  const StatusOr<Message> result = DecodeNoThrow(Encode(reply));
+  REQUIRE_FALSE(result.ok());
+  REQUIRE(result.status().code() == StatusCode::kInvalidArgument);
+  REQUIRE_THAT(result.status().message(), Catch::Contains("4 indices for 5 transitions"));
+}
+
+TEST_CASE("ValidateBatch accepts consistent batches and names the first inconsistent field", "[protocol]") {
+  REQUIRE(ValidateBatch(TransitionBatch{}).ok());
+  REQUIRE(ValidateBatch(SampleBatch(1, 1, 1, 0.0f)).ok());
+  REQUIRE(ValidateBatch(SampleBatch(64, 17, 6, 1.0f)).ok());
+  // Zero transitions need no dims.
+  TransitionBatch empty_with_dims;
+  empty_with_dims.obs_dim = 3;
+  empty_with_dims.act_dim = 1;
+  REQUIRE(ValidateBatch(empty_with_dims).ok());
+
+  TransitionBatch b = SampleBatch(4, 3, 2, 0.0f);
+  b.actions.resize(7);
+  Status status = ValidateBatch(b);
+  REQUIRE(status.code() == StatusCode::kInvalidArgument);
+  REQUIRE_THAT(status.message(), Catch::Contains("'actions' has 7 values, expected 8 for 4 transitions"));
+  REQUIRE_THAT(status.message(), Catch::Contains("obs_dim 3, act_dim 2"));
+
+  b = SampleBatch(4, 3, 2, 0.0f);
+  b.next_observations.resize(13);
+  status = ValidateBatch(b);
+  REQUIRE_FALSE(status.ok());
+  REQUIRE_THAT(status.message(), Catch::Contains("'next_observations' has 13 values, expected 12"));
+
+  b = SampleBatch(4, 3, 2, 0.0f);
+  b.discounts.clear();
+  status = ValidateBatch(b);
+  REQUIRE_FALSE(status.ok());
+  REQUIRE_THAT(status.message(), Catch::Contains("'discounts' has 0 values, expected 4"));
+
+  b = SampleBatch(4, 3, 2, 0.0f);
+  b.policy_versions.resize(5);
+  status = ValidateBatch(b);
+  REQUIRE_FALSE(status.ok());
+  REQUIRE_THAT(status.message(), Catch::Contains("'policy_versions' has 5 values, expected 4"));
+
+  // Transitions without dimensions.
+  b = SampleBatch(2, 3, 1, 0.0f);
+  b.obs_dim = 0;
+  b.observations.clear();
+  b.next_observations.clear();
+  status = ValidateBatch(b);
+  REQUIRE_FALSE(status.ok());
+  REQUIRE_THAT(status.message(), Catch::Contains("zero obs_dim or act_dim"));
+}
+
+}  // namespace
+}  // namespace ddpg::protocol

@@ -1,0 +1,480 @@
+#include "replay_server/replay_service.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/messaging.h"
+#include "transition_batches.h"
+
+namespace ddpg {
+namespace {
+
+using namespace std::chrono_literals;
+using protocol::ErrorCode;
+
+constexpr auto kReplyTimeout = 2000ms;
+// How long a test waits to conclude that no reply is coming.
+constexpr auto kSilence = 300ms;
+// Pendulum-v1.
+constexpr uint32_t kObsDim = 3;
+constexpr uint32_t kActDim = 1;
+constexpr uint32_t kActor = 1;
+constexpr uint64_t kIncarnation = 0x5eed;
+
+// samples_per_insert 1, min_size_to_sample 10, error_buffer 6: min_diff 4, max_diff 16. The error buffer
+// is the smallest ValidateConfig accepts for batches of 4 and chunks of 5 (+ 1 for one environment).
+Config TestConfig() {
+  Config config;
+  config.env.id = "Pendulum-v1";
+  config.replay.bind = "tcp://127.0.0.1:*";
+  config.replay.capacity = 1000;
+  config.replay.min_size_to_sample = 10;
+  config.replay.samples_per_insert = 1.0;
+  config.replay.rate_error_buffer = 6.0;
+  config.learner.batch_size = 4;
+  config.actor.chunk_size = 5;
+  config.actor.num_envs = 1;
+  config.run.report_interval_s = 3600.0;
+  return config;
+}
+
+// A ReplayService serving on its own thread for the lifetime of this object.
+class RunningService {
+ public:
+  explicit RunningService(const Config& config, std::optional<MetricsWriter> metrics = std::nullopt) {
+    StatusOr<std::unique_ptr<ReplayService>> created = ReplayService::Create(config, std::move(metrics));
+    INFO(created.status().message());
+    REQUIRE(created.ok());
+    service_ = std::move(created).value();
+    const Status bound = service_->Bind();
+    INFO(bound.message());
+    REQUIRE(bound.ok());
+    thread_ = std::thread([this] { service_->Run(); });
+  }
+  ~RunningService() {
+    service_->Stop();
+    thread_.join();
+  }
+
+  const std::string& endpoint() const { return service_->endpoint(); }
+
+ private:
+  std::unique_ptr<ReplayService> service_;
+  std::thread thread_;
+};
+
+// A peer of the replay server: one DEALER socket, as actors and the learner use.
+class Client {
+ public:
+  Client(zmq::context_t& context, const std::string& endpoint) : socket_(context, zmq::socket_type::dealer) {
+    ConfigureSocket(socket_);
+    socket_.connect(endpoint);
+  }
+
+  void Send(const protocol::Message& message) { REQUIRE(SendMessage(socket_, message, /*dont_wait=*/false)); }
+  void SendFrames(const std::vector<std::string>& frames) {
+    for (size_t i = 0; i < frames.size(); ++i) {
+      const auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+      REQUIRE(socket_.send(zmq::buffer(frames[i]), flags).has_value());
+    }
+  }
+
+  std::optional<protocol::Message> Receive(std::chrono::milliseconds timeout) {
+    std::vector<zmq::pollitem_t> items = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      Poll(items, std::max<long>(1, left.count()));
+      if (std::optional<Received> received = ReceiveMessage(socket_, /*routed=*/false)) {
+        INFO(received->message.status().message());
+        REQUIRE(received->message.ok());
+        return std::move(received->message).value();
+      }
+    }
+    return std::nullopt;
+  }
+
+  // The next message, which must arrive within kReplyTimeout and be a T.
+  template <class T>
+  T Expect() {
+    std::optional<protocol::Message> message = Receive(kReplyTimeout);
+    REQUIRE(message.has_value());
+    const auto* error = std::get_if<protocol::Error>(&*message);
+    INFO("received " << protocol::TypeName(protocol::TypeOf(*message)) << (error ? ": " + error->message : ""));
+    REQUIRE(std::holds_alternative<T>(*message));
+    return std::get<T>(std::move(*message));
+  }
+
+  template <class T>
+  T Request(const protocol::Message& message) {
+    Send(message);
+    return Expect<T>();
+  }
+
+  void ExpectSilence() {
+    std::optional<protocol::Message> message = Receive(kSilence);
+    INFO("received " << (message ? protocol::TypeName(protocol::TypeOf(*message)) : "nothing"));
+    CHECK_FALSE(message.has_value());
+  }
+
+  protocol::StatsReply Stats() { return Request<protocol::StatsReply>(protocol::StatsRequest{}); }
+
+ private:
+  zmq::socket_t socket_;
+};
+
+// Chunk `sequence` of an actor process: transitions with ids first_id .. first_id + count - 1.
+protocol::InsertChunk Chunk(uint32_t actor_id, uint64_t sequence, uint64_t first_id, size_t count,
+                            uint64_t incarnation = kIncarnation) {
+  protocol::InsertChunk chunk;
+  chunk.actor_id = actor_id;
+  chunk.incarnation = incarnation;
+  chunk.sequence = sequence;
+  chunk.transitions = testing::MakeBatch(kObsDim, kActDim, first_id, count);
+  return chunk;
+}
+
+protocol::InsertAck Insert(Client& actor, const protocol::InsertChunk& chunk) {
+  protocol::InsertAck ack = actor.Request<protocol::InsertAck>(chunk);
+  CHECK(ack.actor_id == chunk.actor_id);
+  CHECK(ack.sequence == chunk.sequence);
+  return ack;
+}
+
+TEST_CASE("an InsertChunk is acknowledged once its transitions are stored", "[replay_service]") {
+  RunningService service(TestConfig());
+  zmq::context_t context;
+  Client actor(context, service.endpoint());
+
+  const protocol::InsertAck ack = Insert(actor, Chunk(kActor, 0, 0, 5));
+  CHECK_FALSE(ack.duplicate);
+  CHECK(ack.replay_size == 5);
+
+  const protocol::StatsReply stats = actor.Stats();
+  CHECK(stats.replay_size == 5);
+  CHECK(stats.capacity == 1000);
+  CHECK(stats.total_inserted == 5);
+  CHECK(stats.total_sampled == 0);
+  CHECK(stats.duplicates_dropped == 0);
+  CHECK(stats.connected_actors == 1);
+  CHECK(stats.pending_inserts == 0);
+  CHECK(stats.pending_samples == 0);
+}
+
+TEST_CASE("a duplicate chunk is acknowledged but stored once", "[replay_service]") {
+  RunningService service(TestConfig());
+  zmq::context_t context;
+  Client actor(context, service.endpoint());
+
+  CHECK_FALSE(Insert(actor, Chunk(kActor, 0, 0, 5)).duplicate);
+  const protocol::InsertAck again = Insert(actor, Chunk(kActor, 0, 0, 5));
+  CHECK(again.duplicate);
+  CHECK(again.replay_size == 5);
+  // Same sequence number from another actor is another chunk.
+  CHECK_FALSE(Insert(actor, Chunk(kActor + 1, 0, 5, 5)).duplicate);
+
+  const protocol::StatsReply stats = actor.Stats();
+  CHECK(stats.total_inserted == 10);
+  CHECK(stats.replay_size == 10);
+  CHECK(stats.duplicates_dropped == 1);
+  CHECK(stats.connected_actors == 2);
+}
+
+TEST_CASE("a restarted actor's chunks are stored, not taken for its former self's", "[replay_service]") {
+  RunningService service(TestConfig());
+  zmq::context_t context;
+  Client actor(context, service.endpoint());
+
+  CHECK_FALSE(Insert(actor, Chunk(kActor, 0, 0, 5, kIncarnation)).duplicate);
+  CHECK_FALSE(Insert(actor, Chunk(kActor, 0, 5, 5, kIncarnation + 1)).duplicate);
+  CHECK(Insert(actor, Chunk(kActor, 0, 0, 5, kIncarnation)).duplicate);
+
+  const protocol::StatsReply stats = actor.Stats();
+  CHECK(stats.total_inserted == 10);
+  CHECK(stats.duplicates_dropped == 1);
+  CHECK(stats.connected_actors == 1);
+}
+
+TEST_CASE("a sample request waits while the rate limiter says no and is answered after enough inserts",
+          "[replay_service]") {
+  RunningService service(TestConfig());
+  zmq::context_t context;
+  Client actor(context, service.endpoint());
+  Client learner(context, service.endpoint());
+
+  Insert(actor, Chunk(kActor, 0, 0, 5));
+  learner.Send(protocol::SampleRequest{77, 4});
+  learner.ExpectSilence();  // 5 of min_size_to_sample 10 inserted
+  CHECK(actor.Stats().pending_samples == 1);
+
+  CHECK(Insert(actor, Chunk(kActor, 1, 5, 5)).replay_size == 10);
+  const protocol::SampleReply reply = learner.Expect<protocol::SampleReply>();
+  CHECK(reply.request_id == 77);
+  CHECK(reply.replay_size == 10);
+  CHECK(reply.total_inserted == 10);
+  CHECK(reply.connected_actors == 1);
+  REQUIRE(reply.transitions.size() == 4);
+  REQUIRE(reply.indices.size() == 4);
+  CHECK(reply.transitions.obs_dim == kObsDim);
+  CHECK(reply.transitions.act_dim == kActDim);
+  for (size_t row = 0; row < 4; ++row) {
+    // Transition i went to slot i; the row must be that transition, whole.
+    const uint64_t id = reply.transitions.policy_versions[row];
+    CHECK(reply.indices[row] == id);
+    CHECK(id < 10);
+    CHECK(reply.transitions.rewards[row] == testing::RewardValue(id));
+    CHECK(reply.transitions.observations[row * kObsDim + 2] == testing::ObservationValue(id, 2));
+  }
+  const protocol::StatsReply stats = actor.Stats();
+  CHECK(stats.pending_samples == 0);
+  CHECK(stats.total_sampled == 4);
+}
+
+// Brings the server to 15 inserted, 0 sampled (diff 15 of max_diff 16) and sends chunk 3, which would
+// make it 20: the learner has fallen behind and the chunk is held back.
+void FillUntilInsertsWait(Client& actor) {
+  Insert(actor, Chunk(kActor, 0, 0, 5));
+  Insert(actor, Chunk(kActor, 1, 5, 5));
+  Insert(actor, Chunk(kActor, 2, 10, 5));
+  actor.Send(Chunk(kActor, 3, 15, 5));
+  actor.ExpectSilence();
+}
+
+TEST_CASE("an insert waits while the learner falls behind and is acknowledged once it samples", "[replay_service]") {
+  RunningService service(TestConfig());
+  zmq::context_t context;
+  Client actor(context, service.endpoint());
+  Client learner(context, service.endpoint());
+
+  FillUntilInsertsWait(actor);
+  protocol::StatsReply stats = learner.Stats();
+  CHECK(stats.pending_inserts == 1);
+  CHECK(stats.total_inserted == 15);
+
+  // 15 - 4 = 11 >= min_diff; afterwards 20 - 4 = 16 <= max_diff lets the chunk in.
+  CHECK(learner.Request<protocol::SampleReply>(protocol::SampleRequest{1, 4}).total_inserted == 15);
+  const protocol::InsertAck ack = actor.Expect<protocol::InsertAck>();
+  CHECK(ack.sequence == 3);
+  CHECK_FALSE(ack.duplicate);
+  CHECK(ack.replay_size == 20);
+
+  stats = learner.Stats();
+  CHECK(stats.pending_inserts == 0);
+  CHECK(stats.total_inserted == 20);
+  CHECK(stats.total_sampled == 4);
+}
+
+TEST_CASE("a chunk resent while it waits is stored once and acknowledged on the new connection", "[replay_service]") {
+  RunningService service(TestConfig());
+  zmq::context_t context;
+  Client old_connection(context, service.endpoint());
+  Client learner(context, service.endpoint());
+
+  FillUntilInsertsWait(old_connection);
+  Client new_connection(context, service.endpoint());
+  new_connection.Send(Chunk(kActor, 3, 15, 5));
+  new_connection.ExpectSilence();
+  CHECK(learner.Stats().pending_inserts == 1);
+
+  learner.Request<protocol::SampleReply>(protocol::SampleRequest{1, 4});
+  const protocol::InsertAck ack = new_connection.Expect<protocol::InsertAck>();
+  CHECK(ack.sequence == 3);
+  CHECK_FALSE(ack.duplicate);
+  old_connection.ExpectSilence();
+
+  const protocol::StatsReply stats = learner.Stats();
+  CHECK(stats.total_inserted == 20);
+  CHECK(stats.pending_inserts == 0);
+  CHECK(stats.duplicates_dropped == 1);
+}
+
+TEST_CASE("a chunk and a batch larger than configured cannot deadlock the rate limiter", "[replay_service]") {
+  RunningService service(TestConfig());
+  zmq::context_t context;
+  Client actor(context, service.endpoint());
+  Client learner(context, service.endpoint());
+
+  Insert(actor, Chunk(kActor, 0, 0, 5));
+  Insert(actor, Chunk(kActor, 1, 5, 5));
+  Insert(actor, Chunk(kActor, 2, 10, 5));
+  learner.Request<protocol::SampleReply>(protocol::SampleRequest{1, 4});  // diff 15 - 4 = 11
+  actor.Send(Chunk(kActor, 3, 15, 7));  // 22 - 4 = 18 > max_diff 16: waits for samples
+  actor.ExpectSilence();
+  // 15 - 4 - 8 = 3 < min_diff 4: waits for inserts. Only admitting the chunk gets either moving again.
+  learner.Send(protocol::SampleRequest{2, 8});
+  CHECK(actor.Expect<protocol::InsertAck>().sequence == 3);
+  CHECK(learner.Expect<protocol::SampleReply>().request_id == 2);
+
+  const protocol::StatsReply stats = learner.Stats();
+  CHECK(stats.total_inserted == 22);
+  CHECK(stats.total_sampled == 12);
+}
+
+TEST_CASE("frames that cannot be served get an Error reply and the server keeps serving", "[replay_service]") {
+  RunningService service(TestConfig());
+  zmq::context_t context;
+  Client peer(context, service.endpoint());
+
+  SECTION("garbage") {
+    peer.SendFrames({"this is not a ddpg-cluster frame"});
+    const protocol::Error error = peer.Expect<protocol::Error>();
+    CHECK(error.code == ErrorCode::kMalformedFrame);
+    CHECK_THAT(error.message, Catch::Contains("magic"));
+  }
+  SECTION("a frame of another protocol version") {
+    std::string frame = protocol::Encode(protocol::Heartbeat{"actor-0"});
+    frame[4] = static_cast<char>(protocol::kProtocolVersion + 1);
+    peer.SendFrames({frame});
+    const protocol::Error error = peer.Expect<protocol::Error>();
+    CHECK(error.code == ErrorCode::kVersionMismatch);
+    CHECK_THAT(error.message, Catch::Contains("version " + std::to_string(protocol::kProtocolVersion + 1)));
+  }
+  SECTION("a message of two frames") {
+    const std::string frame = protocol::Encode(protocol::StatsRequest{});
+    peer.SendFrames({frame, frame});
+    CHECK(peer.Expect<protocol::Error>().code == ErrorCode::kMalformedFrame);
+  }
+  SECTION("a chunk of other dimensions") {
+    protocol::InsertChunk chunk = Chunk(kActor, 0, 0, 2);
+    chunk.transitions = testing::MakeBatch(kObsDim + 1, kActDim, 0, 2);
+    peer.Send(chunk);
+    const protocol::Error error = peer.Expect<protocol::Error>();
+    CHECK(error.code == ErrorCode::kInvalidChunk);
+    CHECK_THAT(error.message,
+               Catch::Contains("obs_dim 4") && Catch::Contains("expected obs_dim 3") && Catch::Contains("Pendulum-v1"));
+  }
+  SECTION("a message the replay server does not serve") {
+    peer.Send(protocol::InsertAck{});
+    const protocol::Error error = peer.Expect<protocol::Error>();
+    CHECK(error.code == ErrorCode::kUnexpectedMessage);
+    CHECK_THAT(error.message, Catch::Contains("InsertAck"));
+  }
+  SECTION("a sample request for no transitions") {
+    peer.Send(protocol::SampleRequest{1, 0});
+    const protocol::Error error = peer.Expect<protocol::Error>();
+    CHECK(error.code == ErrorCode::kMalformedFrame);
+    CHECK_THAT(error.message, Catch::Contains("1 .. 65536"));
+  }
+  SECTION("a sample request for too many transitions") {
+    peer.Send(protocol::SampleRequest{1, ReplayService::kMaxBatchSize + 1});
+    CHECK(peer.Expect<protocol::Error>().code == ErrorCode::kMalformedFrame);
+  }
+
+  CHECK(peer.Request<protocol::Heartbeat>(protocol::Heartbeat{"learner"}).sender == "replay_server");
+  CHECK_FALSE(Insert(peer, Chunk(kActor, 0, 0, 5)).duplicate);
+  const protocol::StatsReply stats = peer.Stats();
+  CHECK(stats.total_inserted == 5);
+  CHECK(stats.pending_samples == 0);
+}
+
+TEST_CASE("sample requests beyond the queue's capacity are refused", "[replay_service]") {
+  RunningService service(TestConfig());
+  zmq::context_t context;
+  Client learner(context, service.endpoint());
+
+  for (uint64_t id = 0; id <= ReplayService::kMaxPendingSamples; ++id) {
+    learner.Send(protocol::SampleRequest{id, 4});
+  }
+  const protocol::Error error = learner.Expect<protocol::Error>();
+  CHECK_THAT(error.message,
+             Catch::Contains("too many pending") && Catch::Contains(std::to_string(ReplayService::kMaxPendingSamples)));
+  CHECK(learner.Stats().pending_samples == ReplayService::kMaxPendingSamples);
+}
+
+TEST_CASE("connected actors are the ones heard from within the heartbeat timeout", "[replay_service]") {
+  Config config = TestConfig();
+  config.run.heartbeat_interval_ms = 10;
+  config.run.heartbeat_timeout_ms = 300;
+  RunningService service(config);
+  zmq::context_t context;
+  Client peer(context, service.endpoint());
+
+  for (const char* sender : {"actor-7", "actor-8", "actor-7", "learner", "actor-", "actor-9x"}) {
+    CHECK(peer.Request<protocol::Heartbeat>(protocol::Heartbeat{sender}).sender == "replay_server");
+  }
+  CHECK(peer.Stats().connected_actors == 2);
+
+  std::this_thread::sleep_for(400ms);
+  CHECK(peer.Stats().connected_actors == 0);
+  Insert(peer, Chunk(3, 0, 0, 5));
+  CHECK(peer.Stats().connected_actors == 1);
+}
+
+TEST_CASE("binding a port that is in use fails with Unavailable naming replay.bind", "[replay_service]") {
+  RunningService first(TestConfig());
+  Config config = TestConfig();
+  config.replay.bind = first.endpoint();
+  StatusOr<std::unique_ptr<ReplayService>> second = ReplayService::Create(config);
+  REQUIRE(second.ok());
+  const Status bound = (*second)->Bind();
+  CHECK(bound.code() == StatusCode::kUnavailable);
+  CHECK_THAT(bound.message(), Catch::Contains("replay.bind") && Catch::Contains(first.endpoint()));
+  CHECK((*second)->endpoint().empty());
+}
+
+TEST_CASE("Create rejects an unknown environment and an invalid configuration", "[replay_service]") {
+  Config unknown_env = TestConfig();
+  unknown_env.env.id = "NoSuchEnv-v0";
+  const Status unknown = ReplayService::Create(unknown_env).status();
+  CHECK_FALSE(unknown.ok());
+  CHECK_THAT(unknown.message(), Catch::Contains("NoSuchEnv-v0"));
+
+  Config tight_buffer = TestConfig();
+  tight_buffer.replay.rate_error_buffer = 5.0;
+  const Status status = ReplayService::Create(tight_buffer).status();
+  CHECK(status.code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(status.message(), Catch::Contains("replay.rate_error_buffer"));
+}
+
+TEST_CASE("every report interval writes one metrics object with the server's counters", "[replay_service]") {
+  const std::filesystem::path directory =
+      std::filesystem::temp_directory_path() / ("replay_service_test_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(directory);
+  std::filesystem::create_directories(directory);
+  StatusOr<MetricsWriter> metrics = MetricsWriter::Open(directory.string(), "replay_server");
+  REQUIRE(metrics.ok());
+
+  Config config = TestConfig();
+  config.run.report_interval_s = 0.1;
+  {
+    RunningService service(config, std::move(metrics).value());
+    zmq::context_t context;
+    Client actor(context, service.endpoint());
+    Insert(actor, Chunk(kActor, 0, 0, 5));
+    actor.Send(protocol::SampleRequest{1, 4});  // waits: below min_size_to_sample
+    std::this_thread::sleep_for(450ms);
+  }
+
+  std::ifstream file(directory / "replay_server.metrics.jsonl");
+  std::vector<nlohmann::json> objects;
+  for (std::string line; std::getline(file, line);) objects.push_back(nlohmann::json::parse(line));
+  std::filesystem::remove_all(directory);
+  REQUIRE(objects.size() >= 2);
+  const nlohmann::json& last = objects.back();
+  CHECK(last["component"] == "replay_server");
+  CHECK(last["replay_size"] == 5);
+  CHECK(last["capacity"] == 1000);
+  CHECK(last["total_inserted"] == 5);
+  CHECK(last["total_sampled"] == 0);
+  CHECK(last["connected_actors"] == 1);
+  CHECK(last["pending_inserts"] == 0);
+  CHECK(last["pending_samples"] == 1);
+  CHECK(last["duplicates_dropped"] == 0);
+  CHECK(last["malformed_frames"] == 0);
+  CHECK(last["inserts_per_s"] == 0.0);
+  CHECK(last["samples_per_s"] == 0.0);
+  double inserts_seen = 0;
+  for (const nlohmann::json& object : objects) inserts_seen += object["inserts_per_s"].get<double>();
+  CHECK(inserts_seen > 0.0);
+}
+
+}  // namespace
+}  // namespace ddpg

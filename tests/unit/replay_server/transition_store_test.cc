@@ -1,0 +1,119 @@
+#include "replay_server/transition_store.h"
+
+#include <map>
+#include <random>
+#include <set>
+
+#include <catch2/catch.hpp>
+
+#include "transition_batches.h"
+
+namespace ddpg {
+namespace {
+
+using testing::MakeBatch;
+
+constexpr uint32_t kObsDim = 3;
+constexpr uint32_t kActDim = 2;
+
+// Samples many times and returns, for each slot index seen, the id of the transition it returned; fails
+// if any returned row mixes fields of different transitions or a slot returns two different ids.
+std::map<uint64_t, uint64_t> SlotContents(const TransitionStore& store, size_t draws) {
+  std::mt19937_64 rng(7);
+  protocol::TransitionBatch out;
+  std::vector<uint64_t> indices;
+  store.Sample(draws, rng, out, indices);
+  REQUIRE(out.obs_dim == store.obs_dim());
+  REQUIRE(out.act_dim == store.act_dim());
+  REQUIRE(out.size() == draws);
+  REQUIRE(indices.size() == draws);
+  REQUIRE(protocol::ValidateBatch(out).ok());
+  std::map<uint64_t, uint64_t> contents;
+  for (size_t row = 0; row < draws; ++row) {
+    const uint64_t id = out.policy_versions[row];
+    for (uint32_t j = 0; j < out.obs_dim; ++j) {
+      REQUIRE(out.observations[row * out.obs_dim + j] == testing::ObservationValue(id, j));
+      REQUIRE(out.next_observations[row * out.obs_dim + j] == testing::NextObservationValue(id, j));
+    }
+    for (uint32_t j = 0; j < out.act_dim; ++j)
+      REQUIRE(out.actions[row * out.act_dim + j] == testing::ActionValue(id, j));
+    REQUIRE(out.rewards[row] == testing::RewardValue(id));
+    REQUIRE(out.discounts[row] == testing::DiscountValue(id));
+    const auto [slot, inserted] = contents.emplace(indices[row], id);
+    REQUIRE(slot->second == id);
+  }
+  return contents;
+}
+
+TEST_CASE("a new store is empty and has the requested capacity", "[transition_store]") {
+  TransitionStore store(kObsDim, kActDim, 5);
+  CHECK(store.size() == 0);
+  CHECK(store.capacity() == 5);
+  CHECK(store.total_inserted() == 0);
+}
+
+TEST_CASE("inserts fill the ring in order and wrap around over the oldest transitions", "[transition_store]") {
+  TransitionStore store(kObsDim, kActDim, 5);
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 0, 3)).ok());
+  CHECK(store.size() == 3);
+  CHECK(SlotContents(store, 500) == std::map<uint64_t, uint64_t>{{0, 0}, {1, 1}, {2, 2}});
+
+  // Transitions 3 and 4 fill slots 3 and 4; 5 and 6 overwrite the oldest, 0 and 1, in slots 0 and 1.
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 3, 4)).ok());
+  CHECK(store.size() == 5);
+  CHECK(store.total_inserted() == 7);
+  CHECK(SlotContents(store, 1000) == std::map<uint64_t, uint64_t>{{0, 5}, {1, 6}, {2, 2}, {3, 3}, {4, 4}});
+}
+
+TEST_CASE("a batch larger than the capacity keeps only its newest transitions", "[transition_store]") {
+  TransitionStore store(kObsDim, kActDim, 3);
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 100, 1)).ok());
+  // Seven more: slots continue from 1, so 101..107 land in 1,2,0,1,2,0,1 and only 105..107 survive.
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 101, 7)).ok());
+  CHECK(store.size() == 3);
+  CHECK(store.total_inserted() == 8);
+  CHECK(SlotContents(store, 500) == std::map<uint64_t, uint64_t>{{0, 106}, {1, 107}, {2, 105}});
+}
+
+TEST_CASE("a batch of other dimensions is rejected and nothing is stored", "[transition_store]") {
+  TransitionStore store(kObsDim, kActDim, 5);
+  const Status wrong_obs = store.Insert(MakeBatch(kObsDim + 1, kActDim, 0, 2));
+  CHECK(wrong_obs.code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(wrong_obs.message(), Catch::Contains("obs_dim 4") && Catch::Contains("obs_dim 3"));
+  const Status wrong_act = store.Insert(MakeBatch(kObsDim, kActDim + 1, 0, 2));
+  CHECK(wrong_act.code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(wrong_act.message(), Catch::Contains("act_dim 3") && Catch::Contains("act_dim 2"));
+  CHECK(store.size() == 0);
+  CHECK(store.total_inserted() == 0);
+}
+
+TEST_CASE("a batch whose arrays disagree with its dimensions is rejected", "[transition_store]") {
+  TransitionStore store(kObsDim, kActDim, 5);
+  protocol::TransitionBatch batch = MakeBatch(kObsDim, kActDim, 0, 2);
+  batch.next_observations.pop_back();
+  const Status status = store.Insert(batch);
+  CHECK(status.code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(status.message(), Catch::Contains("next_observations"));
+  CHECK(store.size() == 0);
+}
+
+TEST_CASE("sampling a partly filled store returns only stored transitions, each of them", "[transition_store]") {
+  TransitionStore store(kObsDim, kActDim, 100);
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 40, 3)).ok());
+  // 600 uniform draws over 3 slots miss one with probability about 3 * (2/3)^600: never.
+  CHECK(SlotContents(store, 600) == std::map<uint64_t, uint64_t>{{0, 40}, {1, 41}, {2, 42}});
+}
+
+TEST_CASE("sampling draws with replacement, so a batch may exceed the stored size", "[transition_store]") {
+  TransitionStore store(kObsDim, kActDim, 10);
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 0, 2)).ok());
+  std::mt19937_64 rng(1);
+  protocol::TransitionBatch out;
+  std::vector<uint64_t> indices;
+  store.Sample(8, rng, out, indices);
+  CHECK(out.size() == 8);
+  CHECK(std::set<uint64_t>(indices.begin(), indices.end()).size() <= 2);
+}
+
+}  // namespace
+}  // namespace ddpg
