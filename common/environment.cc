@@ -1,9 +1,8 @@
 #include "common/environment.h"
 
-#include <functional>
-#include <map>
-
-#include "common/pendulum.h"
+#include "common/box2d_envs.h"
+#include "common/classic_control.h"
+#include "common/mujoco_envs.h"
 
 namespace ddpg {
 
@@ -26,12 +25,14 @@ StepResult Environment::Step(const float* action, float* observation) {
 
 namespace {
 
-using Factory = std::function<std::unique_ptr<Environment>()>;
-
-const std::map<std::string, Factory>& Registry() {
-  static const std::map<std::string, Factory> registry = {
-      {"Pendulum-v1", [] { return std::make_unique<Pendulum>(); }},
-  };
+const std::vector<EnvRegistration>& Registry() {
+  static const std::vector<EnvRegistration> registry = [] {
+    std::vector<EnvRegistration> all;
+    for (auto family : {ClassicControlEnvironments, Box2dEnvironments, MujocoEnvironments}) {
+      for (EnvRegistration& registration : family()) all.push_back(std::move(registration));
+    }
+    return all;
+  }();
   return registry;
 }
 
@@ -39,18 +40,17 @@ const std::map<std::string, Factory>& Registry() {
 
 std::vector<std::string> RegisteredEnvironmentIds() {
   std::vector<std::string> ids;
-  for (const auto& [id, factory] : Registry()) ids.push_back(id);
+  for (const EnvRegistration& registration : Registry()) ids.push_back(registration.id);
   return ids;
 }
 
 StatusOr<std::unique_ptr<Environment>> MakeEnvironment(const std::string& id) {
-  const auto it = Registry().find(id);
-  if (it == Registry().end()) {
-    std::string known;
-    for (const std::string& name : RegisteredEnvironmentIds()) known += (known.empty() ? "" : ", ") + name;
-    return NotFound("unknown environment id '" + id + "'; known ids: " + known);
+  for (const EnvRegistration& registration : Registry()) {
+    if (registration.id == id) return registration.make();
   }
-  return it->second();
+  std::string known;
+  for (const std::string& name : RegisteredEnvironmentIds()) known += (known.empty() ? "" : ", ") + name;
+  return NotFound("unknown environment id '" + id + "'; known ids: " + known);
 }
 
 StatusOr<EnvSpec> LookUpEnvSpec(const std::string& id) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -62,6 +63,19 @@ class Environment {
   std::mt19937_64 rng_{0};
   int elapsed_steps_ = 0;
 };
+
+// One entry of the environment registry. make may fail (e.g. a MuJoCo model file is missing), with a
+// message that says what to install or fix.
+struct EnvRegistration {
+  std::string id;
+  std::function<StatusOr<std::unique_ptr<Environment>>()> make;
+};
+
+// A registry factory for environments that cannot fail to construct.
+template <class Env>
+StatusOr<std::unique_ptr<Environment>> Construct() {
+  return std::unique_ptr<Environment>(std::make_unique<Env>());
+}
 
 // Creates the environment registered under a Gymnasium id, or NotFound listing the known ids.
 StatusOr<std::unique_ptr<Environment>> MakeEnvironment(const std::string& id);

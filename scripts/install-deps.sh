@@ -8,6 +8,8 @@ packages=(
   libtorch-dev libopenblas0-openmp   # without OpenBLAS, LibTorch falls back to reference BLAS (~15x slower)
   libzmq3-dev cppzmq-dev libcereal-dev libboost-program-options-dev
   libspdlog-dev nlohmann-json3-dev catch2
+  libbox2d-dev                       # LunarLanderContinuous-v3, BipedalWalker-v3
+  libmujoco-dev libqhull-dev zlib1g-dev dart-doc  # MuJoCo engine; dart-doc ships Gym's MuJoCo models (MIT)
 )
 
 missing=()

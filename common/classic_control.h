@@ -1,0 +1,10 @@
+// Gymnasium's classic-control environments with continuous actions: Pendulum-v1 (common/pendulum.h).
+#pragma once
+
+#include <vector>
+
+#include "common/environment.h"
+
+namespace ddpg {
+std::vector<EnvRegistration> ClassicControlEnvironments();
+}  // namespace ddpg

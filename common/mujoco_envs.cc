@@ -1,0 +1,7 @@
+#include "common/mujoco_envs.h"
+
+namespace ddpg {
+
+std::vector<EnvRegistration> MujocoEnvironments() { return {}; }
+
+}  // namespace ddpg
