@@ -1,5 +1,7 @@
 #include "actor/policy.h"
 
+#include <spdlog/fmt/fmt.h>
+
 #include "common/networks.h"
 
 namespace ddpg {
@@ -24,8 +26,8 @@ Status Policy::SetWeights(const protocol::Weights& weights) {
       weights.act_dim != static_cast<uint32_t>(impl_->spec.act_dim) || weights.hidden_sizes != expected_hidden) {
     auto describe = [](uint32_t in, const std::vector<uint32_t>& hidden, uint32_t out) {
       std::string text = std::to_string(in);
-      for (uint32_t width : hidden) text += "-" + std::to_string(width);
-      return text + "-" + std::to_string(out);
+      for (uint32_t width : hidden) text += fmt::format("-{}", width);
+      return text + fmt::format("-{}", out);
     };
     return InvalidArgument("weights are for a " + describe(weights.obs_dim, weights.hidden_sizes, weights.act_dim) +
                            " network, this actor runs " + impl_->spec.id + " with a " +

@@ -107,7 +107,9 @@ std::string LearnerService::Run() {
   spdlog::info("stopped: {} | step {} | env steps {} | {:.1f} s | best eval {}", reason, counters_.updates,
                EnvSteps(), Seconds(std::chrono::steady_clock::now() - start_),
                best_eval_ ? fmt::format("{:.1f}", *best_eval_) : std::string("none"));
-  metrics_.Write({{"step", counters_.updates}, {"env_steps", EnvSteps()}, {"stop_reason", reason}});
+  nlohmann::json fields = MetricsSnapshot();
+  fields["stop_reason"] = reason;
+  metrics_.Write(fields);
   return reason;
 }
 
@@ -182,16 +184,15 @@ void LearnerService::HandleReports() {
     }
     if (report->evaluation) {
       last_eval_ = *report;
-      eval_since_report_ = true;
       best_eval_ = std::max(best_eval_.value_or(report->episode_return), report->episode_return);
       spdlog::info("eval: return {:.1f} over {} episodes | policy v{} (learner step {}) | env steps {} | {:.1f} s",
                    report->episode_return, report->episodes, report->policy_version, counters_.updates, EnvSteps(),
                    Seconds(std::chrono::steady_clock::now() - start_));
-      metrics_.Write({{"step", counters_.updates},
-                      {"env_steps", EnvSteps()},
-                      {"eval_return", report->episode_return},
-                      {"eval_episodes", report->episodes},
-                      {"eval_policy_version", report->policy_version}});
+      nlohmann::json fields = MetricsSnapshot();
+      fields["eval_return"] = report->episode_return;
+      fields["eval_episodes"] = report->episodes;
+      fields["eval_policy_version"] = report->policy_version;
+      metrics_.Write(fields);
       continue;
     }
     ++train_episodes_;
@@ -214,67 +215,79 @@ void LearnerService::SaveCheckpoint() {
   spdlog::info("checkpoint saved: {} (step {})", CheckpointPath(), counters_.updates);
 }
 
+LearnerService::Averages LearnerService::CurrentAverages() const {
+  Averages averages = last_averages_;
+  if (updates_since_report_ > 0) {
+    const double n = static_cast<double>(updates_since_report_);
+    averages.critic_loss = critic_loss_sum_ / n;
+    averages.actor_loss = actor_loss_sum_ / n;
+    averages.q_mean = q_sum_ / n;
+  }
+  if (lag_count_ > 0) averages.policy_lag = lag_sum_ / lag_count_;
+  return averages;
+}
+
+nlohmann::json LearnerService::MetricsSnapshot() const {
+  // Unknown values (no update or no episode yet) are null, so every object has the same keys.
+  auto number = [](double value) { return std::isnan(value) ? nlohmann::json() : nlohmann::json(value); };
+  const Averages averages = CurrentAverages();
+  const double train_return =
+      recent_train_returns_.empty()
+          ? NAN
+          : std::accumulate(recent_train_returns_.begin(), recent_train_returns_.end(), 0.0) / recent_train_returns_.size();
+  return {{"step", counters_.updates},
+          {"env_steps", EnvSteps()},
+          {"updates_per_s", updates_per_s_},
+          {"replay_size", replay_size_},
+          {"inserts_per_s", inserts_per_s_},
+          {"samples_per_s", updates_per_s_ * config_.learner.batch_size},
+          {"critic_loss", number(averages.critic_loss)},
+          {"actor_loss", number(averages.actor_loss)},
+          {"q_mean", number(averages.q_mean)},
+          {"policy_lag", number(averages.policy_lag)},
+          {"train_return", number(train_return)},
+          {"train_episodes", train_episodes_},
+          {"connected_actors", connected_actors_}};
+}
+
 void LearnerService::LogProgress() {
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::max(1e-9, Seconds(now - last_report_));
-  const double updates_per_s = (counters_.updates - updates_at_last_report_) / elapsed;
-  const double inserts_per_s = (EnvSteps() - env_steps_at_last_report_) / elapsed;
-  const double samples_per_s = updates_per_s * config_.learner.batch_size;
+  updates_per_s_ = (counters_.updates - updates_at_last_report_) / elapsed;
+  inserts_per_s_ = (EnvSteps() - env_steps_at_last_report_) / elapsed;
   last_report_ = now;
   updates_at_last_report_ = counters_.updates;
   env_steps_at_last_report_ = EnvSteps();
 
-  const uint64_t budget = config_.learner.max_env_steps;
-  const double remaining = budget > EnvSteps() ? static_cast<double>(budget - EnvSteps()) : 0.0;
-  const std::string eta = inserts_per_s > 0 ? FormatDuration(remaining / inserts_per_s) : "?";
-  const double n = static_cast<double>(std::max<uint64_t>(1, updates_since_report_));
-  const double mean_train =
-      recent_train_returns_.empty()
-          ? NAN
-          : std::accumulate(recent_train_returns_.begin(), recent_train_returns_.end(), 0.0) / recent_train_returns_.size();
-  const double lag = lag_count_ > 0 ? lag_sum_ / lag_count_ : NAN;
-
+  const nlohmann::json snapshot = MetricsSnapshot();
+  metrics_.Write(snapshot);
   if (!seen_replay_) {
     spdlog::info("waiting for the first batch from {} (the replay server serves once replay.min_size_to_sample = {} "
                  "transitions are in) | train episodes {}",
                  config_.replay.address, config_.replay.min_size_to_sample, train_episodes_);
   } else {
+    const uint64_t budget = config_.learner.max_env_steps;
+    const double remaining = budget > EnvSteps() ? static_cast<double>(budget - EnvSteps()) : 0.0;
+    auto shown = [](const nlohmann::json& value, const char* format) {
+      return value.is_null() ? std::string("-") : fmt::format(fmt::runtime(format), value.get<double>());
+    };
     spdlog::info("step {} | {:.0f} upd/s | env {}/{} ({:.0f}%) ETA {} | replay {} +{}/s smp {}/s | "
-                 "critic {:.3g} actor {:.3g} Q {:.3g} | lag {} | train {} | eval {} | actors {}",
-                 FormatCount(counters_.updates), updates_per_s, FormatCount(EnvSteps()), FormatCount(budget),
-                 100.0 * EnvSteps() / budget, eta, FormatCount(replay_size_), FormatCount(inserts_per_s),
-                 FormatCount(samples_per_s), critic_loss_sum_ / n, actor_loss_sum_ / n, q_sum_ / n,
-                 std::isnan(lag) ? std::string("-") : FormatCount(lag),
-                 std::isnan(mean_train) ? std::string("-") : fmt::format("{:.1f}", mean_train),
+                 "critic {} actor {} Q {} | lag {} | train {} | eval {} | actors {}",
+                 FormatCount(counters_.updates), updates_per_s_, FormatCount(EnvSteps()), FormatCount(budget),
+                 100.0 * EnvSteps() / budget, inserts_per_s_ > 0 ? FormatDuration(remaining / inserts_per_s_) : "?",
+                 FormatCount(replay_size_), FormatCount(inserts_per_s_), FormatCount(snapshot["samples_per_s"]),
+                 shown(snapshot["critic_loss"], "{:.3g}"), shown(snapshot["actor_loss"], "{:.3g}"),
+                 shown(snapshot["q_mean"], "{:.3g}"), shown(snapshot["policy_lag"], "{:.0f}"),
+                 shown(snapshot["train_return"], "{:.1f}"),
                  last_eval_ ? fmt::format("{:.1f} (v{})", last_eval_->episode_return, last_eval_->policy_version)
                             : std::string("-"),
                  connected_actors_);
   }
-  nlohmann::json fields = {{"step", counters_.updates},
-                           {"env_steps", EnvSteps()},
-                           {"updates_per_s", updates_per_s},
-                           {"replay_size", replay_size_},
-                           {"inserts_per_s", inserts_per_s},
-                           {"samples_per_s", samples_per_s},
-                           {"connected_actors", connected_actors_},
-                           {"train_episodes", train_episodes_}};
-  if (updates_since_report_ > 0) {
-    fields["critic_loss"] = critic_loss_sum_ / n;
-    fields["actor_loss"] = actor_loss_sum_ / n;
-    fields["q_mean"] = q_sum_ / n;
-  }
-  if (!std::isnan(lag)) fields["policy_lag"] = lag;
-  if (!std::isnan(mean_train)) fields["train_return"] = mean_train;
-  if (eval_since_report_) {
-    fields["eval_return"] = last_eval_->episode_return;
-    fields["eval_policy_version"] = last_eval_->policy_version;
-  }
-  metrics_.Write(fields);
+  last_averages_ = CurrentAverages();
   critic_loss_sum_ = actor_loss_sum_ = q_sum_ = 0.0;
   updates_since_report_ = 0;
   lag_sum_ = 0.0;
   lag_count_ = 0;
-  eval_since_report_ = false;
 }
 
 }  // namespace ddpg

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <cmath>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -38,6 +39,10 @@ class LearnerService {
   std::string CheckpointPath() const;
 
  private:
+  struct Averages {
+    double critic_loss = NAN, actor_loss = NAN, q_mean = NAN, policy_lag = NAN;
+  };
+
   LearnerService(const Config& config, MetricsWriter metrics, const EnvSpec& spec);
 
   void Train(const protocol::SampleReply& reply);
@@ -45,6 +50,10 @@ class LearnerService {
   void PublishWeights();
   void SaveCheckpoint();
   void LogProgress();
+  // The window's means so far, or the last window's where this one has none yet.
+  Averages CurrentAverages() const;
+  // Every field of a learner metrics object except t/wall_time/component (added by MetricsWriter).
+  nlohmann::json MetricsSnapshot() const;
   uint64_t EnvSteps() const;
   std::optional<std::string> StopReason() const;
 
@@ -73,10 +82,13 @@ class LearnerService {
   uint64_t updates_since_report_ = 0;
   double lag_sum_ = 0.0;
   uint64_t lag_count_ = 0;
+  // Means over the last complete report window (NaN until known), and its rates.
+  Averages last_averages_;
+  double updates_per_s_ = 0.0;
+  double inserts_per_s_ = 0.0;
   std::deque<double> recent_train_returns_;
   uint64_t train_episodes_ = 0;
   std::optional<protocol::EpisodeReport> last_eval_;
-  bool eval_since_report_ = false;
   std::optional<double> best_eval_;
 
   std::chrono::steady_clock::time_point start_;

@@ -233,9 +233,19 @@ TEST_CASE("a short training run on Pendulum-v1 clearly beats a random policy") {
   REQUIRE(learner->Wait(170s) == std::optional<int>(0));
 
   double best = -1e9;
-  for (const auto& object : ddpg::testing::ReadJsonLines(cluster.MetricsPath("learner"))) {
+  const auto metrics = ddpg::testing::ReadJsonLines(cluster.MetricsPath("learner"));
+  REQUIRE(metrics.size() >= 3);
+  for (const auto& object : metrics) {
+    // Other tools read these names: every object carries all of them.
+    for (const char* key : {"t", "step", "env_steps", "updates_per_s", "replay_size", "critic_loss", "actor_loss",
+                            "q_mean"}) {
+      INFO(object.dump() << " lacks " << key);
+      CHECK(object.contains(key));
+    }
     if (object.contains("eval_return")) best = std::max(best, object["eval_return"].get<double>());
   }
+  CHECK(metrics.back()["critic_loss"].is_number());
+  CHECK(metrics.back()["stop_reason"].get<std::string>().find("target") != std::string::npos);
   INFO("random policy " << random_return << ", best evaluation " << best);
   CHECK(random_return < -900);
   CHECK(best > random_return + 500);
