@@ -23,7 +23,7 @@ done
 [ -f "$config" ] || { echo "run: config file '$config' not found (see configs/)" >&2; exit 2; }
 
 bash scripts/install-deps.sh
-bash scripts/build.sh
+TARGETS="replay_server learner actor" bash scripts/build.sh
 
 actors=${ACTORS:-2}
 name="$(basename "$config" .ini)-$(date +%Y%m%d-%H%M%S)"
