@@ -1,5 +1,6 @@
 #include "common/classic_control.h"
 
+#include "common/mountain_car.h"
 #include "common/pendulum.h"
 
 namespace ddpg {
@@ -7,6 +8,7 @@ namespace ddpg {
 std::vector<EnvRegistration> ClassicControlEnvironments() {
   return {
       {"Pendulum-v1", Construct<Pendulum>},
+      {"MountainCarContinuous-v0", Construct<MountainCarContinuous>},
   };
 }
 

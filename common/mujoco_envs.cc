@@ -1,7 +1,24 @@
 #include "common/mujoco_envs.h"
 
+#include "common/mujoco_env.h"
+#include "common/mujoco_inverted_pendulum.h"
+#include "common/mujoco_locomotion.h"
+#include "common/mujoco_reacher.h"
+
 namespace ddpg {
 
-std::vector<EnvRegistration> MujocoEnvironments() { return {}; }
+std::vector<EnvRegistration> MujocoEnvironments() {
+  return {
+      {"HalfCheetah-v4", MakeMujocoEnv<HalfCheetah>},
+      {"Hopper-v4", MakeMujocoEnv<Hopper>},
+      {"Walker2d-v4", MakeMujocoEnv<Walker2d>},
+      {"Ant-v4", MakeMujocoEnv<Ant>},
+      {"Humanoid-v4", MakeMujocoEnv<Humanoid>},
+      {"Swimmer-v4", MakeMujocoEnv<Swimmer>},
+      {"Reacher-v4", MakeMujocoEnv<Reacher>},
+      {"InvertedPendulum-v4", MakeMujocoEnv<InvertedPendulum>},
+      {"InvertedDoublePendulum-v4", MakeMujocoEnv<InvertedDoublePendulum>},
+  };
+}
 
 }  // namespace ddpg

@@ -10,6 +10,7 @@ packages=(
   libspdlog-dev nlohmann-json3-dev catch2
   libbox2d-dev                       # LunarLanderContinuous-v3, BipedalWalker-v3
   libmujoco-dev libqhull-dev zlib1g-dev dart-doc  # MuJoCo engine; dart-doc ships Gym's MuJoCo models (MIT)
+  libgl-dev libopengl-dev            # MuJoCo's CMake package looks for OpenGL even though nothing renders
 )
 
 missing=()

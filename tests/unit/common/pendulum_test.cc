@@ -216,7 +216,8 @@ TEST_CASE("Pendulum-v1's spec has 3 observations and 1 action bounded by 2 and l
   auto looked_up = LookUpEnvSpec("Pendulum-v1");
   REQUIRE(looked_up.ok());
   REQUIRE(looked_up->max_episode_steps == 200);
-  REQUIRE(RegisteredEnvironmentIds() == std::vector<std::string>{"Pendulum-v1"});
+  const std::vector<std::string> ids = RegisteredEnvironmentIds();
+  REQUIRE(std::count(ids.begin(), ids.end(), "Pendulum-v1") == 1);
   auto unknown = LookUpEnvSpec("Pendulum-v0");
   REQUIRE_FALSE(unknown.ok());
   REQUIRE(unknown.status().code() == StatusCode::kNotFound);
