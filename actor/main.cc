@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "actor/actor_service.h"
+#include "actor/replay_writer.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "common/messaging.h"
@@ -18,7 +19,18 @@ int main(int argc, char** argv) {
     std::cout << command_line->help;
     return 0;
   }
-  const ddpg::Config& config = command_line->config;
+  ddpg::Config& config = command_line->config;
+  ddpg::InstallShutdownHandlers();
+  if (config.actor.auto_id && !config.actor.eval) {
+    zmq::context_t context(1);
+    auto id = ddpg::AcquireActorId(context, config.replay.address, config.run.heartbeat_interval_ms,
+                                   config.run.heartbeat_timeout_ms);
+    if (!id.ok()) {
+      std::cerr << "actor: error: " << id.status().message() << "\n";
+      return ddpg::ShutdownRequested() ? 0 : 1;
+    }
+    config.actor.id = *id;
+  }
   const std::string name = (config.actor.eval ? "evaluator-" : "actor-") + std::to_string(config.actor.id);
   if (ddpg::Status status = ddpg::InitProcess(config, name); !status.ok()) {
     std::cerr << "actor: error: " << status.message() << "\n";
@@ -29,8 +41,11 @@ int main(int argc, char** argv) {
     spdlog::error("{}", metrics.status().message());
     return 1;
   }
+  if (config.actor.auto_id && !config.actor.eval) {
+    spdlog::info("actor id {} assigned by the replay server at {}; it explores like actor {} of actor.count = {}",
+                 config.actor.id, config.replay.address, config.actor.id % config.actor.count, config.actor.count);
+  }
   ddpg::SetTorchThreads(1);
-  ddpg::InstallShutdownHandlers();
   auto service = ddpg::ActorService::Create(config, std::move(*metrics));
   if (!service.ok()) {
     spdlog::error("{}", service.status().message());

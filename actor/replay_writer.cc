@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include "common/messaging.h"
+
 namespace ddpg {
 
 ReplayWriter::ReplayWriter(zmq::context_t& context, const std::string& endpoint, uint32_t actor_id,
@@ -27,13 +29,14 @@ void ReplayWriter::Service(long timeout_ms, bool until_credit) {
       spdlog::info("resending {} unacknowledged chunks to {}", unacked_.size(), connection_.endpoint());
       for (const auto& [sequence, chunk] : unacked_) connection_.Send(chunk);
     }
+    if (until_credit && HasCredit()) return;
     const auto remaining =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (std::optional<protocol::Message> message = connection_.Receive(std::max<long>(0, remaining.count()))) {
       Handle(*message);
       continue;  // drain whatever else is already waiting
     }
-    if (remaining.count() <= 0 || (until_credit && HasCredit())) return;
+    if (remaining.count() <= 0) return;
   }
 }
 
@@ -50,6 +53,33 @@ void ReplayWriter::Handle(const protocol::Message& message) {
     error_log_.Warn("unexpected " + std::string(protocol::TypeName(protocol::TypeOf(message))) +
                     " from the replay server");
   }
+}
+
+StatusOr<uint32_t> AcquireActorId(zmq::context_t& context, const std::string& endpoint, int heartbeat_interval_ms,
+                                  int heartbeat_timeout_ms) {
+  constexpr auto kNoticeInterval = std::chrono::seconds(10);
+  ServerConnection connection(context, endpoint, "actor", heartbeat_interval_ms, heartbeat_timeout_ms);
+  const protocol::ActorIdRequest request{std::random_device{}() * 0x100000000ull + std::random_device{}()};
+  connection.Send(request);
+  auto next_notice = std::chrono::steady_clock::now() + kNoticeInterval;
+  while (!ShutdownRequested()) {
+    if (connection.Maintain()) connection.Send(request);
+    if (std::optional<protocol::Message> message = connection.Receive(100)) {
+      if (const auto* reply = std::get_if<protocol::ActorIdReply>(&*message); reply && reply->nonce == request.nonce) {
+        return reply->actor_id;
+      }
+      if (const auto* error = std::get_if<protocol::Error>(&*message)) {
+        return FailedPrecondition("the replay server at " + endpoint + " did not assign an actor id: " +
+                                  error->message + " (run the same release everywhere, or set actor.id and "
+                                  "actor.auto_id = false)");
+      }
+    }
+    if (std::chrono::steady_clock::now() >= next_notice) {
+      spdlog::info("still waiting for an actor id from the replay server at {}", endpoint);
+      next_notice += kNoticeInterval;
+    }
+  }
+  return Unavailable("stopped while waiting for an actor id from " + endpoint);
 }
 
 }  // namespace ddpg

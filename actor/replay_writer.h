@@ -16,6 +16,7 @@
 #include "common/protocol.h"
 #include "common/rate_limited_log.h"
 #include "common/server_connection.h"
+#include "common/status.h"
 
 namespace ddpg {
 
@@ -49,5 +50,11 @@ class ReplayWriter {
   uint64_t replay_size_ = 0;
   RateLimitedLog error_log_;
 };
+
+// Asks the replay server at `endpoint` for an actor id (actor.auto_id) and waits for it, however long
+// the server takes to come up: processes may start in any order. Resends after a reconnect. Fails when
+// the server refuses (a release without id assignment) or on shutdown (ShutdownRequested()).
+StatusOr<uint32_t> AcquireActorId(zmq::context_t& context, const std::string& endpoint, int heartbeat_interval_ms,
+                                  int heartbeat_timeout_ms);
 
 }  // namespace ddpg

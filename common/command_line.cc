@@ -138,7 +138,7 @@ StatusOr<CommandLine> ParseCommandLine(int argc, const char* const argv[], Progr
     if (status.ok() && values.count(key)) status = Convert(key, values[key].as<std::string>(), value);
   });
   if (!status.ok()) return status;
-  if (values.count("resume")) result.config.learner.resume = true;
+  if (values.count("resume")) result.config.learner.resume = "true";
   if (values.count("eval")) result.config.actor.eval = true;
   status = ValidateConfig(result.config);
   if (!status.ok()) return status;

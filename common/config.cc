@@ -105,6 +105,9 @@ Status ValidateConfig(const Config& c) {
       c.learner.device == "cpu" || c.learner.device == "cuda"
           ? Status::Ok()
           : InvalidArgument("learner.device = '" + c.learner.device + "' is unknown: allowed cpu, cuda"),
+      c.learner.resume == "false" || c.learner.resume == "true" || c.learner.resume == "auto"
+          ? Status::Ok()
+          : InvalidArgument("learner.resume = '" + c.learner.resume + "' is unknown: allowed false, true, auto"),
       InRange<uint32_t>("actor.count", c.actor.count, 1, 100000),
       InRange("actor.num_envs", c.actor.num_envs, 1, 4096),
       InRange("actor.chunk_size", c.actor.chunk_size, 1, 100000),
@@ -130,7 +133,7 @@ Status ValidateConfig(const Config& c) {
   if (auto spec = LookUpEnvSpec(c.env.id); !spec.ok()) {
     return InvalidArgument("env.id = '" + c.env.id + "': " + spec.status().message());
   }
-  if (!c.actor.eval && c.actor.id >= c.actor.count) {
+  if (!c.actor.eval && !c.actor.auto_id && c.actor.id >= c.actor.count) {
     return InvalidArgument("actor.id = " + Show(c.actor.id) + " is out of range: allowed 0 .. actor.count-1 = " +
                            Show(c.actor.count - 1));
   }
@@ -156,7 +159,7 @@ std::string ToIni(const Config& config) {
 double ActorNoiseSigma(const ActorConfig& actor) {
   if (actor.eval) return 0.0;
   if (actor.count <= 1) return actor.noise_sigma;
-  const double exponent = 1.0 + actor.noise_alpha * actor.id / static_cast<double>(actor.count - 1);
+  const double exponent = 1.0 + actor.noise_alpha * (actor.id % actor.count) / static_cast<double>(actor.count - 1);
   return std::pow(actor.noise_sigma, exponent);
 }
 

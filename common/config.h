@@ -64,11 +64,14 @@ struct LearnerConfig {
   double target_eval_return = -200.0;   // stop once an evaluation reaches this mean return
   int threads = 1;                      // LibTorch intra-op threads
   std::string device = "cpu";           // LibTorch device of the networks: cpu or cuda
-  bool resume = false;                  // continue from runs/<name>/checkpoint.pt
+  // Continue from runs/<name>/checkpoint.pt: false, true (it must exist) or auto (if it exists, so that a
+  // supervisor can restart the learner with one fixed command line whether or not a run exists yet).
+  std::string resume = "false";
 };
 
 struct ActorConfig {
   uint32_t id = 0;
+  bool auto_id = false;                 // ask the replay server for the lowest free id instead of using id
   uint32_t count = 1;                   // number of training actors; sets this actor's noise scale
   int num_envs = 4;
   int chunk_size = 200;                 // transitions per InsertChunk message
@@ -129,8 +132,11 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("learner.target_eval_return", c.learner.target_eval_return, "mean evaluation return that ends the run");
   visit("learner.threads", c.learner.threads, "LibTorch threads of the learner");
   visit("learner.device", c.learner.device, "LibTorch device of the learner's networks: cpu or cuda");
-  visit("learner.resume", c.learner.resume, "continue from the run directory's checkpoint");
+  visit("learner.resume", c.learner.resume,
+        "continue from the run directory's checkpoint: false, true, or auto (only if one exists)");
   visit("actor.id", c.actor.id, "this actor's id, 0 .. actor.count-1 (evaluators may use any id)");
+  visit("actor.auto_id", c.actor.auto_id,
+        "get the lowest id no live actor holds from the replay server instead of actor.id (training actors)");
   visit("actor.count", c.actor.count, "number of training actors (sets the noise schedule)");
   visit("actor.num_envs", c.actor.num_envs, "environments stepped together by one actor");
   visit("actor.chunk_size", c.actor.chunk_size, "transitions per insert message");
@@ -155,7 +161,8 @@ std::string ToIni(const Config& config);
 template <typename T>
 std::string FormatConfigValue(const T& value);
 
-// Ape-X style per-actor exploration scale (documented in docs/operations.md).
+// Ape-X style per-actor exploration scale (documented in docs/operations.md). Ids beyond actor.count-1,
+// which only assigned ids (actor.auto_id) can be, wrap around: id i explores like id i % actor.count.
 double ActorNoiseSigma(const ActorConfig& actor);
 
 }  // namespace ddpg

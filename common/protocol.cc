@@ -175,9 +175,14 @@ void Read(In& ar, EpisodeReport& m) {
      m.actor_env_steps);
 }
 
+void Write(Out& ar, const ActorIdRequest& m) { ar(m.nonce); }
+void Read(In& ar, ActorIdRequest& m) { ar(m.nonce); }
+void Write(Out& ar, const ActorIdReply& m) { ar(m.nonce, m.actor_id); }
+void Read(In& ar, ActorIdReply& m) { ar(m.nonce, m.actor_id); }
+
 // The variant's alternatives are in MessageType order starting at 1.
 constexpr uint16_t kFirstType = static_cast<uint16_t>(MessageType::kError);
-constexpr uint16_t kLastType = static_cast<uint16_t>(MessageType::kEpisodeReport);
+constexpr uint16_t kLastType = static_cast<uint16_t>(MessageType::kActorIdReply);
 static_assert(kLastType - kFirstType + 1 == std::variant_size_v<Message>);
 
 template <size_t I = 0>
@@ -228,6 +233,8 @@ std::string_view TypeName(MessageType type) {
     case MessageType::kStatsReply: return "StatsReply";
     case MessageType::kWeights: return "Weights";
     case MessageType::kEpisodeReport: return "EpisodeReport";
+    case MessageType::kActorIdRequest: return "ActorIdRequest";
+    case MessageType::kActorIdReply: return "ActorIdReply";
   }
   return "Unknown";
 }

@@ -42,6 +42,8 @@ enum class MessageType : uint16_t {
   kStatsReply = 8,
   kWeights = 9,
   kEpisodeReport = 10,
+  kActorIdRequest = 11,
+  kActorIdReply = 12,
 };
 
 enum class ErrorCode : uint16_t {
@@ -152,8 +154,22 @@ struct EpisodeReport {
   uint64_t actor_env_steps = 0;  // environment steps this actor has taken so far
 };
 
+// actor -> replay: asks for an actor id (actor.auto_id), so that replicas started from one identical
+// command line still get distinct ids, and with them distinct noise scales and seeds. nonce is drawn at
+// random by the asking process: a request resent after a reconnect gets the id it was already given.
+struct ActorIdRequest {
+  uint64_t nonce = 0;
+};
+
+// replay -> actor: the lowest id that no live actor holds. The id counts as held from this moment; it
+// stays held while its actor is heard from (heartbeats, chunks) within run.heartbeat_timeout_ms.
+struct ActorIdReply {
+  uint64_t nonce = 0;
+  uint32_t actor_id = 0;
+};
+
 using Message = std::variant<Error, Heartbeat, InsertChunk, InsertAck, SampleRequest, SampleReply,
-                             StatsRequest, StatsReply, Weights, EpisodeReport>;
+                             StatsRequest, StatsReply, Weights, EpisodeReport, ActorIdRequest, ActorIdReply>;
 
 MessageType TypeOf(const Message& message);
 std::string_view TypeName(MessageType type);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <filesystem>
 #include <numeric>
 
 #include "common/messaging.h"
@@ -39,7 +40,11 @@ StatusOr<std::unique_ptr<LearnerService>> LearnerService::Create(const Config& c
   auto spec = LookUpEnvSpec(config.env.id);
   if (!spec.ok()) return spec.status();
   std::unique_ptr<LearnerService> service(new LearnerService(config, std::move(metrics), *spec));
-  if (config.learner.resume) {
+  const bool checkpoint_exists = std::filesystem::exists(service->CheckpointPath());
+  if (config.learner.resume == "auto" && !checkpoint_exists) {
+    spdlog::info("no checkpoint at {} yet: starting a fresh run (learner.resume = auto)", service->CheckpointPath());
+  }
+  if (config.learner.resume == "true" || (config.learner.resume == "auto" && checkpoint_exists)) {
     auto counters = service->agent_.LoadCheckpoint(service->CheckpointPath());
     if (!counters.ok()) return Status(counters.status().code(), "--resume: " + counters.status().message());
     service->counters_ = *counters;

@@ -29,8 +29,8 @@ namespace ddpg {
 
 class LearnerService {
  public:
-  // Builds the agent, restores the checkpoint when learner.resume is set, binds the weights and reports
-  // endpoints. Every failure names what to fix.
+  // Builds the agent, restores the checkpoint when learner.resume is true (or auto and one exists), binds
+  // the weights and reports endpoints. Every failure names what to fix.
   static StatusOr<std::unique_ptr<LearnerService>> Create(const Config& config, MetricsWriter metrics);
 
   // Trains until a stop condition; returns why it stopped.

@@ -87,6 +87,7 @@ Status ReplayService::Bind() {
 
 void ReplayService::Run() {
   last_report_ = Clock::now();
+  ids_assignable_from_ = last_report_ + heartbeat_timeout_;
   std::vector<zmq::pollitem_t> items = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
   while (!ShutdownRequested() && !stop_requested_.load()) {
     Poll(items, kPollTimeout.count());
@@ -95,6 +96,7 @@ void ReplayService::Run() {
       if (!received) break;
       Handle(std::move(received->routing_id), std::move(received->message));
     }
+    ServePendingIdRequests();
     ReportIfDue();
   }
   spdlog::info(
@@ -117,12 +119,15 @@ void ReplayService::Handle(std::string routing_id, StatusOr<protocol::Message> m
     HandleSampleRequest(std::move(routing_id), *request);
   } else if (std::holds_alternative<protocol::StatsRequest>(*message)) {
     Reply(routing_id, Stats());
+  } else if (auto* id_request = std::get_if<protocol::ActorIdRequest>(&*message)) {
+    HandleActorIdRequest(std::move(routing_id), *id_request);
   } else {
     Reply(routing_id,
           protocol::Error{protocol::ErrorCode::kUnexpectedMessage,
                           "the replay server does not serve " +
                               std::string(protocol::TypeName(protocol::TypeOf(*message))) +
-                              " messages; it serves Heartbeat, InsertChunk, SampleRequest and StatsRequest"});
+                              " messages; it serves Heartbeat, InsertChunk, SampleRequest, StatsRequest and "
+                              "ActorIdRequest"});
   }
 }
 
@@ -191,6 +196,50 @@ void ReplayService::HandleSampleRequest(std::string routing_id, const protocol::
   ServePending();
 }
 
+void ReplayService::HandleActorIdRequest(std::string routing_id, const protocol::ActorIdRequest& request) {
+  if (Clock::now() >= ids_assignable_from_) {
+    Reply(routing_id, protocol::ActorIdReply{request.nonce, AssignActorId(request.nonce)});
+    return;
+  }
+  // A resend after a reconnect replaces the waiting request: the reply goes to the live connection.
+  for (PendingIdRequest& pending : pending_id_requests_) {
+    if (pending.request.nonce == request.nonce) {
+      pending.routing_id = std::move(routing_id);
+      return;
+    }
+  }
+  if (pending_id_requests_.size() >= kMaxPendingIdRequests) {
+    Reply(routing_id, protocol::Error{protocol::ErrorCode::kUnexpectedMessage,
+                                      "too many actor id requests are waiting for the server's start-up grace "
+                                      "period to end; send it again later"});
+    return;
+  }
+  pending_id_requests_.push_back({std::move(routing_id), request});
+}
+
+void ReplayService::ServePendingIdRequests() {
+  if (pending_id_requests_.empty() || Clock::now() < ids_assignable_from_) return;
+  for (const PendingIdRequest& pending : pending_id_requests_) {
+    Reply(pending.routing_id, protocol::ActorIdReply{pending.request.nonce, AssignActorId(pending.request.nonce)});
+  }
+  pending_id_requests_.clear();
+}
+
+uint32_t ReplayService::AssignActorId(uint64_t nonce) {
+  CountConnectedActors();
+  for (auto& [id, actor] : live_actors_) {
+    if (actor.nonce == nonce) {
+      actor.last_seen = Clock::now();
+      return id;
+    }
+  }
+  uint32_t id = 0;
+  while (live_actors_.contains(id)) ++id;
+  live_actors_[id] = {Clock::now(), nonce};
+  spdlog::info("assigned actor id {} ({} live actors)", id, live_actors_.size());
+  return id;
+}
+
 void ReplayService::ServePending() {
   for (;;) {
     bool moved = false;
@@ -243,12 +292,12 @@ void ReplayService::ServeSample(const PendingSample& pending) {
   Reply(pending.routing_id, std::move(reply));
 }
 
-void ReplayService::MarkActorAlive(uint32_t actor_id) { actor_last_seen_[actor_id] = Clock::now(); }
+void ReplayService::MarkActorAlive(uint32_t actor_id) { live_actors_[actor_id].last_seen = Clock::now(); }
 
 uint32_t ReplayService::CountConnectedActors() {
   const Clock::time_point cutoff = Clock::now() - heartbeat_timeout_;
-  std::erase_if(actor_last_seen_, [&](const auto& entry) { return entry.second < cutoff; });
-  return static_cast<uint32_t>(actor_last_seen_.size());
+  std::erase_if(live_actors_, [&](const auto& entry) { return entry.second.last_seen < cutoff; });
+  return static_cast<uint32_t>(live_actors_.size());
 }
 
 protocol::StatsReply ReplayService::Stats() {

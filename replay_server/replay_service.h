@@ -13,6 +13,10 @@
 //  - If a chunk or batch larger than the configuration allows for ever left both queues stuck behind
 //    each other, the held-back insert is admitted anyway (with a warning): the run keeps moving at a
 //    slightly wrong ratio rather than hanging.
+//  - ActorIdRequest gets the lowest actor id that no live actor holds (live: heard from within
+//    run.heartbeat_timeout_ms, whether its id was assigned or configured). Requests that arrive within
+//    the first heartbeat timeout after Run() starts wait until it has passed: a restarted server does not
+//    know the ids of the actors that outlived it until they have had the time to send a heartbeat.
 //
 // Ownership: owns its ZeroMQ context and socket, the store and both queues; optionally owns the
 // MetricsWriter it reports to.
@@ -32,6 +36,7 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -51,6 +56,7 @@ class ReplayService {
  public:
   static constexpr uint32_t kMaxBatchSize = 65536;
   static constexpr size_t kMaxPendingSamples = 1024;
+  static constexpr size_t kMaxPendingIdRequests = 1024;
   static constexpr std::chrono::milliseconds kPollTimeout{100};
 
   // Validates the configuration (ValidateConfig: the rate limiter's deadlock freedom depends on it) and
@@ -84,6 +90,14 @@ class ReplayService {
     std::string routing_id;
     protocol::SampleRequest request;
   };
+  struct PendingIdRequest {
+    std::string routing_id;
+    protocol::ActorIdRequest request;
+  };
+  struct LiveActor {
+    Clock::time_point last_seen;
+    std::optional<uint64_t> nonce;  // of the ActorIdRequest this id was assigned to, if it was
+  };
 
   ReplayService(const Config& config, const EnvSpec& spec, std::optional<MetricsWriter> metrics);
 
@@ -92,6 +106,9 @@ class ReplayService {
   void HandleHeartbeat(const std::string& routing_id, const protocol::Heartbeat& heartbeat);
   void HandleInsert(std::string routing_id, protocol::InsertChunk chunk);
   void HandleSampleRequest(std::string routing_id, const protocol::SampleRequest& request);
+  void HandleActorIdRequest(std::string routing_id, const protocol::ActorIdRequest& request);
+  void ServePendingIdRequests();
+  uint32_t AssignActorId(uint64_t nonce);
 
   // Serves the queues' heads in turn for as long as the rate limiter lets either move.
   void ServePending();
@@ -99,7 +116,7 @@ class ReplayService {
   void ServeSample(const PendingSample& pending);
 
   void MarkActorAlive(uint32_t actor_id);
-  // Actors heard from within run.heartbeat_timeout_ms; forgets the others.
+  // Actors heard from within run.heartbeat_timeout_ms; forgets the others, freeing their ids.
   uint32_t CountConnectedActors();
   protocol::StatsReply Stats();
   void Reply(const std::string& routing_id, const protocol::Message& message);
@@ -115,7 +132,9 @@ class ReplayService {
   std::mt19937_64 rng_;
   std::deque<PendingInsert> pending_inserts_;
   std::deque<PendingSample> pending_samples_;
-  std::unordered_map<uint32_t, Clock::time_point> actor_last_seen_;
+  std::vector<PendingIdRequest> pending_id_requests_;
+  std::unordered_map<uint32_t, LiveActor> live_actors_;
+  Clock::time_point ids_assignable_from_;
 
   uint64_t duplicates_dropped_ = 0;
   uint64_t malformed_frames_ = 0;

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <regex>
 #include <thread>
 
 #include <zmq.hpp>
@@ -35,6 +36,21 @@ uint64_t TotalInserted(const TestCluster& cluster) {
 
 double LearnerStep(const TestCluster& cluster) {
   return LastMetric(cluster.MetricsPath("learner"), "step").value_or(0.0);
+}
+
+// An actor that asks the replay server for its id; all of them share one command line.
+std::unique_ptr<ChildProcess> StartAutoIdActor(const TestCluster& cluster, const std::string& log_name) {
+  return std::make_unique<ChildProcess>(ddpg::testing::BinaryPath("actor"),
+                                        cluster.Args(WithSmall({"--actor.auto_id", "true", "--actor.count", "2"})),
+                                        cluster.LogPath(log_name));
+}
+
+std::optional<int> AssignedId(const ChildProcess& actor) {
+  static const std::regex kAssigned("actor id ([0-9]+) assigned by the replay server");
+  const std::string log = actor.Log();
+  std::smatch match;
+  if (!std::regex_search(log, match, kAssigned)) return std::nullopt;
+  return std::stoi(match[1].str());
 }
 
 }  // namespace
@@ -204,6 +220,43 @@ TEST_CASE("a learner resumed from its checkpoint continues its step count") {
   REQUIRE(!metrics.empty());
   CHECK(metrics.back()["step"].get<double>() >= 600);
   CHECK(metrics.back()["step"].get<double>() < 700);  // 300 + 300, not 600 from zero plus 300
+}
+
+TEST_CASE("actors started with one command line and auto ids get distinct ids and a successor gets the freed one") {
+  TestCluster cluster("auto-id");
+  auto replay = cluster.StartReplay(kSmall);
+  auto first = StartAutoIdActor(cluster, "auto-first");
+  auto second = StartAutoIdActor(cluster, "auto-second");
+  REQUIRE(WaitFor([&] { return AssignedId(*first) && AssignedId(*second); }, 20s));
+  const int first_id = *AssignedId(*first);
+  const int second_id = *AssignedId(*second);
+  CHECK(std::min(first_id, second_id) == 0);
+  CHECK(std::max(first_id, second_id) == 1);
+  // Each explores with its own noise scale (configs/pendulum.ini: 0.2 for actor 0, 0.2^2 for actor 1)
+  // and writes its metrics under its own id.
+  auto logs_sigma = [](ChildProcess& actor, int id) {
+    return actor.Log().find(id == 0 ? "sigma 0.2000" : "sigma 0.0400") != std::string::npos;
+  };
+  CHECK(WaitFor([&] { return logs_sigma(*first, first_id); }, 10s));
+  CHECK(WaitFor([&] { return logs_sigma(*second, second_id); }, 10s));
+  REQUIRE(WaitFor([&] { return LastMetric(cluster.MetricsPath("actor-0"), "env_steps").has_value() &&
+                               LastMetric(cluster.MetricsPath("actor-1"), "env_steps").has_value(); }, 20s));
+  auto connected = [&](uint32_t count) {
+    const auto stats = QueryReplayStats(cluster.replay_endpoint());
+    return stats && stats->connected_actors == count;
+  };
+  REQUIRE(WaitFor([&] { return connected(2); }, 10s));
+
+  // Once the killed actor's heartbeat timeout (1.5 s here) has passed, its id is the lowest free one.
+  second->Signal(SIGKILL);
+  REQUIRE(second->Wait(5s));
+  REQUIRE(WaitFor([&] { return connected(1); }, 10s));
+  auto successor = StartAutoIdActor(cluster, "auto-successor");
+  REQUIRE(WaitFor([&] { return AssignedId(*successor).has_value(); }, 20s));
+  CHECK(*AssignedId(*successor) == second_id);
+  REQUIRE(WaitFor([&] { return connected(2); }, 10s));
+  CHECK(first->Running());
+  CHECK(successor->Running());
 }
 
 TEST_CASE("a short training run on Pendulum-v1 clearly beats a random policy") {

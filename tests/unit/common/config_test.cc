@@ -287,12 +287,12 @@ TEST_CASE("the help flag sets show_help and the help text lists every key", "[co
 TEST_CASE("the resume flag sets learner.resume for the learner only", "[config]") {
   StatusOr<CommandLine> parsed = Parse({}, Program::kLearner);
   REQUIRE(parsed.ok());
-  REQUIRE_FALSE(parsed->config.learner.resume);
+  REQUIRE(parsed->config.learner.resume == "false");
 
   parsed = Parse({"--resume"}, Program::kLearner);
   INFO(parsed.status().message());
   REQUIRE(parsed.ok());
-  REQUIRE(parsed->config.learner.resume);
+  REQUIRE(parsed->config.learner.resume == "true");
 
   parsed = Parse({"--resume"}, Program::kActor);
   REQUIRE_FALSE(parsed.ok());
@@ -355,8 +355,9 @@ Config NonDefaultConfig() {
   c.learner.target_eval_return = -150.25;
   c.learner.threads = 4;
   c.learner.device = "cuda";
-  c.learner.resume = true;
+  c.learner.resume = "auto";
   c.actor.id = 2;
+  c.actor.auto_id = true;
   c.actor.count = 5;
   c.actor.num_envs = 8;
   c.actor.chunk_size = 100;
@@ -495,6 +496,36 @@ TEST_CASE("RunDirectory joins root and name", "[config]") {
   run.root = "/data/runs";
   run.name = "exp1";
   REQUIRE(run.RunDirectory() == "/data/runs/exp1");
+}
+
+TEST_CASE("learner.resume accepts false true and auto and nothing else", "[config]") {
+  for (const char* value : {"false", "true", "auto"}) {
+    const StatusOr<CommandLine> parsed = Parse({"--learner.resume", value}, Program::kLearner);
+    INFO(parsed.status().message());
+    REQUIRE(parsed.ok());
+    REQUIRE(parsed->config.learner.resume == value);
+  }
+  const StatusOr<CommandLine> parsed = Parse({"--learner.resume", "maybe"}, Program::kLearner);
+  REQUIRE_FALSE(parsed.ok());
+  REQUIRE_THAT(parsed.status().message(), Catch::Contains("learner.resume = 'maybe'") && Catch::Contains("auto"));
+}
+
+TEST_CASE("an assigned actor id beyond actor.count is allowed and wraps around the noise schedule", "[config]") {
+  const StatusOr<CommandLine> parsed =
+      Parse({"--actor.auto_id", "true", "--actor.id", "9", "--actor.count", "4"}, Program::kActor);
+  INFO(parsed.status().message());
+  REQUIRE(parsed.ok());
+
+  ActorConfig actor;
+  actor.noise_sigma = 0.4;
+  actor.noise_alpha = 3.0;
+  actor.count = 4;
+  actor.id = 1;
+  const double sigma_1 = ActorNoiseSigma(actor);
+  actor.id = 9;
+  REQUIRE(ActorNoiseSigma(actor) == sigma_1);
+  actor.id = 4;
+  REQUIRE(ActorNoiseSigma(actor) == Approx(0.4).epsilon(1e-12));
 }
 
 }  // namespace

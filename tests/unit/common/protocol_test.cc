@@ -201,12 +201,14 @@ EpisodeReport SampleEpisodeReport() {
   m.actor_env_steps = 8000000000ull;
   return m;
 }
+ActorIdRequest SampleActorIdRequest() { return ActorIdRequest{0x8000000000000001ull}; }
+ActorIdReply SampleActorIdReply() { return ActorIdReply{0x8000000000000001ull, 4000000003u}; }
 
 // One sample of every alternative, in MessageType order.
 std::vector<Message> AllSamples() {
   return {SampleError(),     SampleHeartbeat(),     SampleInsertChunk(), SampleInsertAck(),
           SampleSampleRequest(), SampleSampleReply(), StatsRequest{},     SampleStatsReply(),
-          SampleWeights(),   SampleEpisodeReport()};
+          SampleWeights(),   SampleEpisodeReport(), SampleActorIdRequest(), SampleActorIdReply()};
 }
 
 void RequireEqual(const Message& expected, const Message& actual) {
@@ -272,6 +274,12 @@ void RequireEqual(const Message& expected, const Message& actual) {
     REQUIRE(a.episodes == e->episodes);
     REQUIRE(a.policy_version == e->policy_version);
     REQUIRE(a.actor_env_steps == e->actor_env_steps);
+  } else if (const auto* e = std::get_if<ActorIdRequest>(&expected)) {
+    REQUIRE(std::get<ActorIdRequest>(actual).nonce == e->nonce);
+  } else if (const auto* e = std::get_if<ActorIdReply>(&expected)) {
+    const auto& a = std::get<ActorIdReply>(actual);
+    REQUIRE(a.nonce == e->nonce);
+    REQUIRE(a.actor_id == e->actor_id);
   } else {
     FAIL("a Message alternative has no comparison in this test");
   }
@@ -377,6 +385,25 @@ TEST_CASE("the payload layout is cereal PortableBinary with little-endian fields
   REQUIRE(Encode(c) == chunk);
 }
 
+TEST_CASE("actor id requests and replies have the documented layout", "[protocol]") {
+  const std::string request = PayloadStart(MessageType::kActorIdRequest).U64(0x1122334455667788ull).data;
+  REQUIRE(Encode(ActorIdRequest{0x1122334455667788ull}) == request);
+  const StatusOr<Message> request_decoded = DecodeNoThrow(request);
+  INFO(request_decoded.status().message());
+  REQUIRE(request_decoded.ok());
+  REQUIRE(std::get<ActorIdRequest>(*request_decoded).nonce == 0x1122334455667788ull);
+
+  const std::string reply = PayloadStart(MessageType::kActorIdReply).U64(0x1122334455667788ull).U32(5).data;
+  REQUIRE(Encode(ActorIdReply{0x1122334455667788ull, 5}) == reply);
+  const StatusOr<Message> reply_decoded = DecodeNoThrow(reply);
+  INFO(reply_decoded.status().message());
+  REQUIRE(reply_decoded.ok());
+  REQUIRE(std::get<ActorIdReply>(*reply_decoded).nonce == 0x1122334455667788ull);
+  REQUIRE(std::get<ActorIdReply>(*reply_decoded).actor_id == 5);
+  REQUIRE(TypeName(MessageType::kActorIdRequest) == "ActorIdRequest");
+  REQUIRE(TypeName(MessageType::kActorIdReply) == "ActorIdReply");
+}
+
 // ---- Truncated, oversized, foreign frames -----------------------------------------------------------------
 
 TEST_CASE("every truncation of a valid frame is rejected with an error and never throws", "[protocol]") {
@@ -473,7 +500,7 @@ TEST_CASE("a frame of another protocol version is rejected with a message naming
 
 TEST_CASE("a frame of an unknown message type is rejected with a message naming the type", "[protocol]") {
   const std::string good = Encode(StatsRequest{});
-  for (uint16_t type : {uint16_t{0}, uint16_t{11}, uint16_t{0x0100}, uint16_t{0xffff}}) {
+  for (uint16_t type : {uint16_t{0}, uint16_t{13}, uint16_t{0x0100}, uint16_t{0xffff}}) {
     std::string frame = good;
     frame[6] = static_cast<char>(type & 0xff);
     frame[7] = static_cast<char>(type >> 8);

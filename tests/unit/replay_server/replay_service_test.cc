@@ -476,5 +476,71 @@ TEST_CASE("every report interval writes one metrics object with the server's cou
   CHECK(inserts_seen > 0.0);
 }
 
+
+// Heartbeats every 100 ms, presumed dead after 1 s: also the start-up grace before ids are assigned.
+Config IdConfig() {
+  Config config = TestConfig();
+  config.run.heartbeat_interval_ms = 100;
+  config.run.heartbeat_timeout_ms = 1000;
+  return config;
+}
+
+uint32_t RequestId(Client& actor, uint64_t nonce) {
+  const protocol::ActorIdReply reply = actor.Request<protocol::ActorIdReply>(protocol::ActorIdRequest{nonce});
+  CHECK(reply.nonce == nonce);
+  return reply.actor_id;
+}
+
+TEST_CASE("an actor id request gets the lowest id no live actor holds and a resent one the same id",
+          "[replay_service]") {
+  RunningService service(IdConfig());
+  zmq::context_t context;
+  Client fixed(context, service.endpoint());
+  Client first(context, service.endpoint());
+  Client second(context, service.endpoint());
+
+  std::this_thread::sleep_for(1100ms);  // past the start-up grace (see the test below)
+  CHECK(fixed.Request<protocol::Heartbeat>(protocol::Heartbeat{"actor-0"}).sender == "replay_server");
+  CHECK(RequestId(first, 11) == 1);
+  CHECK(RequestId(second, 12) == 2);
+  CHECK(RequestId(first, 11) == 1);  // e.g. resent after a reconnect
+  CHECK(first.Stats().connected_actors == 3);
+}
+
+TEST_CASE("an assigned id is freed once its actor has been silent for the heartbeat timeout", "[replay_service]") {
+  RunningService service(IdConfig());
+  zmq::context_t context;
+  Client silent(context, service.endpoint());
+  Client alive(context, service.endpoint());
+
+  CHECK(RequestId(silent, 21) == 0);
+  CHECK(RequestId(alive, 22) == 1);
+  for (int i = 0; i < 12; ++i) {
+    alive.Request<protocol::Heartbeat>(protocol::Heartbeat{"actor-1"});
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(RequestId(silent, 23) == 0);  // a new process in the dead one's place
+  CHECK(RequestId(silent, 24) == 2);
+  CHECK(alive.Stats().connected_actors == 3);
+}
+
+TEST_CASE("id requests wait out the first heartbeat timeout so that actors of a restarted server keep their ids",
+          "[replay_service]") {
+  RunningService service(IdConfig());
+  const auto started = std::chrono::steady_clock::now();
+  zmq::context_t context;
+  Client newcomer(context, service.endpoint());
+  Client survivor(context, service.endpoint());
+
+  newcomer.Send(protocol::ActorIdRequest{31});
+  newcomer.ExpectSilence();
+  // The survivor of the server's restart announces itself only after the newcomer asked.
+  survivor.Request<protocol::Heartbeat>(protocol::Heartbeat{"actor-0"});
+  const protocol::ActorIdReply reply = newcomer.Expect<protocol::ActorIdReply>();
+  CHECK(reply.nonce == 31);
+  CHECK(reply.actor_id == 1);
+  CHECK(std::chrono::steady_clock::now() - started >= 900ms);
+}
+
 }  // namespace
 }  // namespace ddpg
