@@ -13,6 +13,7 @@
 
 #include "common/bipedal_walker.h"
 #include "common/environment.h"
+#include "rollout.h"
 
 namespace ddpg {
 namespace {
@@ -22,36 +23,11 @@ using Obs = std::array<float, kObsDim>;
 constexpr double kTerrainStep = 14.0 / 30.0;
 constexpr double kTerrainHeight = 400.0 / 30.0 / 4.0;
 
-struct Transition {
-  Obs obs;
-  StepResult result;
-};
+using Transition = TestTransition<kObsDim>;
 
+// Resets with `seed` and plays `steps` actions from a fixed pseudo-random sequence (or until the end).
 std::vector<Transition> Rollout(Environment& env, uint64_t seed, int steps) {
-  std::vector<Transition> trajectory(1);
-  env.Reset(seed, trajectory[0].obs.data());
-  std::mt19937 actions(42);
-  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
-  for (int t = 0; t < steps; ++t) {
-    float action[4];
-    for (float& a : action) a = unit(actions);
-    Transition next;
-    next.result = env.Step(action, next.obs.data());
-    trajectory.push_back(next);
-    if (next.result.terminated || next.result.truncated) break;
-  }
-  return trajectory;
-}
-
-bool SameTrajectory(const std::vector<Transition>& a, const std::vector<Transition>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t t = 0; t < a.size(); ++t) {
-    if (a[t].obs != b[t].obs || a[t].result.reward != b[t].result.reward ||
-        a[t].result.terminated != b[t].result.terminated || a[t].result.truncated != b[t].result.truncated) {
-      return false;
-    }
-  }
-  return true;
+  return RandomRollout<kObsDim, 4>(env, seed, steps, /*action_seed=*/42);
 }
 
 TEST_CASE("walker: BipedalWalker-v3 is registered with Gymnasium's spaces and time limit", "[bipedal_walker]") {
