@@ -1,56 +1,43 @@
 // actor: steps environments with the newest policy and streams experience to the replay server
-// (--eval: evaluates each new policy version instead). See --help.
-#include <iostream>
-
+// (actor_service.h); with --eval it evaluates each new policy version instead (evaluator.h). See --help.
 #include "actor/actor_service.h"
+#include "actor/evaluator.h"
 #include "actor/replay_writer.h"
-#include "common/command_line.h"
-#include "common/logging.h"
-#include "common/messaging.h"
+#include "common/process.h"
 #include "common/torch_threads.h"
 
-int main(int argc, char** argv) {
-  auto command_line = ddpg::ParseCommandLine(argc, argv, ddpg::Program::kActor);
-  if (!command_line.ok()) {
-    std::cerr << "actor: error: " << command_line.status().message() << "\n";
-    return 2;
-  }
-  if (command_line->show_help) {
-    std::cout << command_line->help;
-    return 0;
-  }
-  ddpg::Config& config = command_line->config;
-  ddpg::InstallShutdownHandlers();
-  if (config.actor.auto_id && !config.actor.eval) {
-    zmq::context_t context(1);
-    auto id = ddpg::AcquireActorId(context, config.replay.address, config.run.heartbeat_interval_ms,
-                                   config.run.heartbeat_timeout_ms);
-    if (!id.ok()) {
-      std::cerr << "actor: error: " << id.status().message() << "\n";
-      return ddpg::ShutdownRequested() ? 0 : 1;
-    }
-    config.actor.id = *id;
-  }
-  const std::string name = (config.actor.eval ? "evaluator-" : "actor-") + std::to_string(config.actor.id);
-  if (ddpg::Status status = ddpg::InitProcess(config, name); !status.ok()) {
-    std::cerr << "actor: error: " << status.message() << "\n";
-    return 1;
-  }
-  auto metrics = ddpg::MetricsWriter::Open(config.run.RunDirectory(), name);
-  if (!metrics.ok()) {
-    spdlog::error("{}", metrics.status().message());
-    return 1;
-  }
-  if (config.actor.auto_id && !config.actor.eval) {
-    spdlog::info("actor id {} assigned by the replay server at {}; it explores like actor {} of actor.count = {}",
-                 config.actor.id, config.replay.address, config.actor.id % config.actor.count, config.actor.count);
-  }
+namespace {
+
+// Training actors started with actor.auto_id ask the replay server for an id first.
+ddpg::Status AcquireIdIfAsked(ddpg::Config& config) {
+  if (!config.actor.auto_id || config.actor.eval) return ddpg::Status::Ok();
+  zmq::context_t context(1);
+  ddpg::StatusOr<uint32_t> id = ddpg::AcquireActorId(context, config.replay.address, config.run.heartbeat_interval_ms,
+                                                     config.run.heartbeat_timeout_ms);
+  DDPG_RETURN_IF_ERROR(id.status());
+  config.actor.id = *id;
+  return ddpg::Status::Ok();
+}
+
+template <class Service>
+ddpg::Status Serve(const ddpg::Config& config, ddpg::MetricsWriter metrics) {
   ddpg::SetTorchThreads(1);
-  auto service = ddpg::ActorService::Create(config, std::move(*metrics));
-  if (!service.ok()) {
-    spdlog::error("{}", service.status().message());
-    return 1;
-  }
+  ddpg::StatusOr<std::unique_ptr<Service>> service = Service::Create(config, std::move(metrics));
+  DDPG_RETURN_IF_ERROR(service.status());
   (*service)->Run();
-  return 0;
+  return ddpg::Status::Ok();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ddpg;
+  return RunProgram(
+      argc, argv,
+      {.program = Program::kActor,
+       .process_name = [](const Config& c) { return (c.actor.eval ? "evaluator-" : "actor-") + std::to_string(c.actor.id); },
+       .prepare = AcquireIdIfAsked,
+       .run = [](const Config& config, MetricsWriter metrics) {
+         return config.actor.eval ? Serve<Evaluator>(config, std::move(metrics)) : Serve<ActorService>(config, std::move(metrics));
+       }});
 }

@@ -34,6 +34,10 @@ Status Policy::SetWeights(const protocol::Weights& weights) {
                            describe(impl_->spec.obs_dim, expected_hidden, impl_->spec.act_dim) +
                            " network: give learner and actors the same env.id and network.hidden_sizes");
   }
+  if (has_weights_ && weights.version < version_) {
+    return FailedPrecondition(fmt::format("older than the v{} this actor holds", version_));
+  }
+  if (has_weights_ && weights.version == version_) return Status::Ok();
   Status status = LoadFlatParameters(*impl_->network, weights.parameters);
   if (!status.ok()) return status;
   has_weights_ = true;

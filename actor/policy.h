@@ -19,7 +19,9 @@ class Policy {
   Policy(const EnvSpec& spec, const std::vector<int>& hidden_sizes);
   ~Policy();
 
-  // Adopts the weights if they fit this network; InvalidArgument saying what differs otherwise.
+  // Adopts the weights if they fit this network (InvalidArgument saying what differs otherwise) and are
+  // newer than the ones held: an older version (FailedPrecondition) is a frame that was overtaken, and the
+  // version held now (the learner republishes it for late joiners) changes nothing.
   Status SetWeights(const protocol::Weights& weights);
   bool has_weights() const { return has_weights_; }
   uint64_t version() const { return version_; }

@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "common/messaging.h"
+#include "common/transport.h"
 
 namespace ddpg {
 

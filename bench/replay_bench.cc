@@ -13,7 +13,7 @@
 
 #include <zmq.hpp>
 
-#include "common/messaging.h"
+#include "common/transport.h"
 #include "common/protocol.h"
 #include "replay_server/replay_service.h"
 

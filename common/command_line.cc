@@ -30,6 +30,8 @@ Status Convert(const std::string& key, const std::string& raw, T& out) {
   };
   if constexpr (std::is_same_v<T, std::string>) {
     out = text;
+  } else if constexpr (ConfigEnum<T>) {
+    return ParseConfigEnum(key, text, out);
   } else if constexpr (std::is_same_v<T, bool>) {
     if (text == "true" || text == "1" || text == "yes" || text == "on") {
       out = true;
@@ -66,6 +68,8 @@ Status Convert(const std::string& key, const std::string& raw, T& out) {
   return Status::Ok();
 }
 
+}  // namespace
+
 const char* ProgramName(Program program) {
   switch (program) {
     case Program::kReplayServer: return "replay_server";
@@ -74,8 +78,6 @@ const char* ProgramName(Program program) {
   }
   return "";
 }
-
-}  // namespace
 
 StatusOr<CommandLine> ParseCommandLine(int argc, const char* const argv[], Program program) {
   CommandLine result;
@@ -138,7 +140,7 @@ StatusOr<CommandLine> ParseCommandLine(int argc, const char* const argv[], Progr
     if (status.ok() && values.count(key)) status = Convert(key, values[key].as<std::string>(), value);
   });
   if (!status.ok()) return status;
-  if (values.count("resume")) result.config.learner.resume = "true";
+  if (values.count("resume")) result.config.learner.resume = ResumeMode::kYes;
   if (values.count("eval")) result.config.actor.eval = true;
   status = ValidateConfig(result.config);
   if (!status.ok()) return status;

@@ -1,4 +1,5 @@
-// Command line and INI parsing for the three mains (the only code that sees Boost.Program_options).
+// Command line and INI parsing for the process bootstrap (common/process.h): the only code that sees
+// Boost.Program_options.
 //
 // Every key of VisitConfig can be set in the INI file given by --config (section [learner], key
 // batch_size) and overridden on the command line (--learner.batch_size 512); the command line wins.
@@ -14,6 +15,8 @@
 namespace ddpg {
 
 enum class Program { kReplayServer, kLearner, kActor };
+// "replay_server", "learner", "actor": the binary's name, in usage texts and error messages.
+const char* ProgramName(Program program);
 
 struct CommandLine {
   Config config;

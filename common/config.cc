@@ -12,7 +12,9 @@ namespace ddpg {
 template <typename T>
 std::string FormatConfigValue(const T& value) {
   std::ostringstream out;
-  if constexpr (std::is_same_v<T, bool>) {
+  if constexpr (ConfigEnum<T>) {
+    out << ConfigEnumName(value);
+  } else if constexpr (std::is_same_v<T, bool>) {
     out << (value ? "true" : "false");
   } else if constexpr (std::is_same_v<T, std::vector<int>>) {
     for (size_t i = 0; i < value.size(); ++i) out << (i ? "," : "") << value[i];
@@ -32,6 +34,9 @@ template std::string FormatConfigValue(const uint32_t&);
 template std::string FormatConfigValue(const uint64_t&);
 template std::string FormatConfigValue(const double&);
 template std::string FormatConfigValue(const std::vector<int>&);
+template std::string FormatConfigValue(const ResumeMode&);
+template std::string FormatConfigValue(const NoiseKind&);
+template std::string FormatConfigValue(const Device&);
 
 namespace {
 
@@ -102,19 +107,10 @@ Status ValidateConfig(const Config& c) {
       InRange<uint64_t>("learner.max_env_steps", c.learner.max_env_steps, 1, 1000000000000ull),
       InRange("learner.target_eval_return", c.learner.target_eval_return, -1e12, 1e12),
       InRange("learner.threads", c.learner.threads, 1, 256),
-      c.learner.device == "cpu" || c.learner.device == "cuda"
-          ? Status::Ok()
-          : InvalidArgument("learner.device = '" + c.learner.device + "' is unknown: allowed cpu, cuda"),
-      c.learner.resume == "false" || c.learner.resume == "true" || c.learner.resume == "auto"
-          ? Status::Ok()
-          : InvalidArgument("learner.resume = '" + c.learner.resume + "' is unknown: allowed false, true, auto"),
       InRange<uint32_t>("actor.count", c.actor.count, 1, 100000),
       InRange("actor.num_envs", c.actor.num_envs, 1, 4096),
       InRange("actor.chunk_size", c.actor.chunk_size, 1, 100000),
       InRange("actor.max_chunks_in_flight", c.actor.max_chunks_in_flight, 1, 1024),
-      c.actor.noise == "gaussian" || c.actor.noise == "ou"
-          ? Status::Ok()
-          : InvalidArgument("actor.noise = '" + c.actor.noise + "' is unknown: allowed gaussian, ou"),
       InRange("actor.noise_sigma", c.actor.noise_sigma, 0.0, 1.0),
       InRange("actor.noise_alpha", c.actor.noise_alpha, 0.0, 100.0),
       InRange("actor.ou_theta", c.actor.ou_theta, 0.0, 10.0),

@@ -6,13 +6,68 @@
 // Plain data; not synchronized.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
 
 namespace ddpg {
+
+// Continue from runs/<name>/checkpoint.pt: never, always (it must exist), or if it exists (so that a
+// supervisor can restart the learner with one fixed command line whether or not a run exists yet).
+enum class ResumeMode { kNo, kYes, kAuto };
+enum class NoiseKind { kGaussian, kOrnsteinUhlenbeck };
+enum class Device { kCpu, kCuda };
+
+// The names an enum value has in INI files and on the command line. Parsing, formatting, --help and the
+// error message for an unknown name all read this one table per enum.
+template <class E>
+struct ConfigEnumNames;
+template <>
+struct ConfigEnumNames<ResumeMode> {
+  static constexpr std::array<std::pair<ResumeMode, std::string_view>, 3> kNames = {
+      {{ResumeMode::kNo, "false"}, {ResumeMode::kYes, "true"}, {ResumeMode::kAuto, "auto"}}};
+};
+template <>
+struct ConfigEnumNames<NoiseKind> {
+  static constexpr std::array<std::pair<NoiseKind, std::string_view>, 2> kNames = {
+      {{NoiseKind::kGaussian, "gaussian"}, {NoiseKind::kOrnsteinUhlenbeck, "ou"}}};
+};
+template <>
+struct ConfigEnumNames<Device> {
+  static constexpr std::array<std::pair<Device, std::string_view>, 2> kNames = {
+      {{Device::kCpu, "cpu"}, {Device::kCuda, "cuda"}}};
+};
+
+template <class E>
+concept ConfigEnum = std::is_enum_v<E> && requires { ConfigEnumNames<E>::kNames; };
+
+template <ConfigEnum E>
+std::string_view ConfigEnumName(E value) {
+  for (const auto& [candidate, name] : ConfigEnumNames<E>::kNames) {
+    if (candidate == value) return name;
+  }
+  return "?";
+}
+
+// The value named `name`, or InvalidArgument "key = 'name' is unknown: allowed a, b, c".
+template <ConfigEnum E>
+Status ParseConfigEnum(const std::string& key, const std::string& name, E& value) {
+  std::string allowed;
+  for (const auto& [candidate, candidate_name] : ConfigEnumNames<E>::kNames) {
+    if (candidate_name == name) {
+      value = candidate;
+      return Status::Ok();
+    }
+    allowed += (allowed.empty() ? "" : ", ") + std::string(candidate_name);
+  }
+  return InvalidArgument(key + " = '" + name + "' is unknown: allowed " + allowed);
+}
 
 struct RunConfig {
   std::string name = "default";
@@ -63,10 +118,8 @@ struct LearnerConfig {
   bool stop_at_target = true;
   double target_eval_return = -200.0;   // stop once an evaluation reaches this mean return
   int threads = 1;                      // LibTorch intra-op threads
-  std::string device = "cpu";           // LibTorch device of the networks: cpu or cuda
-  // Continue from runs/<name>/checkpoint.pt: false, true (it must exist) or auto (if it exists, so that a
-  // supervisor can restart the learner with one fixed command line whether or not a run exists yet).
-  std::string resume = "false";
+  Device device = Device::kCpu;         // LibTorch device of the networks
+  ResumeMode resume = ResumeMode::kNo;
 };
 
 struct ActorConfig {
@@ -76,7 +129,7 @@ struct ActorConfig {
   int num_envs = 4;
   int chunk_size = 200;                 // transitions per InsertChunk message
   int max_chunks_in_flight = 8;         // unacknowledged chunks before the actor waits
-  std::string noise = "gaussian";       // gaussian | ou
+  NoiseKind noise = NoiseKind::kGaussian;
   double noise_sigma = 0.3;             // fraction of the action half-range, for actor 0
   double noise_alpha = 2.0;             // actor i of N: sigma_i = noise_sigma^(1 + alpha * i / (N - 1))
   double ou_theta = 0.15;

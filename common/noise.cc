@@ -30,14 +30,15 @@ void OrnsteinUhlenbeckNoise::ResetEnv(int env_index) {
   for (size_t d = 0; d < dims; ++d) state_[env_index * dims + d] = 0.0f;
 }
 
-StatusOr<std::unique_ptr<ExplorationNoise>> MakeNoise(const std::string& kind, std::vector<float> sigma,
-                                                       double ou_theta, int num_envs, uint64_t seed) {
-  if (kind == "gaussian") return std::unique_ptr<ExplorationNoise>(new GaussianNoise(std::move(sigma), seed));
-  if (kind == "ou") {
-    return std::unique_ptr<ExplorationNoise>(
-        new OrnsteinUhlenbeckNoise(std::move(sigma), ou_theta, num_envs, seed));
+std::unique_ptr<ExplorationNoise> MakeNoise(NoiseKind kind, std::vector<float> sigma, double ou_theta, int num_envs,
+                                            uint64_t seed) {
+  switch (kind) {
+    case NoiseKind::kOrnsteinUhlenbeck:
+      return std::make_unique<OrnsteinUhlenbeckNoise>(std::move(sigma), ou_theta, num_envs, seed);
+    case NoiseKind::kGaussian:
+      break;
   }
-  return InvalidArgument("unknown noise '" + kind + "': allowed gaussian, ou");
+  return std::make_unique<GaussianNoise>(std::move(sigma), seed);
 }
 
 }  // namespace ddpg

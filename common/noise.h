@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "common/status.h"
+#include "common/config.h"
 
 namespace ddpg {
 
@@ -52,8 +52,8 @@ class OrnsteinUhlenbeckNoise final : public ExplorationNoise {
   std::normal_distribution<float> normal_{0.0f, 1.0f};
 };
 
-// kind is "gaussian" or "ou"; sigma per action dimension.
-StatusOr<std::unique_ptr<ExplorationNoise>> MakeNoise(const std::string& kind, std::vector<float> sigma,
-                                                       double ou_theta, int num_envs, uint64_t seed);
+// sigma per action dimension; ou_theta is used by Ornstein-Uhlenbeck noise only.
+std::unique_ptr<ExplorationNoise> MakeNoise(NoiseKind kind, std::vector<float> sigma, double ou_theta, int num_envs,
+                                            uint64_t seed);
 
 }  // namespace ddpg

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/messaging.h"
+#include "common/transport.h"
 
 namespace ddpg {
 

@@ -3,7 +3,7 @@
 // Every fallible operation that can be triggered by outside input (a frame from the network, a config file,
 // a checkpoint on disk) returns a Status or StatusOr<T> instead of throwing, so that a bad peer or a bad
 // file can never take a process down. Both types are plain values: copyable, not thread-safe to mutate
-// concurrently, cheap when ok.
+// concurrently, cheap when ok. Both are [[nodiscard]]: an error dropped on the floor is a bug.
 #pragma once
 
 #include <optional>
@@ -21,7 +21,7 @@ enum class StatusCode {
   kInternal,
 };
 
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
@@ -49,7 +49,7 @@ inline Status Internal(std::string message) { return {StatusCode::kInternal, std
 
 // Holds either a value or a non-ok Status.
 template <typename T>
-class StatusOr {
+class [[nodiscard]] StatusOr {
  public:
   StatusOr(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design, like absl::StatusOr
   StatusOr(Status status) : status_(std::move(status)) {}  // NOLINT
@@ -71,3 +71,11 @@ class StatusOr {
 };
 
 }  // namespace ddpg
+
+// Returns the Status of `expression` from the calling function when it is not ok.
+#define DDPG_RETURN_IF_ERROR(expression)                  \
+  do {                                                    \
+    if (::ddpg::Status status_ = (expression); !status_.ok()) { \
+      return status_;                                     \
+    }                                                     \
+  } while (false)

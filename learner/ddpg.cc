@@ -98,7 +98,7 @@ Status CheckArchitecture(torch::serialize::InputArchive& archive, const DdpgOpti
 struct DdpgAgent::Impl {
   explicit Impl(const DdpgOptions& opts)
       : options(opts),
-        device(opts.device),
+        device(opts.device == Device::kCuda ? torch::kCUDA : torch::kCPU),
         actor(OnDevice(Actor(opts.obs_dim, opts.act_dim, opts.hidden_sizes, opts.act_low, opts.act_high), device)),
         critic(OnDevice(Critic(opts.obs_dim, opts.act_dim, opts.hidden_sizes), device)),
         target_actor(

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config.h"
 #include "common/protocol.h"
 #include "common/status.h"
 
@@ -27,7 +28,7 @@ struct DdpgOptions {
   double actor_lr = 1e-3;
   double critic_lr = 1e-3;
   uint64_t seed = 0;
-  std::string device = "cpu";
+  Device device = Device::kCpu;
 };
 
 struct UpdateResult {

@@ -1,6 +1,6 @@
 #include "learner/weight_publisher.h"
 
-#include "common/messaging.h"
+#include "common/transport.h"
 
 namespace ddpg {
 

@@ -9,7 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/messaging.h"
+#include "common/transport.h"
 
 namespace ddpg {
 namespace {
@@ -64,6 +64,7 @@ ReplayService::ReplayService(const Config& config, const EnvSpec& spec, std::opt
       store_(static_cast<uint32_t>(spec.obs_dim), static_cast<uint32_t>(spec.act_dim), config.replay.capacity),
       limiter_(config.replay.samples_per_insert, config.replay.min_size_to_sample, config.replay.rate_error_buffer),
       rng_(config.env.seed ^ kSamplerSeedSalt),
+      actors_(heartbeat_timeout_, Clock::now()),
       metrics_(std::move(metrics)),
       context_(1) {}
 
@@ -87,7 +88,7 @@ Status ReplayService::Bind() {
 
 void ReplayService::Run() {
   last_report_ = Clock::now();
-  ids_assignable_from_ = last_report_ + heartbeat_timeout_;
+  actors_ = ActorRegistry(heartbeat_timeout_, last_report_);
   std::vector<zmq::pollitem_t> items = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
   while (!ShutdownRequested() && !stop_requested_.load()) {
     Poll(items, kPollTimeout.count());
@@ -141,12 +142,12 @@ void ReplayService::HandleUndecodable(const std::string& routing_id, const Statu
 }
 
 void ReplayService::HandleHeartbeat(const std::string& routing_id, const protocol::Heartbeat& heartbeat) {
-  if (std::optional<uint32_t> actor_id = ActorIdFromSender(heartbeat.sender)) MarkActorAlive(*actor_id);
+  if (std::optional<uint32_t> actor_id = ActorIdFromSender(heartbeat.sender)) actors_.MarkAlive(*actor_id, Clock::now());
   Reply(routing_id, protocol::Heartbeat{"replay_server"});
 }
 
 void ReplayService::HandleInsert(std::string routing_id, protocol::InsertChunk chunk) {
-  MarkActorAlive(chunk.actor_id);
+  actors_.MarkAlive(chunk.actor_id, Clock::now());
   const protocol::TransitionBatch& transitions = chunk.transitions;
   if (transitions.obs_dim != store_.obs_dim() || transitions.act_dim != store_.act_dim()) {
     Reply(routing_id,
@@ -197,8 +198,8 @@ void ReplayService::HandleSampleRequest(std::string routing_id, const protocol::
 }
 
 void ReplayService::HandleActorIdRequest(std::string routing_id, const protocol::ActorIdRequest& request) {
-  if (Clock::now() >= ids_assignable_from_) {
-    Reply(routing_id, protocol::ActorIdReply{request.nonce, AssignActorId(request.nonce)});
+  if (actors_.CanAssign(Clock::now())) {
+    Reply(routing_id, protocol::ActorIdReply{request.nonce, actors_.Assign(request.nonce, Clock::now())});
     return;
   }
   // A resend after a reconnect replaces the waiting request: the reply goes to the live connection.
@@ -218,26 +219,12 @@ void ReplayService::HandleActorIdRequest(std::string routing_id, const protocol:
 }
 
 void ReplayService::ServePendingIdRequests() {
-  if (pending_id_requests_.empty() || Clock::now() < ids_assignable_from_) return;
+  if (pending_id_requests_.empty() || !actors_.CanAssign(Clock::now())) return;
   for (const PendingIdRequest& pending : pending_id_requests_) {
-    Reply(pending.routing_id, protocol::ActorIdReply{pending.request.nonce, AssignActorId(pending.request.nonce)});
+    Reply(pending.routing_id,
+          protocol::ActorIdReply{pending.request.nonce, actors_.Assign(pending.request.nonce, Clock::now())});
   }
   pending_id_requests_.clear();
-}
-
-uint32_t ReplayService::AssignActorId(uint64_t nonce) {
-  CountConnectedActors();
-  for (auto& [id, actor] : live_actors_) {
-    if (actor.nonce == nonce) {
-      actor.last_seen = Clock::now();
-      return id;
-    }
-  }
-  uint32_t id = 0;
-  while (live_actors_.contains(id)) ++id;
-  live_actors_[id] = {Clock::now(), nonce};
-  spdlog::info("assigned actor id {} ({} live actors)", id, live_actors_.size());
-  return id;
 }
 
 void ReplayService::ServePending() {
@@ -288,16 +275,8 @@ void ReplayService::ServeSample(const PendingSample& pending) {
   limiter_.RecordSample(pending.request.batch_size);
   reply.replay_size = store_.size();
   reply.total_inserted = store_.total_inserted();
-  reply.connected_actors = CountConnectedActors();
+  reply.connected_actors = actors_.CountAlive(Clock::now());
   Reply(pending.routing_id, std::move(reply));
-}
-
-void ReplayService::MarkActorAlive(uint32_t actor_id) { live_actors_[actor_id].last_seen = Clock::now(); }
-
-uint32_t ReplayService::CountConnectedActors() {
-  const Clock::time_point cutoff = Clock::now() - heartbeat_timeout_;
-  std::erase_if(live_actors_, [&](const auto& entry) { return entry.second.last_seen < cutoff; });
-  return static_cast<uint32_t>(live_actors_.size());
 }
 
 protocol::StatsReply ReplayService::Stats() {
@@ -307,7 +286,7 @@ protocol::StatsReply ReplayService::Stats() {
   stats.total_inserted = store_.total_inserted();
   stats.total_sampled = limiter_.sampled();
   stats.duplicates_dropped = duplicates_dropped_;
-  stats.connected_actors = CountConnectedActors();
+  stats.connected_actors = actors_.CountAlive(Clock::now());
   stats.pending_inserts = static_cast<uint32_t>(pending_inserts_.size());
   stats.pending_samples = static_cast<uint32_t>(pending_samples_.size());
   return stats;

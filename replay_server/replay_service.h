@@ -13,10 +13,8 @@
 //  - If a chunk or batch larger than the configuration allows for ever left both queues stuck behind
 //    each other, the held-back insert is admitted anyway (with a warning): the run keeps moving at a
 //    slightly wrong ratio rather than hanging.
-//  - ActorIdRequest gets the lowest actor id that no live actor holds (live: heard from within
-//    run.heartbeat_timeout_ms, whether its id was assigned or configured). Requests that arrive within
-//    the first heartbeat timeout after Run() starts wait until it has passed: a restarted server does not
-//    know the ids of the actors that outlived it until they have had the time to send a heartbeat.
+//  - ActorIdRequest gets an id from the ActorRegistry; requests that arrive while it cannot assign ids
+//    yet (the first heartbeat timeout after Run() starts) wait in a queue until it can.
 //
 // Ownership: owns its ZeroMQ context and socket, the store and both queues; optionally owns the
 // MetricsWriter it reports to.
@@ -35,7 +33,6 @@
 #include <optional>
 #include <random>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <zmq.hpp>
@@ -46,6 +43,7 @@
 #include "common/protocol.h"
 #include "common/rate_limited_log.h"
 #include "common/status.h"
+#include "replay_server/actor_registry.h"
 #include "replay_server/duplicate_filter.h"
 #include "replay_server/rate_limiter.h"
 #include "replay_server/transition_store.h"
@@ -94,10 +92,6 @@ class ReplayService {
     std::string routing_id;
     protocol::ActorIdRequest request;
   };
-  struct LiveActor {
-    Clock::time_point last_seen;
-    std::optional<uint64_t> nonce;  // of the ActorIdRequest this id was assigned to, if it was
-  };
 
   ReplayService(const Config& config, const EnvSpec& spec, std::optional<MetricsWriter> metrics);
 
@@ -108,16 +102,12 @@ class ReplayService {
   void HandleSampleRequest(std::string routing_id, const protocol::SampleRequest& request);
   void HandleActorIdRequest(std::string routing_id, const protocol::ActorIdRequest& request);
   void ServePendingIdRequests();
-  uint32_t AssignActorId(uint64_t nonce);
 
   // Serves the queues' heads in turn for as long as the rate limiter lets either move.
   void ServePending();
   void StoreChunk(const PendingInsert& pending);
   void ServeSample(const PendingSample& pending);
 
-  void MarkActorAlive(uint32_t actor_id);
-  // Actors heard from within run.heartbeat_timeout_ms; forgets the others, freeing their ids.
-  uint32_t CountConnectedActors();
   protocol::StatsReply Stats();
   void Reply(const std::string& routing_id, const protocol::Message& message);
   void ReportIfDue();
@@ -133,8 +123,7 @@ class ReplayService {
   std::deque<PendingInsert> pending_inserts_;
   std::deque<PendingSample> pending_samples_;
   std::vector<PendingIdRequest> pending_id_requests_;
-  std::unordered_map<uint32_t, LiveActor> live_actors_;
-  Clock::time_point ids_assignable_from_;
+  ActorRegistry actors_;
 
   uint64_t duplicates_dropped_ = 0;
   uint64_t malformed_frames_ = 0;

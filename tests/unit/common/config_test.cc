@@ -120,7 +120,7 @@ TEST_CASE("values from the INI file are applied", "[config]") {
   REQUIRE(c.learner.batch_size == 128);
   REQUIRE(c.learner.gamma == 0.98);
   REQUIRE(c.learner.stop_at_target == false);
-  REQUIRE(c.actor.noise == "ou");
+  REQUIRE(c.actor.noise == NoiseKind::kOrnsteinUhlenbeck);
   REQUIRE(c.actor.count == 4);
   REQUIRE(c.actor.id == 3);
   // Keys the file does not set keep their defaults.
@@ -287,12 +287,12 @@ TEST_CASE("the help flag sets show_help and the help text lists every key", "[co
 TEST_CASE("the resume flag sets learner.resume for the learner only", "[config]") {
   StatusOr<CommandLine> parsed = Parse({}, Program::kLearner);
   REQUIRE(parsed.ok());
-  REQUIRE(parsed->config.learner.resume == "false");
+  REQUIRE(parsed->config.learner.resume == ResumeMode::kNo);
 
   parsed = Parse({"--resume"}, Program::kLearner);
   INFO(parsed.status().message());
   REQUIRE(parsed.ok());
-  REQUIRE(parsed->config.learner.resume == "true");
+  REQUIRE(parsed->config.learner.resume == ResumeMode::kYes);
 
   parsed = Parse({"--resume"}, Program::kActor);
   REQUIRE_FALSE(parsed.ok());
@@ -354,15 +354,15 @@ Config NonDefaultConfig() {
   c.learner.stop_at_target = false;
   c.learner.target_eval_return = -150.25;
   c.learner.threads = 4;
-  c.learner.device = "cuda";
-  c.learner.resume = "auto";
+  c.learner.device = Device::kCuda;
+  c.learner.resume = ResumeMode::kAuto;
   c.actor.id = 2;
   c.actor.auto_id = true;
   c.actor.count = 5;
   c.actor.num_envs = 8;
   c.actor.chunk_size = 100;
   c.actor.max_chunks_in_flight = 16;
-  c.actor.noise = "ou";
+  c.actor.noise = NoiseKind::kOrnsteinUhlenbeck;
   c.actor.noise_sigma = 1.0 / 3.0;
   c.actor.noise_alpha = 7.5;
   c.actor.ou_theta = 0.3;
@@ -503,7 +503,7 @@ TEST_CASE("learner.resume accepts false true and auto and nothing else", "[confi
     const StatusOr<CommandLine> parsed = Parse({"--learner.resume", value}, Program::kLearner);
     INFO(parsed.status().message());
     REQUIRE(parsed.ok());
-    REQUIRE(parsed->config.learner.resume == value);
+    REQUIRE(FormatConfigValue(parsed->config.learner.resume) == value);
   }
   const StatusOr<CommandLine> parsed = Parse({"--learner.resume", "maybe"}, Program::kLearner);
   REQUIRE_FALSE(parsed.ok());

@@ -10,7 +10,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "common/messaging.h"
+#include "common/transport.h"
 #include "transition_batches.h"
 
 namespace ddpg {

@@ -1,4 +1,4 @@
-#include "common/messaging.h"
+#include "common/transport.h"
 
 #include <csignal>
 

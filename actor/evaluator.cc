@@ -1,0 +1,98 @@
+#include "actor/evaluator.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "common/transport.h"
+
+namespace ddpg {
+namespace {
+
+// Evaluation episodes start from seeds no training actor uses.
+uint64_t EvaluationSeed(const Config& config) {
+  return config.env.seed * 1000003ull + 500009ull + config.actor.id * 10007ull;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Evaluator>> Evaluator::Create(const Config& config, MetricsWriter metrics) {
+  auto envs = EnvBatch::Create(config.env.id, config.actor.eval_episodes, EvaluationSeed(config));
+  if (!envs.ok()) return envs.status();
+  return std::unique_ptr<Evaluator>(new Evaluator(config, std::move(metrics), std::move(*envs)));
+}
+
+Evaluator::Evaluator(const Config& config, MetricsWriter metrics, std::unique_ptr<EnvBatch> envs)
+    : config_(config),
+      metrics_(std::move(metrics)),
+      envs_(std::move(envs)),
+      policy_(envs_->spec(), config.network.hidden_sizes),
+      learner_(context_, config.learner.weights_address, config.learner.reports_address),
+      last_log_(std::chrono::steady_clock::now()) {}
+
+void Evaluator::Run() {
+  const EnvSpec& spec = envs_->spec();
+  spdlog::info("evaluator {}: {} x {} (obs {}, act {}), no noise; weights {}, reports {}", config_.actor.id,
+               envs_->size(), spec.id, spec.obs_dim, spec.act_dim, config_.learner.weights_address,
+               config_.learner.reports_address);
+  std::optional<uint64_t> evaluated_version;
+  auto last_evaluation = std::chrono::steady_clock::time_point{};
+  const auto interval = std::chrono::duration<double>(config_.actor.eval_interval_s);
+  while (!ShutdownRequested()) {
+    learner_.UpdatePolicy(policy_, 100);
+    MaybeLogProgress();
+    const auto now = std::chrono::steady_clock::now();
+    if (!policy_.has_weights() || evaluated_version == policy_.version() ||
+        (evaluated_version && now - last_evaluation < interval)) {
+      continue;
+    }
+    evaluated_version = policy_.version();
+    last_evaluation = now;
+    if (!Evaluate()) break;
+  }
+}
+
+bool Evaluator::Evaluate() {
+  const auto start = std::chrono::steady_clock::now();
+  const uint64_t version = policy_.version();
+  envs_->ResetAll();
+  std::vector<bool> done(envs_->size(), false);
+  std::vector<double> returns;
+  double total_length = 0.0;
+  std::vector<float> actions;
+  StepOutput output;
+  while (returns.size() < done.size()) {
+    if (ShutdownRequested()) return false;
+    policy_.Act(envs_->observations(), actions);
+    envs_->Step(actions, output);
+    env_steps_ += envs_->size();
+    for (const EpisodeResult& episode : output.finished) {
+      if (done[episode.env_index]) continue;
+      done[episode.env_index] = true;
+      returns.push_back(episode.episode_return);
+      total_length += episode.length;
+    }
+  }
+  const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / static_cast<double>(returns.size());
+  const auto [low, high] = std::minmax_element(returns.begin(), returns.end());
+  learner_.Report({config_.actor.id, true, mean, static_cast<uint32_t>(total_length / returns.size()),
+                   static_cast<uint32_t>(returns.size()), version, env_steps_});
+  spdlog::info("eval policy v{}: mean return {:.1f} over {} episodes (min {:.1f}, max {:.1f}) in {:.2f} s", version,
+               mean, returns.size(), *low, *high,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  metrics_.Write({{"policy_version", version}, {"eval_return", mean}, {"eval_min", *low}, {"eval_max", *high},
+                  {"episodes", returns.size()}});
+  last_eval_return_ = mean;
+  return true;
+}
+
+void Evaluator::MaybeLogProgress() {
+  const auto now = std::chrono::steady_clock::now();
+  if (std::chrono::duration<double>(now - last_log_).count() < config_.run.report_interval_s) return;
+  last_log_ = now;
+  spdlog::info("policy v{} | last eval {}", policy_.version(),
+               last_eval_return_ ? fmt::format("{:.1f}", *last_eval_return_) : std::string("none yet"));
+}
+
+}  // namespace ddpg

@@ -1,0 +1,48 @@
+// Evaluator: an actor without noise that inserts nothing. For each new policy version (at most one
+// evaluation every actor.eval_interval_s) it runs actor.eval_episodes episodes, one environment each,
+// and reports their mean return to the learner, which logs it and may stop the run on it.
+//
+// Ownership: owns its environments, policy, ZeroMQ context and sockets (through LearnerConnection) and
+// metrics writer. Blocking: Run blocks until ShutdownRequested(); it checks that at least every 100 ms
+// between evaluations and after every environment step during one. Thread-safety: one thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include <zmq.hpp>
+
+#include "actor/learner_connection.h"
+#include "actor/policy.h"
+#include "common/config.h"
+#include "common/env_batch.h"
+#include "common/logging.h"
+
+namespace ddpg {
+
+class Evaluator {
+ public:
+  // Fails for an unknown env.id.
+  static StatusOr<std::unique_ptr<Evaluator>> Create(const Config& config, MetricsWriter metrics);
+
+  void Run();
+
+ private:
+  Evaluator(const Config& config, MetricsWriter metrics, std::unique_ptr<EnvBatch> envs);
+
+  // Runs one episode in every environment with the current policy; false if interrupted by a signal.
+  bool Evaluate();
+  void MaybeLogProgress();
+
+  Config config_;
+  MetricsWriter metrics_;
+  std::unique_ptr<EnvBatch> envs_;
+  Policy policy_;
+  zmq::context_t context_{1};
+  LearnerConnection learner_;
+  uint64_t env_steps_ = 0;
+  std::optional<double> last_eval_return_;
+  std::chrono::steady_clock::time_point last_log_;
+};
+
+}  // namespace ddpg

@@ -1,0 +1,50 @@
+#include "common/process.h"
+
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
+
+#include "common/transport.h"
+
+namespace ddpg {
+namespace {
+
+int Fail(Program program, const Status& status) {
+  std::fprintf(stderr, "%s: error: %s\n", ProgramName(program), status.message().c_str());
+  return 1;
+}
+
+}  // namespace
+
+int RunProgram(int argc, char** argv, const ProgramDefinition& definition) {
+  StatusOr<CommandLine> command_line = ParseCommandLine(argc, argv, definition.program);
+  if (!command_line.ok()) {
+    std::fprintf(stderr, "%s: error: %s\n", ProgramName(definition.program), command_line.status().message().c_str());
+    return 2;
+  }
+  if (command_line->show_help) {
+    std::fputs(command_line->help.c_str(), stdout);
+    return 0;
+  }
+  Config& config = command_line->config;
+  InstallShutdownHandlers();
+  if (definition.prepare) {
+    if (Status prepared = definition.prepare(config); !prepared.ok()) {
+      return ShutdownRequested() ? 0 : Fail(definition.program, prepared);
+    }
+  }
+  const std::string name = definition.process_name(config);
+  if (Status initialized = InitProcess(config, name); !initialized.ok()) return Fail(definition.program, initialized);
+  StatusOr<MetricsWriter> metrics = MetricsWriter::Open(config.run.RunDirectory(), name);
+  if (!metrics.ok()) {
+    spdlog::error("{}", metrics.status().message());
+    return 1;
+  }
+  if (Status ran = definition.run(config, std::move(metrics).value()); !ran.ok()) {
+    spdlog::error("{}", ran.message());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace ddpg
