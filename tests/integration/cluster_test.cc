@@ -158,6 +158,14 @@ TEST_CASE("actors and learner reconnect by themselves to a restarted replay serv
   CHECK(learner->Running());
   CHECK(actor->Running());
   CHECK(learner->Log().find("replay server restarted") != std::string::npos);
+  // The new server counts from 0 again; the run's env steps go on from where they were.
+  double previous = 0.0;
+  for (const nlohmann::json& line : ddpg::testing::ReadJsonLines(cluster.MetricsPath("learner"))) {
+    const double env_steps = line["env_steps"].get<double>();
+    REQUIRE(env_steps >= previous);
+    previous = env_steps;
+  }
+  CHECK(previous > TotalInserted(cluster));
 }
 
 TEST_CASE("garbage frames sent to each listening socket are logged and ignored") {
@@ -220,6 +228,17 @@ TEST_CASE("a learner resumed from its checkpoint continues its step count") {
   REQUIRE(!metrics.empty());
   CHECK(metrics.back()["step"].get<double>() >= 600);
   CHECK(metrics.back()["step"].get<double>() < 700);  // 300 + 300, not 600 from zero plus 300
+
+  // A learner that trains no more (its replay address has no server) publishes its weights once at start
+  // and then only republishes them: an evaluator that joins seconds later still gets them.
+  const double final_step = metrics.back()["step"].get<double>();
+  learner = cluster.StartLearner(
+      WithSmall({"--resume", "--replay.address", "tcp://127.0.0.1:" + std::to_string(ddpg::testing::FreePort())}));
+  std::this_thread::sleep_for(3s);
+  auto evaluator = cluster.StartEvaluator(kSmall);
+  REQUIRE(WaitFor([&] { return LastMetric(cluster.MetricsPath("evaluator-0"), "policy_version").has_value(); }, 20s));
+  CHECK(*LastMetric(cluster.MetricsPath("evaluator-0"), "policy_version") == final_step);
+  CHECK(learner->Running());
 }
 
 TEST_CASE("actors started with one command line and auto ids get distinct ids and a successor gets the freed one") {
