@@ -1,7 +1,7 @@
 // Exploration noise for a batch of environments: Gaussian or Ornstein-Uhlenbeck, one process per
 // environment and action dimension.
 //
-// Sample adds noise of scale sigma (in action units) to K x act_dim actions in place. OU keeps per-env
+// AddTo adds noise of scale sigma (in action units) to K x act_dim actions in place. OU keeps per-env
 // state, which ResetEnv clears at episode boundaries (Gaussian ignores it). Seeded; not thread-safe.
 #pragma once
 

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <cstring>
+
 #include "common/transport.h"
 
 namespace ddpg {
@@ -17,11 +20,38 @@ ServerConnection::ServerConnection(zmq::context_t& context, std::string endpoint
 }
 
 void ServerConnection::Open() {
+  static std::atomic<uint64_t> monitors{0};
+  socket_.reset();
+  monitor_.reset();
   socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
   ConfigureSocket(*socket_);
+  const std::string monitor_endpoint = "inproc://server-connection-monitor-" + std::to_string(monitors++);
+  if (zmq_socket_monitor(socket_->handle(), monitor_endpoint.c_str(), ZMQ_EVENT_CONNECTED) != 0) {
+    throw zmq::error_t();
+  }
+  monitor_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::pair);
+  monitor_->set(zmq::sockopt::linger, 0);
+  monitor_->connect(monitor_endpoint);
+  connections_ = 0;
   socket_->connect(endpoint_);
   last_sent_ = Clock::now();
   last_received_ = Clock::now();
+}
+
+bool ServerConnection::Reconnected() {
+  const uint64_t before = connections_;
+  zmq::message_t event;
+  // An event is two frames: [u16 event, u32 value] and the peer's address.
+  while (monitor_->recv(event, zmq::recv_flags::dontwait)) {
+    if (event.size() >= sizeof(uint16_t)) {
+      uint16_t id = 0;
+      std::memcpy(&id, event.data(), sizeof id);
+      if (id == ZMQ_EVENT_CONNECTED) ++connections_;
+    }
+    while (event.more() && monitor_->recv(event, zmq::recv_flags::dontwait)) {
+    }
+  }
+  return connections_ > before && connections_ > 1;
 }
 
 bool ServerConnection::Send(const protocol::Message& message) {
@@ -52,6 +82,12 @@ std::optional<protocol::Message> ServerConnection::Receive(long timeout_ms) {
 
 bool ServerConnection::Maintain() {
   const auto now = Clock::now();
+  if (Reconnected()) {
+    spdlog::warn("the connection to {} was replaced; sending again what was outstanding", endpoint_);
+    ++reconnects_;
+    last_received_ = now;
+    return true;
+  }
   if (now - last_received_ > heartbeat_timeout_) {
     spdlog::warn("no reply from {} for {:.1f} s; reconnecting", endpoint_,
                  std::chrono::duration<double>(now - last_received_).count());

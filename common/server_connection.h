@@ -2,12 +2,18 @@
 //
 // The Lazy-Pirate pattern from the ZeroMQ guide, with heartbeats: the client sends a Heartbeat whenever it
 // has sent nothing for one heartbeat interval, and counts any frame from the server as a sign of life.
-// When the server has been silent for the heartbeat timeout, Maintain() closes the socket, opens a fresh
-// one and returns true: whatever the caller had outstanding was lost with the old connection and must
-// be sent again (the server drops duplicates). Frames that fail to decode are logged (rate-limited) and
-// skipped; Heartbeats are consumed here.
+// Maintain() returns true whenever whatever the caller had outstanding may have been lost, and must be
+// sent again (the server drops duplicates):
+//  - the TCP connection was replaced: ZeroMQ reconnects by itself, and a server restarted within a
+//    heartbeat interval answers heartbeats at once, but the requests the old connection or the old
+//    server held are gone. A socket monitor reports every new connection, so this is noticed as soon as
+//    ZeroMQ reconnects, whatever the timing;
+//  - the server has been silent for the heartbeat timeout (a partition, a hung server): the socket is
+//    closed and a fresh one opened.
+// Frames that fail to decode are logged (rate-limited) and skipped; Heartbeats are consumed here.
 //
-// Owns its socket; used from one thread only. Receive blocks at most timeout_ms.
+// Owns its socket and the monitor socket that watches it; used from one thread only. Receive blocks at
+// most timeout_ms; Maintain never blocks.
 #pragma once
 
 #include <chrono>
@@ -40,13 +46,18 @@ class ServerConnection {
  private:
   using Clock = std::chrono::steady_clock;
   void Open();
+  // True if the DEALER connected to the server again since the last call (not counting its first
+  // connection).
+  bool Reconnected();
 
   zmq::context_t& context_;
   std::string endpoint_;
   std::string sender_name_;
   std::chrono::milliseconds heartbeat_interval_;
   std::chrono::milliseconds heartbeat_timeout_;
+  std::unique_ptr<zmq::socket_t> monitor_;  // declared before socket_: it must close after it
   std::unique_ptr<zmq::socket_t> socket_;
+  uint64_t connections_ = 0;  // of the current socket
   Clock::time_point last_sent_;
   Clock::time_point last_received_;
   uint64_t reconnects_ = 0;

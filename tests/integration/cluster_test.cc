@@ -168,6 +168,32 @@ TEST_CASE("actors and learner reconnect by themselves to a restarted replay serv
   CHECK(previous > TotalInserted(cluster));
 }
 
+TEST_CASE("a replay server restarted within 0.3 s under load is noticed at once: actors and learner resume") {
+  // The new server answers heartbeats at once, so a client that waits for the heartbeat timeout never
+  // notices that its chunks and sample requests died with the old one.
+  TestCluster cluster("fast-restart-replay");
+  auto replay = cluster.StartReplay(kSmall);
+  auto learner = cluster.StartLearner(WithSmall({"--learner.requests_in_flight", "8"}));
+  auto first = cluster.StartActor(0, 2, kSmall);
+  auto second = cluster.StartActor(1, 2, kSmall);
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 200; }, 40s));
+
+  replay->Signal(SIGKILL);
+  REQUIRE(replay->Wait(5s));
+  std::this_thread::sleep_for(300ms);
+  replay = cluster.StartReplay(kSmall);
+  const double step_at_restart = LearnerStep(cluster);
+
+  REQUIRE(WaitFor([&] { return TotalInserted(cluster) >= 1500; }, 10s));
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > step_at_restart + 200; }, 10s));
+  auto stats = QueryReplayStats(cluster.replay_endpoint());
+  REQUIRE(stats);
+  CHECK(stats->connected_actors == 2);
+  CHECK(learner->Running());
+  CHECK(first->Running());
+  CHECK(second->Running());
+}
+
 TEST_CASE("garbage frames sent to each listening socket are logged and ignored") {
   TestCluster cluster("garbage");
   auto replay = cluster.StartReplay(kSmall);
