@@ -17,7 +17,10 @@ ReplayWriter::ReplayWriter(zmq::context_t& context, const std::string& endpoint,
       max_in_flight_(max_in_flight) {}
 
 void ReplayWriter::Send(protocol::TransitionBatch transitions) {
-  protocol::InsertChunk chunk{actor_id_, next_sequence_++, std::move(transitions), incarnation_};
+  protocol::InsertChunk chunk{.actor_id = actor_id_,
+                              .incarnation = incarnation_,
+                              .sequence = next_sequence_++,
+                              .transitions = std::move(transitions)};
   connection_.Send(chunk);
   unacked_.emplace(chunk.sequence, std::move(chunk));
 }

@@ -130,7 +130,9 @@ int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
   std::mt19937 rng(1);
   const ddpg::protocol::TransitionBatch chunk = PendulumBatch(kChunkSize, rng);
-  auto insert = [&](uint64_t i) { return ddpg::protocol::InsertChunk{0, i, chunk, 1}; };
+  auto insert = [&](uint64_t i) {
+    return ddpg::protocol::InsertChunk{.actor_id = 0, .incarnation = 1, .sequence = i, .transitions = chunk};
+  };
   auto sample = [&](uint64_t i) { return ddpg::protocol::SampleRequest{i, kBatchSize}; };
 
   double baseline_inserts, baseline_samples;

@@ -2,35 +2,59 @@
 
 #include <cereal/archives/portable_binary.hpp>
 
-#include <cstring>
 #include <exception>
 #include <istream>
 #include <sstream>
+#include <stdexcept>
 #include <streambuf>
+#include <string>
+#include <tuple>
 #include <type_traits>
+#include <vector>
 
 namespace ddpg::protocol {
 namespace {
 
-// cereal's own vector/string loaders resize to whatever length the frame claims before reading, so a
-// tiny hostile frame could make us allocate gigabytes. Arrays and strings are written by hand instead, and
-// read back (In::LoadLength below) no longer than the bytes left in the frame.
-template <class Archive, class T>
-void SaveArray(Archive& archive, const std::vector<T>& values) {
-  static_assert(std::is_arithmetic_v<T>);
-  archive(cereal::make_size_tag(static_cast<cereal::size_type>(values.size())));
-  archive(cereal::binary_data(values.data(), values.size() * sizeof(T)));
+// Message structs and TransitionBatch: whatever lists its fields in a static Fields() (see protocol.h).
+template <class T>
+concept HasFields = requires(T& value) { T::Fields(value); };
+
+template <class T>
+inline constexpr bool kIsVector = false;
+template <class T>
+inline constexpr bool kIsVector<std::vector<T>> = true;
+
+// Walks a struct's field list in order; encoding and decoding both go through here, so the two cannot
+// disagree about the order.
+template <class Codec, class T>
+void EachField(Codec& codec, T& value) {
+  std::apply([&](auto&... fields) { (codec.Field(fields), ...); }, std::remove_const_t<T>::Fields(value));
 }
 
+class Writer {
+ public:
+  explicit Writer(std::ostream& stream) : archive_(stream) {}
 
-template <class Archive>
-void SaveText(Archive& archive, const std::string& text) {
-  archive(cereal::make_size_tag(static_cast<cereal::size_type>(text.size())));
-  archive(cereal::binary_data(text.data(), text.size()));
-}
+  template <class T>
+  void Field(const T& value) {
+    if constexpr (HasFields<T>) {
+      EachField(*this, value);
+    } else if constexpr (std::is_enum_v<T>) {
+      archive_(static_cast<std::underlying_type_t<T>>(value));
+    } else if constexpr (std::is_same_v<T, std::string> || kIsVector<T>) {
+      using Element = typename T::value_type;
+      static_assert(std::is_arithmetic_v<Element>, "arrays on the wire hold numbers only");
+      archive_(cereal::make_size_tag(static_cast<cereal::size_type>(value.size())));
+      archive_(cereal::binary_data(value.data(), value.size() * sizeof(Element)));
+    } else {
+      static_assert(std::is_arithmetic_v<T>, "a field type the wire format does not define");
+      archive_(value);
+    }
+  }
 
-
-using Out = cereal::PortableBinaryOutputArchive;
+ private:
+  cereal::PortableBinaryOutputArchive archive_;
+};
 
 class MemoryBuffer : public std::streambuf {
  public:
@@ -41,46 +65,45 @@ class MemoryBuffer : public std::streambuf {
   size_t remaining() const { return static_cast<size_t>(egptr() - gptr()); }
 };
 
-// The input side: a cereal archive over the frame, plus the frame's unread size so that no length field
-// can make us allocate more than the frame itself holds, and strict booleans.
-class In {
+// The mirror of Writer, with two guards against hostile frames. cereal's own vector/string loaders resize
+// to whatever length the frame claims before reading, so a tiny frame could make us allocate gigabytes:
+// arrays and strings are read here no longer than the bytes left in the frame. And a bool byte other
+// than 0/1 is refused, as storing it in a C++ bool is undefined behaviour.
+class Reader {
  public:
-  In(std::istream& stream, const MemoryBuffer& buffer) : archive_(stream), buffer_(buffer) {}
-
-  template <class... Fields>
-  void operator()(Fields&... fields) {
-    (Field(fields), ...);
-  }
+  Reader(std::istream& stream, const MemoryBuffer& buffer) : archive_(stream), buffer_(buffer) {}
 
   template <class T>
-  void LoadArray(std::vector<T>& values) {
-    static_assert(std::is_arithmetic_v<T>);
-    values.resize(LoadLength(sizeof(T)));
-    archive_(cereal::binary_data(values.data(), values.size() * sizeof(T)));
-  }
-
-  void LoadText(std::string& text) {
-    text.resize(LoadLength(1));
-    archive_(cereal::binary_data(text.data(), text.size()));
+  void Field(T& value) {
+    if constexpr (HasFields<T>) {
+      EachField(*this, value);
+    } else if constexpr (std::is_enum_v<T>) {
+      std::underlying_type_t<T> raw = 0;
+      archive_(raw);
+      value = static_cast<T>(raw);  // values this build does not know are kept: newer peers may send them
+    } else if constexpr (std::is_same_v<T, bool>) {
+      uint8_t byte = 0;
+      archive_(byte);
+      if (byte > 1) throw std::domain_error("a boolean field holds " + std::to_string(byte) + ", not 0 or 1");
+      value = byte == 1;
+    } else if constexpr (std::is_same_v<T, std::string> || kIsVector<T>) {
+      using Element = typename T::value_type;
+      value.resize(LoadLength(sizeof(Element)));
+      archive_(cereal::binary_data(value.data(), value.size() * sizeof(Element)));
+    } else {
+      archive_(value);
+    }
   }
 
  private:
-  template <class T>
-  void Field(T& value) {
-    archive_(value);
-  }
-  void Field(bool& value) {
-    uint8_t byte = 0;
-    archive_(byte);
-    if (byte > 1) throw std::domain_error("a boolean field holds " + std::to_string(byte) + ", not 0 or 1");
-    value = byte == 1;
-  }
-
+  // Dividing rather than multiplying: count * element_size can overflow, and a count that fits the bytes
+  // left but not once multiplied by the element size must not get past here either.
   size_t LoadLength(size_t element_size) {
     cereal::size_type count = 0;
     archive_(cereal::make_size_tag(count));
     if (count > buffer_.remaining() / element_size) {
-      throw std::length_error("a length field claims " + std::to_string(count) + " elements, more than the " +
+      throw std::length_error("a length field claims " + std::to_string(count) + " elements of " +
+                              std::to_string(element_size) + " bytes, more than the " +
                               std::to_string(buffer_.remaining()) + " bytes left in the frame");
     }
     return count;
@@ -89,96 +112,6 @@ class In {
   cereal::PortableBinaryInputArchive archive_;
   const MemoryBuffer& buffer_;
 };
-
-
-void Write(Out& ar, const TransitionBatch& b) {
-  ar(b.obs_dim, b.act_dim);
-  SaveArray(ar, b.observations);
-  SaveArray(ar, b.actions);
-  SaveArray(ar, b.rewards);
-  SaveArray(ar, b.discounts);
-  SaveArray(ar, b.next_observations);
-  SaveArray(ar, b.policy_versions);
-}
-void Read(In& ar, TransitionBatch& b) {
-  ar(b.obs_dim, b.act_dim);
-  ar.LoadArray(b.observations);
-  ar.LoadArray(b.actions);
-  ar.LoadArray(b.rewards);
-  ar.LoadArray(b.discounts);
-  ar.LoadArray(b.next_observations);
-  ar.LoadArray(b.policy_versions);
-}
-
-void Write(Out& ar, const Error& m) {
-  ar(static_cast<uint16_t>(m.code));
-  SaveText(ar, m.message);
-}
-void Read(In& ar, Error& m) {
-  uint16_t code = 0;
-  ar(code);
-  m.code = static_cast<ErrorCode>(code);
-  ar.LoadText(m.message);
-}
-void Write(Out& ar, const Heartbeat& m) { SaveText(ar, m.sender); }
-void Read(In& ar, Heartbeat& m) { ar.LoadText(m.sender); }
-void Write(Out& ar, const InsertChunk& m) {
-  ar(m.actor_id, m.incarnation, m.sequence);
-  Write(ar, m.transitions);
-}
-void Read(In& ar, InsertChunk& m) {
-  ar(m.actor_id, m.incarnation, m.sequence);
-  Read(ar, m.transitions);
-}
-void Write(Out& ar, const InsertAck& m) { ar(m.actor_id, m.sequence, m.duplicate, m.replay_size); }
-void Read(In& ar, InsertAck& m) { ar(m.actor_id, m.sequence, m.duplicate, m.replay_size); }
-void Write(Out& ar, const SampleRequest& m) { ar(m.request_id, m.batch_size); }
-void Read(In& ar, SampleRequest& m) { ar(m.request_id, m.batch_size); }
-void Write(Out& ar, const SampleReply& m) {
-  ar(m.request_id);
-  Write(ar, m.transitions);
-  SaveArray(ar, m.indices);
-  ar(m.replay_size, m.total_inserted, m.connected_actors);
-}
-void Read(In& ar, SampleReply& m) {
-  ar(m.request_id);
-  Read(ar, m.transitions);
-  ar.LoadArray(m.indices);
-  ar(m.replay_size, m.total_inserted, m.connected_actors);
-}
-void Write(Out&, const StatsRequest&) {}
-void Read(In&, StatsRequest&) {}
-void Write(Out& ar, const StatsReply& m) {
-  ar(m.replay_size, m.capacity, m.total_inserted, m.total_sampled, m.duplicates_dropped,
-     m.connected_actors, m.pending_inserts, m.pending_samples);
-}
-void Read(In& ar, StatsReply& m) {
-  ar(m.replay_size, m.capacity, m.total_inserted, m.total_sampled, m.duplicates_dropped,
-     m.connected_actors, m.pending_inserts, m.pending_samples);
-}
-void Write(Out& ar, const Weights& m) {
-  ar(m.version, m.obs_dim, m.act_dim);
-  SaveArray(ar, m.hidden_sizes);
-  SaveArray(ar, m.parameters);
-}
-void Read(In& ar, Weights& m) {
-  ar(m.version, m.obs_dim, m.act_dim);
-  ar.LoadArray(m.hidden_sizes);
-  ar.LoadArray(m.parameters);
-}
-void Write(Out& ar, const EpisodeReport& m) {
-  ar(m.actor_id, m.evaluation, m.episode_return, m.episode_length, m.episodes, m.policy_version,
-     m.actor_env_steps);
-}
-void Read(In& ar, EpisodeReport& m) {
-  ar(m.actor_id, m.evaluation, m.episode_return, m.episode_length, m.episodes, m.policy_version,
-     m.actor_env_steps);
-}
-
-void Write(Out& ar, const ActorIdRequest& m) { ar(m.nonce); }
-void Read(In& ar, ActorIdRequest& m) { ar(m.nonce); }
-void Write(Out& ar, const ActorIdReply& m) { ar(m.nonce, m.actor_id); }
-void Read(In& ar, ActorIdReply& m) { ar(m.nonce, m.actor_id); }
 
 // The variant's alternatives are in MessageType order starting at 1.
 constexpr uint16_t kFirstType = static_cast<uint16_t>(MessageType::kError);
@@ -247,8 +180,8 @@ std::string Encode(const Message& message) {
   PutU16(frame, static_cast<uint16_t>(TypeOf(message)));
   std::ostringstream payload(std::ios::binary);
   {
-    Out archive(payload);
-    std::visit([&](const auto& m) { Write(archive, m); }, message);
+    Writer writer(payload);
+    std::visit([&](const auto& m) { writer.Field(m); }, message);
   }
   frame += payload.str();
   return frame;
@@ -282,8 +215,8 @@ StatusOr<Message> Decode(const void* data, size_t size) {
     MemoryBuffer buffer(reinterpret_cast<const char*>(bytes) + kHeaderBytes, size - kHeaderBytes);
     std::istream stream(&buffer);
     {
-      In archive(stream, buffer);
-      std::visit([&](auto& m) { Read(archive, m); }, message);
+      Reader reader(stream, buffer);
+      std::visit([&](auto& m) { reader.Field(m); }, message);
     }
     if (stream.peek() != std::char_traits<char>::eof()) {
       return InvalidArgument(std::string("malformed ") + std::string(TypeName(MessageType{type})) +

@@ -8,6 +8,10 @@
 // docs/protocol.md describes every message field by field so that a client in another language can be
 // written from it. Any change to a struct below changes the wire format and must bump kProtocolVersion.
 //
+// Each struct names its fields once, in its static Fields(): the encoder and the decoder both walk that
+// list, so they cannot disagree, and it is in declaration order (a test checks), so the struct as written
+// here reads as its wire layout.
+//
 // Encode never fails. Decode never throws: a frame that is truncated, oversized, of another protocol
 // version, of an unknown type, or whose payload does not parse or is inconsistent (array lengths that do
 // not match the declared dimensions) yields a Status that says what was wrong. Both are thread-safe
@@ -18,6 +22,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <variant>
 #include <vector>
 
@@ -46,11 +51,15 @@ enum class MessageType : uint16_t {
   kActorIdReply = 12,
 };
 
+// Tells a client whether resending can help: kOverloaded is the only code where the same request may
+// succeed later; the others need a different request (or a different peer).
 enum class ErrorCode : uint16_t {
-  kMalformedFrame = 1,   // could not be decoded
-  kVersionMismatch = 2,  // decoded header, other protocol version
+  kMalformedFrame = 1,     // could not be decoded
+  kVersionMismatch = 2,    // decoded header, other protocol version
   kUnexpectedMessage = 3,  // valid message, but not one this socket serves
-  kInvalidChunk = 4,     // dimensions do not match the server's environment
+  kInvalidChunk = 4,       // dimensions do not match the server's environment
+  kInvalidRequest = 5,     // well-formed, but a value is out of the allowed range (e.g. batch_size 0)
+  kOverloaded = 6,         // a queue of the server is full; send the same request again later
 };
 
 // Struct-of-arrays batch of transitions, float32, row-major: observations[i * obs_dim + j].
@@ -68,18 +77,30 @@ struct TransitionBatch {
   std::vector<uint64_t> policy_versions;
 
   size_t size() const { return rewards.size(); }
+
+  static auto Fields(auto& self) {
+    return std::tie(self.obs_dim, self.act_dim, self.observations, self.actions, self.rewards, self.discounts,
+                    self.next_observations, self.policy_versions);
+  }
+  bool operator==(const TransitionBatch&) const = default;
 };
 
 // Sent in reply to a frame that could not be served.
 struct Error {
   ErrorCode code = ErrorCode::kMalformedFrame;
   std::string message;
+
+  static auto Fields(auto& self) { return std::tie(self.code, self.message); }
+  bool operator==(const Error&) const = default;
 };
 
 // Liveness, both ways, on the DEALER/ROUTER channels. A client sends one every heartbeat interval when it
 // has sent nothing else; the server answers each one at once.
 struct Heartbeat {
   std::string sender;  // e.g. "actor-3", "learner", "replay_server"
+
+  static auto Fields(auto& self) { return std::tie(self.sender); }
+  bool operator==(const Heartbeat&) const = default;
 };
 
 // actor -> replay: a chunk of transitions. (actor_id, incarnation, sequence) identifies it; resent chunks
@@ -88,9 +109,12 @@ struct Heartbeat {
 // duplicate of its former self.
 struct InsertChunk {
   uint32_t actor_id = 0;
+  uint64_t incarnation = 0;
   uint64_t sequence = 0;
   TransitionBatch transitions;
-  uint64_t incarnation = 0;
+
+  static auto Fields(auto& self) { return std::tie(self.actor_id, self.incarnation, self.sequence, self.transitions); }
+  bool operator==(const InsertChunk&) const = default;
 };
 
 // replay -> actor: the chunk with this sequence is stored (or was already, duplicate = true).
@@ -99,12 +123,18 @@ struct InsertAck {
   uint64_t sequence = 0;
   bool duplicate = false;
   uint64_t replay_size = 0;
+
+  static auto Fields(auto& self) { return std::tie(self.actor_id, self.sequence, self.duplicate, self.replay_size); }
+  bool operator==(const InsertAck&) const = default;
 };
 
 // learner -> replay: sample batch_size transitions uniformly. Served once the rate limiter allows it.
 struct SampleRequest {
   uint64_t request_id = 0;
   uint32_t batch_size = 0;
+
+  static auto Fields(auto& self) { return std::tie(self.request_id, self.batch_size); }
+  bool operator==(const SampleRequest&) const = default;
 };
 
 // replay -> learner: the sampled transitions, their store indices, and server counters for the
@@ -116,10 +146,19 @@ struct SampleReply {
   uint64_t replay_size = 0;
   uint64_t total_inserted = 0;
   uint32_t connected_actors = 0;
+
+  static auto Fields(auto& self) {
+    return std::tie(self.request_id, self.transitions, self.indices, self.replay_size, self.total_inserted,
+                    self.connected_actors);
+  }
+  bool operator==(const SampleReply&) const = default;
 };
 
 // anyone -> replay: ask for counters (used by operators and tests).
-struct StatsRequest {};
+struct StatsRequest {
+  static auto Fields(auto&) { return std::tie(); }
+  bool operator==(const StatsRequest&) const = default;
+};
 
 struct StatsReply {
   uint64_t replay_size = 0;
@@ -130,6 +169,12 @@ struct StatsReply {
   uint32_t connected_actors = 0;
   uint32_t pending_inserts = 0;
   uint32_t pending_samples = 0;
+
+  static auto Fields(auto& self) {
+    return std::tie(self.replay_size, self.capacity, self.total_inserted, self.total_sampled, self.duplicates_dropped,
+                    self.connected_actors, self.pending_inserts, self.pending_samples);
+  }
+  bool operator==(const StatsReply&) const = default;
 };
 
 // learner -> actors (PUB): the policy network's parameters, flattened in the order of
@@ -140,6 +185,11 @@ struct Weights {
   uint32_t act_dim = 0;
   std::vector<uint32_t> hidden_sizes;
   std::vector<float> parameters;
+
+  static auto Fields(auto& self) {
+    return std::tie(self.version, self.obs_dim, self.act_dim, self.hidden_sizes, self.parameters);
+  }
+  bool operator==(const Weights&) const = default;
 };
 
 // actors, evaluator -> learner (PUSH): one finished training episode, or, with evaluation = true, the
@@ -152,6 +202,12 @@ struct EpisodeReport {
   uint32_t episodes = 1;
   uint64_t policy_version = 0;
   uint64_t actor_env_steps = 0;  // environment steps this actor has taken so far
+
+  static auto Fields(auto& self) {
+    return std::tie(self.actor_id, self.evaluation, self.episode_return, self.episode_length, self.episodes,
+                    self.policy_version, self.actor_env_steps);
+  }
+  bool operator==(const EpisodeReport&) const = default;
 };
 
 // actor -> replay: asks for an actor id (actor.auto_id), so that replicas started from one identical
@@ -159,6 +215,9 @@ struct EpisodeReport {
 // random by the asking process: a request resent after a reconnect gets the id it was already given.
 struct ActorIdRequest {
   uint64_t nonce = 0;
+
+  static auto Fields(auto& self) { return std::tie(self.nonce); }
+  bool operator==(const ActorIdRequest&) const = default;
 };
 
 // replay -> actor: the lowest id that no live actor holds. The id counts as held from this moment; it
@@ -166,6 +225,9 @@ struct ActorIdRequest {
 struct ActorIdReply {
   uint64_t nonce = 0;
   uint32_t actor_id = 0;
+
+  static auto Fields(auto& self) { return std::tie(self.nonce, self.actor_id); }
+  bool operator==(const ActorIdReply&) const = default;
 };
 
 using Message = std::variant<Error, Heartbeat, InsertChunk, InsertAck, SampleRequest, SampleReply,

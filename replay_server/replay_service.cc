@@ -181,13 +181,13 @@ void ReplayService::HandleInsert(std::string routing_id, protocol::InsertChunk c
 void ReplayService::HandleSampleRequest(std::string routing_id, const protocol::SampleRequest& request) {
   if (request.batch_size == 0 || request.batch_size > kMaxBatchSize) {
     Reply(routing_id,
-          protocol::Error{protocol::ErrorCode::kMalformedFrame,
+          protocol::Error{protocol::ErrorCode::kInvalidRequest,
                           "sample request " + std::to_string(request.request_id) + " asks for batch_size " +
                               std::to_string(request.batch_size) + ": allowed 1 .. " + std::to_string(kMaxBatchSize)});
     return;
   }
   if (pending_samples_.size() >= kMaxPendingSamples) {
-    Reply(routing_id, protocol::Error{protocol::ErrorCode::kUnexpectedMessage,
+    Reply(routing_id, protocol::Error{protocol::ErrorCode::kOverloaded,
                                       "too many pending sample requests (" + std::to_string(kMaxPendingSamples) +
                                           " are waiting for inserts); request " + std::to_string(request.request_id) +
                                           " was dropped, send it again later"});
@@ -210,7 +210,7 @@ void ReplayService::HandleActorIdRequest(std::string routing_id, const protocol:
     }
   }
   if (pending_id_requests_.size() >= kMaxPendingIdRequests) {
-    Reply(routing_id, protocol::Error{protocol::ErrorCode::kUnexpectedMessage,
+    Reply(routing_id, protocol::Error{protocol::ErrorCode::kOverloaded,
                                       "too many actor id requests are waiting for the server's start-up grace "
                                       "period to end; send it again later"});
     return;

@@ -360,12 +360,12 @@ TEST_CASE("frames that cannot be served get an Error reply and the server keeps 
   SECTION("a sample request for no transitions") {
     peer.Send(protocol::SampleRequest{1, 0});
     const protocol::Error error = peer.Expect<protocol::Error>();
-    CHECK(error.code == ErrorCode::kMalformedFrame);
+    CHECK(error.code == ErrorCode::kInvalidRequest);
     CHECK_THAT(error.message, Catch::Contains("1 .. 65536"));
   }
   SECTION("a sample request for too many transitions") {
     peer.Send(protocol::SampleRequest{1, ReplayService::kMaxBatchSize + 1});
-    CHECK(peer.Expect<protocol::Error>().code == ErrorCode::kMalformedFrame);
+    CHECK(peer.Expect<protocol::Error>().code == ErrorCode::kInvalidRequest);
   }
 
   CHECK(peer.Request<protocol::Heartbeat>(protocol::Heartbeat{"learner"}).sender == "replay_server");
@@ -375,7 +375,7 @@ TEST_CASE("frames that cannot be served get an Error reply and the server keeps 
   CHECK(stats.pending_samples == 0);
 }
 
-TEST_CASE("sample requests beyond the queue's capacity are refused", "[replay_service]") {
+TEST_CASE("sample requests beyond the queue's capacity are refused as overload", "[replay_service]") {
   RunningService service(TestConfig());
   zmq::context_t context;
   Client learner(context, service.endpoint());
@@ -384,6 +384,7 @@ TEST_CASE("sample requests beyond the queue's capacity are refused", "[replay_se
     learner.Send(protocol::SampleRequest{id, 4});
   }
   const protocol::Error error = learner.Expect<protocol::Error>();
+  CHECK(error.code == ErrorCode::kOverloaded);
   CHECK_THAT(error.message,
              Catch::Contains("too many pending") && Catch::Contains(std::to_string(ReplayService::kMaxPendingSamples)));
   CHECK(learner.Stats().pending_samples == ReplayService::kMaxPendingSamples);
@@ -540,6 +541,21 @@ TEST_CASE("id requests wait out the first heartbeat timeout so that actors of a 
   CHECK(reply.nonce == 31);
   CHECK(reply.actor_id == 1);
   CHECK(std::chrono::steady_clock::now() - started >= 900ms);
+}
+
+TEST_CASE("id requests beyond the start-up queue's capacity are refused as overload", "[replay_service]") {
+  Config config = IdConfig();
+  config.run.heartbeat_timeout_ms = 30000;  // the grace outlasts the test: nothing is assigned meanwhile
+  RunningService service(config);
+  zmq::context_t context;
+  Client actors(context, service.endpoint());
+
+  for (uint64_t nonce = 0; nonce <= ReplayService::kMaxPendingIdRequests; ++nonce) {
+    actors.Send(protocol::ActorIdRequest{nonce});
+  }
+  const protocol::Error error = actors.Expect<protocol::Error>();
+  CHECK(error.code == ErrorCode::kOverloaded);
+  CHECK_THAT(error.message, Catch::Contains("send it again later"));
 }
 
 }  // namespace
