@@ -61,17 +61,25 @@ void ReplayWriter::Handle(const protocol::Message& message) {
 StatusOr<uint32_t> AcquireActorId(zmq::context_t& context, const std::string& endpoint, int heartbeat_interval_ms,
                                   int heartbeat_timeout_ms) {
   constexpr auto kNoticeInterval = std::chrono::seconds(10);
+  constexpr auto kRetryAfterOverload = std::chrono::milliseconds(500);
   ServerConnection connection(context, endpoint, "actor", heartbeat_interval_ms, heartbeat_timeout_ms);
   const protocol::ActorIdRequest request{std::random_device{}() * 0x100000000ull + std::random_device{}()};
   connection.Send(request);
   auto next_notice = std::chrono::steady_clock::now() + kNoticeInterval;
+  std::optional<std::chrono::steady_clock::time_point> retry_at;
   while (!ShutdownRequested()) {
-    if (connection.Maintain()) connection.Send(request);
+    if (connection.Maintain() || (retry_at && std::chrono::steady_clock::now() >= *retry_at)) {
+      connection.Send(request);
+      retry_at.reset();
+    }
     if (std::optional<protocol::Message> message = connection.Receive(100)) {
       if (const auto* reply = std::get_if<protocol::ActorIdReply>(&*message); reply && reply->nonce == request.nonce) {
         return reply->actor_id;
       }
-      if (const auto* error = std::get_if<protocol::Error>(&*message)) {
+      if (const auto* error = std::get_if<protocol::Error>(&*message);
+          error && error->code == protocol::ErrorCode::kOverloaded) {
+        retry_at = std::chrono::steady_clock::now() + kRetryAfterOverload;  // back-pressure: ask again later
+      } else if (error) {
         return FailedPrecondition("the replay server at " + endpoint + " did not assign an actor id: " +
                                   error->message + " (run the same release everywhere, or set actor.id and "
                                   "actor.auto_id = false)");

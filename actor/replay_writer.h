@@ -52,8 +52,9 @@ class ReplayWriter {
 };
 
 // Asks the replay server at `endpoint` for an actor id (actor.auto_id) and waits for it, however long
-// the server takes to come up: processes may start in any order. Resends after a reconnect. Fails when
-// the server refuses (a release without id assignment) or on shutdown (ShutdownRequested()).
+// the server takes to come up: processes may start in any order. Resends after a reconnect, and after a
+// moment when the server is overloaded. Fails when the server refuses otherwise (a release without id
+// assignment) or on shutdown (ShutdownRequested()).
 StatusOr<uint32_t> AcquireActorId(zmq::context_t& context, const std::string& endpoint, int heartbeat_interval_ms,
                                   int heartbeat_timeout_ms);
 
