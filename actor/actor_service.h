@@ -17,10 +17,10 @@
 #include "actor/policy.h"
 #include "actor/replay_writer.h"
 #include "common/config.h"
-#include "common/env_batch.h"
 #include "common/logging.h"
 #include "common/noise.h"
 #include "common/rate_limited_log.h"
+#include "envs/env_batch.h"
 
 namespace ddpg {
 

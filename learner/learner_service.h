@@ -18,9 +18,9 @@
 #include <zmq.hpp>
 
 #include "common/config.h"
-#include "common/environment.h"
 #include "common/logging.h"
 #include "common/rate_limited_log.h"
+#include "envs/env_spec.h"
 #include "learner/ddpg.h"
 #include "learner/sample_client.h"
 #include "learner/weight_publisher.h"

@@ -41,11 +41,11 @@
 #include <zmq.hpp>
 
 #include "common/config.h"
-#include "common/environment.h"
 #include "common/logging.h"
 #include "common/protocol.h"
 #include "common/rate_limited_log.h"
 #include "common/status.h"
+#include "envs/env_spec.h"
 #include "replay_server/duplicate_filter.h"
 #include "replay_server/rate_limiter.h"
 #include "replay_server/transition_store.h"
