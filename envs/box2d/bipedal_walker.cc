@@ -25,6 +25,9 @@ constexpr double kFriction = 2.5;
 constexpr uint16_t kGroundCategory = 0x0001;
 constexpr uint16_t kWalkerCategory = 0x0020;
 constexpr int kLidarRays = 10;
+// Where the hull starts: centred over the start pad, high enough for the legs to hang free.
+constexpr double kInitialX = Walker::kTerrainStep * Walker::kTerrainStartpad / 2.0;
+constexpr double kInitialY = kTerrainHeight + 2.0 * kLegH;
 
 EnvSpec BipedalWalkerSpec() {
   constexpr float kPi = std::numbers::pi_v<float>;
@@ -43,6 +46,17 @@ EnvSpec BipedalWalkerSpec() {
 }
 
 b2Vec2 Vec(double x, double y) { return b2Vec2(static_cast<float>(x), static_cast<float>(y)); }
+
+// Both leg segments collide with the ground only.
+b2FixtureDef LegFixture(const b2PolygonShape* shape) {
+  b2FixtureDef fixture;
+  fixture.shape = shape;
+  fixture.density = 1.0f;
+  fixture.restitution = 0.0f;
+  fixture.filter.categoryBits = kWalkerCategory;
+  fixture.filter.maskBits = kGroundCategory;
+  return fixture;
+}
 
 // NumPy's sign: 0 for 0.
 double Sign(double x) { return static_cast<double>((x > 0.0) - (x < 0.0)); }
@@ -144,14 +158,16 @@ void BipedalWalker::BuildWorld() {
   game_over_ = false;
   lower_leg_contact_ = {false, false};
   has_prev_shaping_ = false;
-
+  // The random draws happen in Gymnasium's order: the terrain, then the push on the hull.
   GenerateTerrain();
+  BuildHull();
+  for (int side = 0; side < 2; ++side) BuildLeg(side);
+}
 
-  const double init_x = kTerrainStep * kTerrainStartpad / 2.0;
-  const double init_y = kTerrainHeight + 2.0 * kLegH;
+void BipedalWalker::BuildHull() {
   b2BodyDef hull_def;
   hull_def.type = b2_dynamicBody;
-  hull_def.position = Vec(init_x, init_y);
+  hull_def.position = Vec(kInitialX, kInitialY);
   hull_ = world_->CreateBody(&hull_def);
   constexpr int kHullPoints[5][2] = {{-30, 9}, {6, 9}, {34, 1}, {34, -8}, {-30, -8}};
   b2Vec2 vertices[5];
@@ -168,64 +184,55 @@ void BipedalWalker::BuildWorld() {
   hull_->CreateFixture(&hull_fixture);
   std::uniform_real_distribution<double> initial_force(-kInitialRandom, kInitialRandom);
   hull_->ApplyForceToCenter(Vec(initial_force(rng()), 0.0), true);
+}
 
+void BipedalWalker::BuildLeg(int side) {
+  const int i = side == 0 ? -1 : +1;
   b2PolygonShape upper_shape;
   upper_shape.SetAsBox(static_cast<float>(kLegW / 2.0), static_cast<float>(kLegH / 2.0));
+  b2BodyDef upper_def;
+  upper_def.type = b2_dynamicBody;
+  upper_def.position = Vec(kInitialX, kInitialY - kLegH / 2.0 - kLegDown);
+  upper_def.angle = static_cast<float>(i * 0.05);
+  b2Body* upper = world_->CreateBody(&upper_def);
+  const b2FixtureDef upper_fixture = LegFixture(&upper_shape);
+  upper->CreateFixture(&upper_fixture);
+  b2RevoluteJointDef hip;
+  hip.bodyA = hull_;
+  hip.bodyB = upper;
+  hip.localAnchorA = Vec(0.0, kLegDown);
+  hip.localAnchorB = Vec(0.0, kLegH / 2.0);
+  hip.enableMotor = true;
+  hip.enableLimit = true;
+  hip.maxMotorTorque = static_cast<float>(kMotorsTorque);
+  hip.motorSpeed = static_cast<float>(i);
+  hip.lowerAngle = -0.8f;
+  hip.upperAngle = 1.1f;
+  legs_[2 * side] = upper;
+  joints_[2 * side] = static_cast<b2RevoluteJoint*>(world_->CreateJoint(&hip));
+
   b2PolygonShape lower_shape;
   lower_shape.SetAsBox(static_cast<float>(0.8 * kLegW / 2.0), static_cast<float>(kLegH / 2.0));
-  auto leg_fixture = [](const b2PolygonShape* shape) {
-    b2FixtureDef fixture;
-    fixture.shape = shape;
-    fixture.density = 1.0f;
-    fixture.restitution = 0.0f;
-    fixture.filter.categoryBits = kWalkerCategory;
-    fixture.filter.maskBits = kGroundCategory;
-    return fixture;
-  };
-  for (int side = 0; side < 2; ++side) {
-    const int i = side == 0 ? -1 : +1;
-    b2BodyDef upper_def;
-    upper_def.type = b2_dynamicBody;
-    upper_def.position = Vec(init_x, init_y - kLegH / 2.0 - kLegDown);
-    upper_def.angle = static_cast<float>(i * 0.05);
-    b2Body* upper = world_->CreateBody(&upper_def);
-    const b2FixtureDef upper_fixture = leg_fixture(&upper_shape);
-    upper->CreateFixture(&upper_fixture);
-    b2RevoluteJointDef hip;
-    hip.bodyA = hull_;
-    hip.bodyB = upper;
-    hip.localAnchorA = Vec(0.0, kLegDown);
-    hip.localAnchorB = Vec(0.0, kLegH / 2.0);
-    hip.enableMotor = true;
-    hip.enableLimit = true;
-    hip.maxMotorTorque = static_cast<float>(kMotorsTorque);
-    hip.motorSpeed = static_cast<float>(i);
-    hip.lowerAngle = -0.8f;
-    hip.upperAngle = 1.1f;
-    legs_[2 * side] = upper;
-    joints_[2 * side] = static_cast<b2RevoluteJoint*>(world_->CreateJoint(&hip));
-
-    b2BodyDef lower_def;
-    lower_def.type = b2_dynamicBody;
-    lower_def.position = Vec(init_x, init_y - kLegH * 3.0 / 2.0 - kLegDown);
-    lower_def.angle = static_cast<float>(i * 0.05);
-    b2Body* lower = world_->CreateBody(&lower_def);
-    const b2FixtureDef lower_fixture = leg_fixture(&lower_shape);
-    lower->CreateFixture(&lower_fixture);
-    b2RevoluteJointDef knee;
-    knee.bodyA = upper;
-    knee.bodyB = lower;
-    knee.localAnchorA = Vec(0.0, -kLegH / 2.0);
-    knee.localAnchorB = Vec(0.0, kLegH / 2.0);
-    knee.enableMotor = true;
-    knee.enableLimit = true;
-    knee.maxMotorTorque = static_cast<float>(kMotorsTorque);
-    knee.motorSpeed = 1.0f;
-    knee.lowerAngle = -1.6f;
-    knee.upperAngle = -0.1f;
-    legs_[2 * side + 1] = lower;
-    joints_[2 * side + 1] = static_cast<b2RevoluteJoint*>(world_->CreateJoint(&knee));
-  }
+  b2BodyDef lower_def;
+  lower_def.type = b2_dynamicBody;
+  lower_def.position = Vec(kInitialX, kInitialY - kLegH * 3.0 / 2.0 - kLegDown);
+  lower_def.angle = static_cast<float>(i * 0.05);
+  b2Body* lower = world_->CreateBody(&lower_def);
+  const b2FixtureDef lower_fixture = LegFixture(&lower_shape);
+  lower->CreateFixture(&lower_fixture);
+  b2RevoluteJointDef knee;
+  knee.bodyA = upper;
+  knee.bodyB = lower;
+  knee.localAnchorA = Vec(0.0, -kLegH / 2.0);
+  knee.localAnchorB = Vec(0.0, kLegH / 2.0);
+  knee.enableMotor = true;
+  knee.enableLimit = true;
+  knee.maxMotorTorque = static_cast<float>(kMotorsTorque);
+  knee.motorSpeed = 1.0f;
+  knee.lowerAngle = -1.6f;
+  knee.upperAngle = -0.1f;
+  legs_[2 * side + 1] = lower;
+  joints_[2 * side + 1] = static_cast<b2RevoluteJoint*>(world_->CreateJoint(&knee));
 }
 
 void BipedalWalker::ResetState(float* observation) {

@@ -72,6 +72,9 @@ class BipedalWalker final : public Environment {
 
   void BuildWorld();
   void GenerateTerrain();
+  void BuildHull();
+  // side 0 is the left leg (hip and knee joints 0 and 1), side 1 the right one (joints 2 and 3).
+  void BuildLeg(int side);
 
   std::unique_ptr<ContactDetector> contact_detector_;
   std::unique_ptr<b2World> world_;

@@ -16,6 +16,9 @@ using Lander = LunarLanderContinuous;
 constexpr double kW = Lander::kViewportW / Lander::kScale;
 constexpr double kH = Lander::kViewportH / Lander::kScale;
 constexpr int kChunks = 11;
+// Where the lander (and the legs' bodies) start, before the random push.
+constexpr double kInitialX = kW / 2.0;
+constexpr double kInitialY = kH;
 constexpr double kLegAway = 20.0;
 constexpr double kLegW = 2.0;
 constexpr double kLegH = 8.0;
@@ -83,7 +86,13 @@ void LunarLanderContinuous::BuildWorld() {
   game_over_ = false;
   leg_contact_ = {false, false};
   has_prev_shaping_ = false;
+  // The random draws happen in Gymnasium's order: the terrain's heights, then the push on the lander.
+  BuildMoon();
+  BuildLander();
+  BuildLegs();
+}
 
+void LunarLanderContinuous::BuildMoon() {
   std::uniform_real_distribution<double> terrain_height(0.0, kH / 2.0);
   std::array<double, kChunks + 1> height;
   for (double& h : height) h = terrain_height(rng());
@@ -115,12 +124,12 @@ void LunarLanderContinuous::BuildWorld() {
     fixture.friction = 0.1f;
     moon->CreateFixture(&fixture);
   }
+}
 
-  const double initial_x = kW / 2.0;
-  const double initial_y = kH;
+void LunarLanderContinuous::BuildLander() {
   b2BodyDef lander_def;
   lander_def.type = b2_dynamicBody;
-  lander_def.position = Vec(initial_x, initial_y);
+  lander_def.position = Vec(kInitialX, kInitialY);
   lander_def.angle = 0.0f;
   lander_ = world_->CreateBody(&lander_def);
   constexpr int kPolyPoints[6][2] = {{-14, 17}, {-17, 0}, {-17, -10}, {17, -10}, {17, 0}, {14, 17}};
@@ -140,12 +149,14 @@ void LunarLanderContinuous::BuildWorld() {
   const double force_x = initial_force(rng());
   const double force_y = initial_force(rng());
   lander_->ApplyForceToCenter(Vec(force_x, force_y), true);
+}
 
+void LunarLanderContinuous::BuildLegs() {
   for (int leg_index = 0; leg_index < 2; ++leg_index) {
     const int i = leg_index == 0 ? -1 : +1;
     b2BodyDef leg_def;
     leg_def.type = b2_dynamicBody;
-    leg_def.position = Vec(initial_x - i * kLegAway / kScale, initial_y);
+    leg_def.position = Vec(kInitialX - i * kLegAway / kScale, kInitialY);
     leg_def.angle = static_cast<float>(i * 0.05);
     b2Body* leg = world_->CreateBody(&leg_def);
     b2PolygonShape box;

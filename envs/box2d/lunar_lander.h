@@ -67,7 +67,12 @@ class LunarLanderContinuous final : public Environment {
  private:
   class ContactDetector;
 
+  // A new world for an episode: BuildMoon (terrain and helipad), BuildLander (the hull, pushed at random)
+  // and BuildLegs (two legs on spring-loaded joints).
   void BuildWorld();
+  void BuildMoon();
+  void BuildLander();
+  void BuildLegs();
 
   std::unique_ptr<ContactDetector> contact_detector_;
   std::unique_ptr<b2World> world_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace ddpg {
 
@@ -51,9 +52,31 @@ void HalfCheetah::PerturbInitialState(std::vector<double>& qpos, std::vector<dou
 
 void HalfCheetah::Observe(float* observation) const { Append(qvel(), 0, Append(qpos(), 1, observation)); }
 
-// --- Hopper-v4 ---
+// --- Hopper-v4 and Walker2d-v4 ---
 
-Hopper::Hopper(MujocoModelPtr model) : MujocoEnv("Hopper-v4", 11, kLocomotionSteps, std::move(model), 4) {}
+PlanarLeggedEnv::PlanarLeggedEnv(std::string id, int obs_dim, MujocoModelPtr model)
+    : MujocoEnv(std::move(id), obs_dim, kLocomotionSteps, std::move(model), 4) {}
+
+StepResult PlanarLeggedEnv::StepState(const float* action, float* observation) {
+  const double x_before = qpos()[0];
+  DoSimulation(action);
+  const double x_velocity = (qpos()[0] - x_before) / dt();
+  // healthy_reward is paid on every step when terminate_when_unhealthy is set, the terminal one included.
+  const double reward = 1.0 * x_velocity + 1.0 - 1e-3 * SquaredNorm(action, model().nu);
+  Observe(observation);
+  return {static_cast<float>(reward), !IsHealthy(), false};
+}
+
+void PlanarLeggedEnv::PerturbInitialState(std::vector<double>& qpos, std::vector<double>& qvel) {
+  AddUniformNoise(qpos, 5e-3);
+  AddUniformNoise(qvel, 5e-3);
+}
+
+void PlanarLeggedEnv::Observe(float* observation) const {
+  Append(qvel(), 0, Append(qpos(), 1, observation), 10.0);
+}
+
+Hopper::Hopper(MujocoModelPtr model) : PlanarLeggedEnv("Hopper-v4", 11, std::move(model)) {}
 
 bool Hopper::IsHealthy() const {
   const auto in_state_range = [](double v) { return -100.0 < v && v < 100.0; };
@@ -64,49 +87,13 @@ bool Hopper::IsHealthy() const {
   return healthy_state && 0.7 < z && z < kInfinity && -0.2 < angle && angle < 0.2;
 }
 
-StepResult Hopper::StepState(const float* action, float* observation) {
-  const double x_before = qpos()[0];
-  DoSimulation(action);
-  const double x_velocity = (qpos()[0] - x_before) / dt();
-  // healthy_reward is paid on every step when terminate_when_unhealthy is set, the terminal one included.
-  const double reward = 1.0 * x_velocity + 1.0 - 1e-3 * SquaredNorm(action, model().nu);
-  Observe(observation);
-  return {static_cast<float>(reward), !IsHealthy(), false};
-}
-
-void Hopper::PerturbInitialState(std::vector<double>& qpos, std::vector<double>& qvel) {
-  AddUniformNoise(qpos, 5e-3);
-  AddUniformNoise(qvel, 5e-3);
-}
-
-void Hopper::Observe(float* observation) const { Append(qvel(), 0, Append(qpos(), 1, observation), 10.0); }
-
-// --- Walker2d-v4 ---
-
-Walker2d::Walker2d(MujocoModelPtr model)
-    : MujocoEnv("Walker2d-v4", 17, kLocomotionSteps, std::move(model), 4) {}
+Walker2d::Walker2d(MujocoModelPtr model) : PlanarLeggedEnv("Walker2d-v4", 17, std::move(model)) {}
 
 bool Walker2d::IsHealthy() const {
   const double z = qpos()[1];
   const double angle = qpos()[2];
   return 0.8 < z && z < 2.0 && -1.0 < angle && angle < 1.0;
 }
-
-StepResult Walker2d::StepState(const float* action, float* observation) {
-  const double x_before = qpos()[0];
-  DoSimulation(action);
-  const double x_velocity = (qpos()[0] - x_before) / dt();
-  const double reward = 1.0 * x_velocity + 1.0 - 1e-3 * SquaredNorm(action, model().nu);
-  Observe(observation);
-  return {static_cast<float>(reward), !IsHealthy(), false};
-}
-
-void Walker2d::PerturbInitialState(std::vector<double>& qpos, std::vector<double>& qvel) {
-  AddUniformNoise(qpos, 5e-3);
-  AddUniformNoise(qvel, 5e-3);
-}
-
-void Walker2d::Observe(float* observation) const { Append(qvel(), 0, Append(qpos(), 1, observation), 10.0); }
 
 // --- Ant-v4 ---
 

@@ -9,6 +9,7 @@
 // Ownership, blocking and thread-safety: as MujocoEnv (envs/mujoco/mujoco_env.h).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "envs/mujoco/mujoco_env.h"
@@ -30,37 +31,39 @@ class HalfCheetah final : public MujocoEnv {
   void Observe(float* observation) const override;
 };
 
-// obs = qpos[1:] (5), clip(qvel, -10, 10) (6); reward = 1 + vx - 1e-3 |a|^2. Healthy while every element
-// of (qpos[2:], qvel) lies in (-100, 100), 0.7 < z = qpos[1] and -0.2 < angle = qpos[2] < 0.2, all strict.
-// Reset: U(-5e-3, 5e-3) on qpos and qvel. frame_skip 4 (dt 0.008).
-class Hopper final : public MujocoEnv {
+// Hopper and Walker2d, planar legged bodies that share everything but their health rule: obs = qpos[1:],
+// clip(qvel, -10, 10); reward = 1 + vx - 1e-3 |a|^2 with vx of qpos[0]; terminated when not IsHealthy() (the
+// healthy reward is paid on the terminal step too). Reset: U(-5e-3, 5e-3) on qpos and qvel. frame_skip 4
+// (dt 0.008).
+class PlanarLeggedEnv : public MujocoEnv {
+ public:
+  virtual bool IsHealthy() const = 0;
+
+ protected:
+  PlanarLeggedEnv(std::string id, int obs_dim, MujocoModelPtr model);
+
+  StepResult StepState(const float* action, float* observation) final;
+
+ private:
+  void PerturbInitialState(std::vector<double>& qpos, std::vector<double>& qvel) final;
+  void Observe(float* observation) const final;
+};
+
+// obs 5 + 6. Healthy while every element of (qpos[2:], qvel) lies in (-100, 100), 0.7 < z = qpos[1] and
+// -0.2 < angle = qpos[2] < 0.2, all strict.
+class Hopper final : public PlanarLeggedEnv {
  public:
   static constexpr char kModelName[] = "hopper";
   explicit Hopper(MujocoModelPtr model);
-  bool IsHealthy() const;
-
- protected:
-  StepResult StepState(const float* action, float* observation) override;
-
- private:
-  void PerturbInitialState(std::vector<double>& qpos, std::vector<double>& qvel) override;
-  void Observe(float* observation) const override;
+  bool IsHealthy() const override;
 };
 
-// obs = qpos[1:] (8), clip(qvel, -10, 10) (9); reward = 1 + vx - 1e-3 |a|^2. Healthy while 0.8 < z < 2 and
-// -1 < angle < 1 (z = qpos[1], angle = qpos[2]). Reset: U(-5e-3, 5e-3) on qpos and qvel. frame_skip 4.
-class Walker2d final : public MujocoEnv {
+// obs 8 + 9. Healthy while 0.8 < z < 2 and -1 < angle < 1 (z = qpos[1], angle = qpos[2]).
+class Walker2d final : public PlanarLeggedEnv {
  public:
   static constexpr char kModelName[] = "walker2d";
   explicit Walker2d(MujocoModelPtr model);
-  bool IsHealthy() const;
-
- protected:
-  StepResult StepState(const float* action, float* observation) override;
-
- private:
-  void PerturbInitialState(std::vector<double>& qpos, std::vector<double>& qvel) override;
-  void Observe(float* observation) const override;
+  bool IsHealthy() const override;
 };
 
 // use_contact_forces=False: obs = qpos[2:] (13), qvel (14) and no contact cost. reward = 1 + vx - 0.5 |a|^2
