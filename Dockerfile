@@ -19,7 +19,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
 # ---- runtime: the shared libraries the binaries load, nothing to build with ---------------------------
 FROM debian:bookworm-slim
 # Slim images exclude /usr/share/doc (/etc/dpkg/dpkg.cfg.d/docker), where dart-doc keeps Gym's MuJoCo
-# models (common/mujoco_model.h); this file sorts after that one, so its include wins for the models.
+# models (envs/mujoco/model_loader.h); this file sorts after that one, so its include wins for the models.
 RUN echo 'path-include /usr/share/doc/dart/data/mjcf/openai/*' > /etc/dpkg/dpkg.cfg.d/docker-zz-mujoco-models \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \

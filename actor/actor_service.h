@@ -20,9 +20,9 @@
 #include "actor/replay_writer.h"
 #include "actor/transition_builder.h"
 #include "common/config.h"
-#include "common/env_batch.h"
 #include "common/logging.h"
 #include "common/noise.h"
+#include "envs/env_batch.h"
 
 namespace ddpg {
 

@@ -15,7 +15,7 @@
 #include "actor/learner_connection.h"
 #include "actor/policy.h"
 #include "common/config.h"
-#include "common/env_batch.h"
+#include "envs/env_batch.h"
 #include "common/logging.h"
 
 namespace ddpg {

@@ -8,9 +8,9 @@
 #include <memory>
 #include <vector>
 
-#include "common/environment.h"
 #include "common/protocol.h"
 #include "common/status.h"
+#include "envs/env_spec.h"
 
 namespace ddpg {
 

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "common/env_batch.h"
+#include "envs/env_batch.h"
 #include "common/protocol.h"
 
 namespace ddpg {

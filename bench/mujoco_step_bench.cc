@@ -12,8 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "common/env_batch.h"
-#include "common/mujoco_model.h"
+#include "envs/env_batch.h"
+#include "envs/mujoco/model_loader.h"
+#include "envs/registry.h"
 
 namespace {
 

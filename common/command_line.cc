@@ -10,6 +10,8 @@
 #include <sstream>
 #include <type_traits>
 
+#include "envs/env_spec.h"
+
 namespace po = boost::program_options;
 
 namespace ddpg {
@@ -144,6 +146,10 @@ StatusOr<CommandLine> ParseCommandLine(int argc, const char* const argv[], Progr
   if (values.count("eval")) result.config.actor.eval = true;
   status = ValidateConfig(result.config);
   if (!status.ok()) return status;
+  // ValidateConfig cannot check env.id: common does not depend on envs/.
+  if (auto spec = LookUpEnvSpec(result.config.env.id); !spec.ok()) {
+    return InvalidArgument("env.id = '" + result.config.env.id + "': " + spec.status().message());
+  }
   return result;
 }
 

@@ -1,7 +1,5 @@
 #include "common/config.h"
 
-#include "common/environment.h"
-
 #include <charconv>
 #include <cmath>
 #include <sstream>
@@ -125,9 +123,6 @@ Status ValidateConfig(const Config& c) {
       return InvalidArgument("network.hidden_sizes = " + Show(c.network.hidden_sizes) +
                              " is out of range: every width must be 1 .. 65536");
     }
-  }
-  if (auto spec = LookUpEnvSpec(c.env.id); !spec.ok()) {
-    return InvalidArgument("env.id = '" + c.env.id + "': " + spec.status().message());
   }
   if (!c.actor.eval && !c.actor.auto_id && c.actor.id >= c.actor.count) {
     return InvalidArgument("actor.id = " + Show(c.actor.id) + " is out of range: allowed 0 .. actor.count-1 = " +

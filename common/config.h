@@ -204,7 +204,8 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("actor.max_env_steps", c.actor.max_env_steps, "stop after this many environment steps (0: never)");
 }
 
-// Returns the first invalid value, as "learner.batch_size = 0 is out of range: allowed 1 .. 65536".
+// Returns the first invalid value, as "learner.batch_size = 0 is out of range: allowed 1 .. 65536". Whether
+// env.id names a known environment is left to ParseCommandLine, which checks it against envs/env_spec.h.
 Status ValidateConfig(const Config& config);
 
 // Writes the configuration as an INI file that ParseCommandLine reads back to the same values.

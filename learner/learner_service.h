@@ -20,9 +20,9 @@
 #include <zmq.hpp>
 
 #include "common/config.h"
-#include "common/environment.h"
 #include "common/logging.h"
 #include "common/rate_limited_log.h"
+#include "envs/env_spec.h"
 #include "learner/ddpg.h"
 #include "learner/env_step_counter.h"
 #include "learner/sample_client.h"

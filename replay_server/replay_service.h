@@ -38,11 +38,11 @@
 #include <zmq.hpp>
 
 #include "common/config.h"
-#include "common/environment.h"
 #include "common/logging.h"
 #include "common/protocol.h"
 #include "common/rate_limited_log.h"
 #include "common/status.h"
+#include "envs/env_spec.h"
 #include "replay_server/actor_registry.h"
 #include "replay_server/duplicate_filter.h"
 #include "replay_server/rate_limiter.h"

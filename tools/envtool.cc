@@ -26,9 +26,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/env_batch.h"
-#include "common/environment.h"
 #include "common/status.h"
+#include "envs/env_batch.h"
+#include "envs/env_spec.h"
+#include "envs/environment.h"
+#include "envs/registry.h"
 
 namespace po = boost::program_options;
 

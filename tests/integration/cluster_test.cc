@@ -8,7 +8,7 @@
 
 #include <zmq.hpp>
 
-#include "common/env_batch.h"
+#include "envs/env_batch.h"
 #include "harness.h"
 
 using namespace std::chrono_literals;

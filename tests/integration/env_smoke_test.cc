@@ -2,7 +2,7 @@
 // replay_server, learner, actor and evaluator binaries.
 #include <catch2/catch.hpp>
 
-#include "common/environment.h"
+#include "envs/env_spec.h"
 #include "harness.h"
 
 using namespace std::chrono_literals;

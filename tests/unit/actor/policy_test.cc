@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "actor/policy.h"
-#include "common/environment.h"
+#include "envs/env_spec.h"
 
 namespace ddpg {
 namespace {

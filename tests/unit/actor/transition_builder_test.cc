@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "actor/transition_builder.h"
-#include "common/env_batch.h"
+#include "envs/env_batch.h"
 
 namespace ddpg {
 namespace {

@@ -242,6 +242,21 @@ TEST_CASE("an out-of-range value is an error naming the key and the allowed rang
   }
 }
 
+TEST_CASE("every program refuses an unknown env.id on the command line, naming the known ids", "[config]") {
+  for (Program program : {Program::kReplayServer, Program::kLearner, Program::kActor}) {
+    const StatusOr<CommandLine> parsed = Parse({"--env.id", "CartPole-v1"}, program);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.status().code() == StatusCode::kInvalidArgument);
+    CHECK_THAT(parsed.status().message(), Catch::StartsWith("env.id = 'CartPole-v1': unknown environment id"));
+    CHECK_THAT(parsed.status().message(), Catch::Contains("known ids: Pendulum-v1") &&
+                                              Catch::Contains("HalfCheetah-v4") && Catch::Contains("BipedalWalker-v3"));
+  }
+  // The check sits in ParseCommandLine because common does not depend on envs/: ValidateConfig leaves it out.
+  Config unknown_env;
+  unknown_env.env.id = "CartPole-v1";
+  CHECK(ValidateConfig(unknown_env).ok());
+}
+
 TEST_CASE("a missing config file is NotFound naming the path", "[config]") {
   TempDir dir;
   const std::string missing = (dir.path() / "no_such_file.ini").string();
@@ -327,7 +342,7 @@ Config NonDefaultConfig() {
   c.run.report_interval_s = 2.5;
   c.run.heartbeat_interval_ms = 250;
   c.run.heartbeat_timeout_ms = 2000;
-  // env.id must name a registered environment, and Pendulum-v1 (the default) is the only one.
+  // env.id keeps its default: ParseCommandLine accepts only ids of the spec table.
   c.env.seed = 12345678901234567890ull;
   c.network.hidden_sizes = {64, 32, 16};
   c.replay.bind = "tcp://*:6550";

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "common/command_line.h"
-#include "common/environment.h"
+#include "envs/env_spec.h"
+#include "envs/environment.h"
+#include "envs/registry.h"
 
 namespace ddpg {
 namespace {
