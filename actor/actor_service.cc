@@ -53,11 +53,11 @@ ActorService::ActorService(const Config& config, MetricsWriter metrics, std::uni
 
 void ActorService::Run() {
   const EnvSpec& spec = envs_->spec();
-  spdlog::info("actor {}: {} x {} (obs {}, act {}), noise {} sigma {:.4f} of the action half-range; replay {}, "
-               "weights {}, reports {}",
-               config_.actor.id, envs_->size(), spec.id, spec.obs_dim, spec.act_dim,
-               FormatConfigValue(config_.actor.noise), noise_sigma_, config_.replay.address,
-               config_.learner.weights_address, config_.learner.reports_address);
+  spdlog::info(
+      "actor {}: {} x {} (obs {}, act {}), noise {} sigma {:.4f} of the action half-range; replay {}, "
+      "weights {}, reports {}",
+      config_.actor.id, envs_->size(), spec.id, spec.obs_dim, spec.act_dim, FormatConfigValue(config_.actor.noise),
+      noise_sigma_, config_.replay.address, config_.learner.weights_address, config_.learner.reports_address);
   if (config_.actor.auto_id) {
     spdlog::info("actor id {} assigned by the replay server at {}; it explores like actor {} of actor.count = {}",
                  config_.actor.id, config_.replay.address, config_.actor.id % config_.actor.count, config_.actor.count);
@@ -119,9 +119,10 @@ void ActorService::Flush() {
   if (transitions_.size() > 0 && writer_.HasCredit()) writer_.Send(transitions_.Take());
   const auto deadline = std::chrono::steady_clock::now() + kFlushTimeout;
   while (writer_.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) writer_.Service(50);
-  spdlog::info("actor {} stopped after {} env steps, {} episodes; {} transitions acknowledged, {} unacknowledged "
-               "chunks left",
-               config_.actor.id, env_steps_, episodes_, writer_.acked_transitions(), writer_.in_flight());
+  spdlog::info(
+      "actor {} stopped after {} env steps, {} episodes; {} transitions acknowledged, {} unacknowledged "
+      "chunks left",
+      config_.actor.id, env_steps_, episodes_, writer_.acked_transitions(), writer_.in_flight());
 }
 
 void ActorService::MaybeLogProgress() {
@@ -134,8 +135,8 @@ void ActorService::MaybeLogProgress() {
   spdlog::info("env steps {} ({}/s) | policy {} | in flight {}/{} | replay {} | episodes {}, return {} (last {})",
                FormatCount(env_steps_), FormatCount(steps_per_s),
                policy_.has_weights() ? fmt::format("v{}", policy_.version()) : std::string("random"),
-               writer_.in_flight(), config_.actor.max_chunks_in_flight, FormatCount(writer_.replay_size()),
-               episodes_, recent_returns_.empty() ? std::string("-") : fmt::format("{:.1f}", Mean(recent_returns_)),
+               writer_.in_flight(), config_.actor.max_chunks_in_flight, FormatCount(writer_.replay_size()), episodes_,
+               recent_returns_.empty() ? std::string("-") : fmt::format("{:.1f}", Mean(recent_returns_)),
                recent_returns_.size());
   metrics_.Write({{"env_steps", env_steps_},
                   {"env_steps_per_s", steps_per_s},

@@ -81,7 +81,10 @@ bool Evaluator::Evaluate() {
   spdlog::info("eval policy v{}: mean return {:.1f} over {} episodes (min {:.1f}, max {:.1f}) in {:.2f} s", version,
                mean, returns.size(), *low, *high,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  metrics_.Write({{"policy_version", version}, {"eval_return", mean}, {"eval_min", *low}, {"eval_max", *high},
+  metrics_.Write({{"policy_version", version},
+                  {"eval_return", mean},
+                  {"eval_min", *low},
+                  {"eval_max", *high},
                   {"episodes", returns.size()}});
   last_eval_return_ = mean;
   return true;

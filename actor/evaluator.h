@@ -15,8 +15,8 @@
 #include "actor/learner_connection.h"
 #include "actor/policy.h"
 #include "common/config.h"
-#include "envs/env_batch.h"
 #include "common/logging.h"
+#include "envs/env_batch.h"
 
 namespace ddpg {
 

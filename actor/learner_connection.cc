@@ -32,8 +32,6 @@ void LearnerConnection::UpdatePolicy(Policy& policy, long timeout_ms) {
   }
 }
 
-void LearnerConnection::Report(const protocol::EpisodeReport& report) {
-  (void)SendMessage(reports_socket_, report);
-}
+void LearnerConnection::Report(const protocol::EpisodeReport& report) { (void)SendMessage(reports_socket_, report); }
 
 }  // namespace ddpg

@@ -35,9 +35,12 @@ int main(int argc, char** argv) {
   return RunProgram(
       argc, argv,
       {.program = Program::kActor,
-       .process_name = [](const Config& c) { return (c.actor.eval ? "evaluator-" : "actor-") + std::to_string(c.actor.id); },
+       .process_name =
+           [](const Config& c) { return (c.actor.eval ? "evaluator-" : "actor-") + std::to_string(c.actor.id); },
        .prepare = AcquireIdIfAsked,
-       .run = [](const Config& config, MetricsWriter metrics) {
-         return config.actor.eval ? Serve<Evaluator>(config, std::move(metrics)) : Serve<ActorService>(config, std::move(metrics));
-       }});
+       .run =
+           [](const Config& config, MetricsWriter metrics) {
+             return config.actor.eval ? Serve<Evaluator>(config, std::move(metrics))
+                                      : Serve<ActorService>(config, std::move(metrics));
+           }});
 }

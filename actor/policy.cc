@@ -13,8 +13,8 @@ struct Policy::Impl {
 };
 
 Policy::Policy(const EnvSpec& spec, const std::vector<int>& hidden_sizes)
-    : impl_(new Impl{spec, hidden_sizes,
-                     Actor(spec.obs_dim, spec.act_dim, hidden_sizes, spec.act_low, spec.act_high)}) {
+    : impl_(
+          new Impl{spec, hidden_sizes, Actor(spec.obs_dim, spec.act_dim, hidden_sizes, spec.act_low, spec.act_high)}) {
   impl_->network->eval();
 }
 

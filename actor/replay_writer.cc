@@ -8,10 +8,9 @@
 
 namespace ddpg {
 
-ReplayWriter::ReplayWriter(zmq::context_t& context, const std::string& endpoint, uint32_t actor_id,
-                           int max_in_flight, int heartbeat_interval_ms, int heartbeat_timeout_ms)
-    : connection_(context, endpoint, "actor-" + std::to_string(actor_id), heartbeat_interval_ms,
-                  heartbeat_timeout_ms),
+ReplayWriter::ReplayWriter(zmq::context_t& context, const std::string& endpoint, uint32_t actor_id, int max_in_flight,
+                           int heartbeat_interval_ms, int heartbeat_timeout_ms)
+    : connection_(context, endpoint, "actor-" + std::to_string(actor_id), heartbeat_interval_ms, heartbeat_timeout_ms),
       actor_id_(actor_id),
       incarnation_(std::random_device{}() * 0x100000000ull + std::random_device{}()),
       max_in_flight_(max_in_flight) {}
@@ -80,8 +79,9 @@ StatusOr<uint32_t> AcquireActorId(zmq::context_t& context, const std::string& en
           error && error->code == protocol::ErrorCode::kOverloaded) {
         retry_at = std::chrono::steady_clock::now() + kRetryAfterOverload;  // back-pressure: ask again later
       } else if (error) {
-        return FailedPrecondition("the replay server at " + endpoint + " did not assign an actor id: " +
-                                  error->message + " (run the same release everywhere, or set actor.id and "
+        return FailedPrecondition("the replay server at " + endpoint +
+                                  " did not assign an actor id: " + error->message +
+                                  " (run the same release everywhere, or set actor.id and "
                                   "actor.auto_id = false)");
       }
     }

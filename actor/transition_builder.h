@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "envs/env_batch.h"
 #include "common/protocol.h"
+#include "envs/env_batch.h"
 
 namespace ddpg {
 

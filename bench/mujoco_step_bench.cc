@@ -43,8 +43,8 @@ int BenchBatch(int steps) {
     (*batch)->Step(step_actions, out);
   }
   const double batch_seconds = Seconds(start);
-  std::printf("EnvBatch 16 x HalfCheetah-v4: %.0f env steps/s (%d batch steps)\n",
-              steps * kEnvs / batch_seconds, steps);
+  std::printf("EnvBatch 16 x HalfCheetah-v4: %.0f env steps/s (%d batch steps)\n", steps * kEnvs / batch_seconds,
+              steps);
 
   auto model = ddpg::SharedMujocoModel("half_cheetah");
   if (!model.ok()) return 1;
@@ -61,9 +61,9 @@ int BenchBatch(int steps) {
 }
 
 int RandomReturns() {
-  const char* ids[] = {"HalfCheetah-v4", "Hopper-v4",  "Walker2d-v4",         "Ant-v4",
-                       "Humanoid-v4",    "Swimmer-v4", "Reacher-v4",          "InvertedPendulum-v4",
-                       "InvertedDoublePendulum-v4"};
+  const char* ids[] = {"HalfCheetah-v4", "Hopper-v4",           "Walker2d-v4",
+                       "Ant-v4",         "Humanoid-v4",         "Swimmer-v4",
+                       "Reacher-v4",     "InvertedPendulum-v4", "InvertedDoublePendulum-v4"};
   for (const char* id : ids) {
     auto env = ddpg::MakeEnvironment(id);
     if (!env.ok()) {

@@ -13,8 +13,8 @@
 
 #include <zmq.hpp>
 
-#include "common/transport.h"
 #include "common/protocol.h"
+#include "common/transport.h"
 #include "replay_server/replay_service.h"
 
 namespace {
@@ -153,11 +153,11 @@ int main(int argc, char** argv) {
   std::printf("%-28s %14s %14s %8s\n", "", "replay_server", "raw ZeroMQ", "ratio");
   std::printf("%-28s %14.0f %14.0f %8.2f\n", "inserts (chunks of 100)/s", inserts, baseline_inserts,
               inserts / baseline_inserts);
-  std::printf("%-28s %14.0f %14.0f %8.2f\n", "  = transitions/s", inserts * kChunkSize,
-              baseline_inserts * kChunkSize, inserts / baseline_inserts);
+  std::printf("%-28s %14.0f %14.0f %8.2f\n", "  = transitions/s", inserts * kChunkSize, baseline_inserts * kChunkSize,
+              inserts / baseline_inserts);
   std::printf("%-28s %14.0f %14.0f %8.2f\n", "samples (batches of 256)/s", samples, baseline_samples,
               samples / baseline_samples);
-  std::printf("%-28s %14.0f %14.0f %8.2f\n", "  = transitions/s", samples * kBatchSize,
-              baseline_samples * kBatchSize, samples / baseline_samples);
+  std::printf("%-28s %14.0f %14.0f %8.2f\n", "  = transitions/s", samples * kBatchSize, baseline_samples * kBatchSize,
+              samples / baseline_samples);
   return 0;
 }

@@ -27,9 +27,7 @@ std::string Trim(const std::string& text) {
 template <typename T>
 Status Convert(const std::string& key, const std::string& raw, T& out) {
   const std::string text = Trim(raw);
-  auto bad = [&](const char* what) {
-    return InvalidArgument(key + " = '" + raw + "' is not " + what);
-  };
+  auto bad = [&](const char* what) { return InvalidArgument(key + " = '" + raw + "' is not " + what); };
   if constexpr (std::is_same_v<T, std::string>) {
     out = text;
   } else if constexpr (ConfigEnum<T>) {
@@ -84,8 +82,8 @@ const char* ProgramName(Program program) {
 StatusOr<CommandLine> ParseCommandLine(int argc, const char* const argv[], Program program) {
   CommandLine result;
   po::options_description general("Options");
-  general.add_options()("help,h", "show this help")(
-      "config,c", po::value<std::string>(), "INI file describing the run (e.g. configs/pendulum.ini)");
+  general.add_options()("help,h", "show this help")("config,c", po::value<std::string>(),
+                                                    "INI file describing the run (e.g. configs/pendulum.ini)");
   if (program == Program::kLearner) {
     general.add_options()("resume", "continue from the checkpoint in the run directory (= --learner.resume true)");
   }

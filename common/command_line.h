@@ -21,8 +21,8 @@ const char* ProgramName(Program program);
 struct CommandLine {
   Config config;
   bool show_help = false;
-  std::string help;          // the usage text, filled always
-  std::string config_path;   // empty when no --config was given
+  std::string help;         // the usage text, filled always
+  std::string config_path;  // empty when no --config was given
 };
 
 StatusOr<CommandLine> ParseCommandLine(int argc, const char* const argv[], Program program);

@@ -51,8 +51,8 @@ Status InRange(const char* key, T value, T low, T high) {
     }
   }
   if (value >= low && value <= high) return Status::Ok();
-  return InvalidArgument(std::string(key) + " = " + Show(value) + " is out of range: allowed " + Show(low) +
-                         " .. " + Show(high));
+  return InvalidArgument(std::string(key) + " = " + Show(value) + " is out of range: allowed " + Show(low) + " .. " +
+                         Show(high));
 }
 
 Status Endpoint(const char* key, const std::string& value) {
@@ -86,9 +86,10 @@ Status ValidateConfig(const Config& c) {
       // The limiter must always let one side move: either a whole batch can be sampled or a whole chunk
       // inserted, which needs twice the buffer to exceed one batch plus one chunk's worth of samples (a
       // chunk can overshoot chunk_size by up to num_envs transitions).
-      InRange("replay.rate_error_buffer", c.replay.rate_error_buffer,
-              (c.learner.batch_size + c.replay.samples_per_insert * (c.actor.chunk_size + c.actor.num_envs)) / 2.0 + 1.0,
-              1e12),
+      InRange(
+          "replay.rate_error_buffer", c.replay.rate_error_buffer,
+          (c.learner.batch_size + c.replay.samples_per_insert * (c.actor.chunk_size + c.actor.num_envs)) / 2.0 + 1.0,
+          1e12),
       Endpoint("learner.weights_bind", c.learner.weights_bind),
       Endpoint("learner.weights_address", c.learner.weights_address),
       Endpoint("learner.reports_bind", c.learner.reports_bind),
@@ -125,8 +126,8 @@ Status ValidateConfig(const Config& c) {
     }
   }
   if (!c.actor.eval && !c.actor.auto_id && c.actor.id >= c.actor.count) {
-    return InvalidArgument("actor.id = " + Show(c.actor.id) + " is out of range: allowed 0 .. actor.count-1 = " +
-                           Show(c.actor.count - 1));
+    return InvalidArgument("actor.id = " + Show(c.actor.id) +
+                           " is out of range: allowed 0 .. actor.count-1 = " + Show(c.actor.count - 1));
   }
   return Status::Ok();
 }

@@ -45,7 +45,9 @@ struct ConfigEnumNames<Device> {
 };
 
 template <class E>
-concept ConfigEnum = std::is_enum_v<E> && requires { ConfigEnumNames<E>::kNames; };
+concept ConfigEnum = std::is_enum_v<E> && requires {
+  ConfigEnumNames<E>::kNames;
+};
 
 template <ConfigEnum E>
 std::string_view ConfigEnumName(E value) {
@@ -71,10 +73,10 @@ Status ParseConfigEnum(const std::string& key, const std::string& name, E& value
 
 struct RunConfig {
   std::string name = "default";
-  std::string root = "runs";            // run directory = root/name
-  double report_interval_s = 5.0;       // one log line and one metrics object per process per interval
+  std::string root = "runs";       // run directory = root/name
+  double report_interval_s = 5.0;  // one log line and one metrics object per process per interval
   int heartbeat_interval_ms = 1000;
-  int heartbeat_timeout_ms = 5000;      // a silent peer is presumed dead after this long
+  int heartbeat_timeout_ms = 5000;  // a silent peer is presumed dead after this long
 
   std::string RunDirectory() const { return root + "/" + name; }
 };
@@ -110,33 +112,33 @@ struct LearnerConfig {
   double actor_lr = 1e-3;
   double critic_lr = 1e-3;
   int requests_in_flight = 4;
-  int publish_every = 50;               // updates between weight publications
-  double republish_interval_s = 1.0;    // newest weights are sent again this often for late joiners
+  int publish_every = 50;             // updates between weight publications
+  double republish_interval_s = 1.0;  // newest weights are sent again this often for late joiners
   double checkpoint_interval_s = 120.0;
-  uint64_t max_env_steps = 100000;      // step budget: stop once this many transitions were inserted
-  uint64_t max_updates = 0;             // 0: no limit
+  uint64_t max_env_steps = 100000;  // step budget: stop once this many transitions were inserted
+  uint64_t max_updates = 0;         // 0: no limit
   bool stop_at_target = true;
-  double target_eval_return = -200.0;   // stop once an evaluation reaches this mean return
-  int threads = 1;                      // LibTorch intra-op threads
-  Device device = Device::kCpu;         // LibTorch device of the networks
+  double target_eval_return = -200.0;  // stop once an evaluation reaches this mean return
+  int threads = 1;                     // LibTorch intra-op threads
+  Device device = Device::kCpu;        // LibTorch device of the networks
   ResumeMode resume = ResumeMode::kNo;
 };
 
 struct ActorConfig {
   uint32_t id = 0;
-  bool auto_id = false;                 // ask the replay server for the lowest free id instead of using id
-  uint32_t count = 1;                   // number of training actors; sets this actor's noise scale
+  bool auto_id = false;  // ask the replay server for the lowest free id instead of using id
+  uint32_t count = 1;    // number of training actors; sets this actor's noise scale
   int num_envs = 4;
-  int chunk_size = 200;                 // transitions per InsertChunk message
-  int max_chunks_in_flight = 8;         // unacknowledged chunks before the actor waits
+  int chunk_size = 200;          // transitions per InsertChunk message
+  int max_chunks_in_flight = 8;  // unacknowledged chunks before the actor waits
   NoiseKind noise = NoiseKind::kGaussian;
-  double noise_sigma = 0.3;             // fraction of the action half-range, for actor 0
-  double noise_alpha = 2.0;             // actor i of N: sigma_i = noise_sigma^(1 + alpha * i / (N - 1))
+  double noise_sigma = 0.3;  // fraction of the action half-range, for actor 0
+  double noise_alpha = 2.0;  // actor i of N: sigma_i = noise_sigma^(1 + alpha * i / (N - 1))
   double ou_theta = 0.15;
-  bool eval = false;                    // evaluator: no noise, no inserts
+  bool eval = false;  // evaluator: no noise, no inserts
   int eval_episodes = 10;
-  double eval_interval_s = 2.0;         // minimum seconds between two evaluations
-  uint64_t max_env_steps = 0;           // 0: run until stopped
+  double eval_interval_s = 2.0;  // minimum seconds between two evaluations
+  uint64_t max_env_steps = 0;    // 0: run until stopped
 };
 
 struct Config {
@@ -177,7 +179,8 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("learner.critic_lr", c.learner.critic_lr, "Adam learning rate of the critic");
   visit("learner.requests_in_flight", c.learner.requests_in_flight, "sample requests kept in flight");
   visit("learner.publish_every", c.learner.publish_every, "updates between weight publications");
-  visit("learner.republish_interval_s", c.learner.republish_interval_s, "seconds between republications of the newest weights");
+  visit("learner.republish_interval_s", c.learner.republish_interval_s,
+        "seconds between republications of the newest weights");
   visit("learner.checkpoint_interval_s", c.learner.checkpoint_interval_s, "seconds between checkpoints");
   visit("learner.max_env_steps", c.learner.max_env_steps, "step budget: stop after this many inserted transitions");
   visit("learner.max_updates", c.learner.max_updates, "stop after this many updates (0: no limit)");

@@ -53,8 +53,7 @@ double MetricsWriter::SecondsSinceStart() const {
 
 void MetricsWriter::Write(nlohmann::json fields) {
   fields["t"] = std::round(SecondsSinceStart() * 1000.0) / 1000.0;
-  fields["wall_time"] =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  fields["wall_time"] = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   fields["component"] = process_name_;
   file_ << fields.dump() << '\n';
   file_.flush();

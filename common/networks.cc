@@ -20,8 +20,8 @@ torch::nn::Sequential MakeMlp(int input_dim, const std::vector<int>& hidden_size
   return mlp;
 }
 
-ActorImpl::ActorImpl(int obs_dim, int act_dim, const std::vector<int>& hidden_sizes,
-                     const std::vector<float>& act_low, const std::vector<float>& act_high) {
+ActorImpl::ActorImpl(int obs_dim, int act_dim, const std::vector<int>& hidden_sizes, const std::vector<float>& act_low,
+                     const std::vector<float>& act_high) {
   body_ = register_module("body", MakeMlp(obs_dim, hidden_sizes, act_dim));
   auto low = torch::tensor(act_low);
   auto high = torch::tensor(act_high);

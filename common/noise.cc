@@ -11,8 +11,7 @@ void GaussianNoise::AddTo(std::vector<float>& actions) {
   for (size_t i = 0; i < actions.size(); ++i) actions[i] += sigma_[i % dims] * normal_(rng_);
 }
 
-OrnsteinUhlenbeckNoise::OrnsteinUhlenbeckNoise(std::vector<float> sigma, double theta, int num_envs,
-                                               uint64_t seed)
+OrnsteinUhlenbeckNoise::OrnsteinUhlenbeckNoise(std::vector<float> sigma, double theta, int num_envs, uint64_t seed)
     : sigma_(std::move(sigma)), theta_(theta), state_(num_envs * sigma_.size(), 0.0f), rng_(seed) {}
 
 void OrnsteinUhlenbeckNoise::AddTo(std::vector<float>& actions) {
@@ -35,8 +34,7 @@ std::unique_ptr<ExplorationNoise> MakeNoise(NoiseKind kind, std::vector<float> s
   switch (kind) {
     case NoiseKind::kOrnsteinUhlenbeck:
       return std::make_unique<OrnsteinUhlenbeckNoise>(std::move(sigma), ou_theta, num_envs, seed);
-    case NoiseKind::kGaussian:
-      break;
+    case NoiseKind::kGaussian: break;
   }
   return std::make_unique<GaussianNoise>(std::move(sigma), seed);
 }

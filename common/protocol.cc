@@ -17,7 +17,9 @@ namespace {
 
 // Message structs and TransitionBatch: whatever lists its fields in a static Fields() (see protocol.h).
 template <class T>
-concept HasFields = requires(T& value) { T::Fields(value); };
+concept HasFields = requires(T& value) {
+  T::Fields(value);
+};
 
 template <class T>
 inline constexpr bool kIsVector = false;
@@ -140,9 +142,8 @@ Status ValidateMessage(const Message& message) {
     Status status = ValidateBatch(reply->transitions);
     if (!status.ok()) return status;
     if (reply->indices.size() != reply->transitions.size()) {
-      return InvalidArgument("sample reply has " + std::to_string(reply->indices.size()) +
-                             " indices for " + std::to_string(reply->transitions.size()) +
-                             " transitions");
+      return InvalidArgument("sample reply has " + std::to_string(reply->indices.size()) + " indices for " +
+                             std::to_string(reply->transitions.size()) + " transitions");
     }
   }
   return Status::Ok();
@@ -150,9 +151,7 @@ Status ValidateMessage(const Message& message) {
 
 }  // namespace
 
-MessageType TypeOf(const Message& message) {
-  return static_cast<MessageType>(kFirstType + message.index());
-}
+MessageType TypeOf(const Message& message) { return static_cast<MessageType>(kFirstType + message.index()); }
 
 std::string_view TypeName(MessageType type) {
   switch (type) {
@@ -223,8 +222,7 @@ StatusOr<Message> Decode(const void* data, size_t size) {
                              ": trailing bytes after the payload");
     }
   } catch (const std::exception& e) {
-    return InvalidArgument(std::string("malformed ") + std::string(TypeName(MessageType{type})) + ": " +
-                           e.what());
+    return InvalidArgument(std::string("malformed ") + std::string(TypeName(MessageType{type})) + ": " + e.what());
   }
   Status status = ValidateMessage(message);
   if (!status.ok()) return status;
@@ -243,11 +241,11 @@ Status ValidateBatch(const TransitionBatch& batch) {
   if (n > 0 && (batch.obs_dim == 0 || batch.act_dim == 0)) {
     return InvalidArgument("transition batch has zero obs_dim or act_dim");
   }
-  for (Status s : {check("observations", batch.observations.size(), n * batch.obs_dim),
-                   check("actions", batch.actions.size(), n * batch.act_dim),
-                   check("discounts", batch.discounts.size(), n),
-                   check("next_observations", batch.next_observations.size(), n * batch.obs_dim),
-                   check("policy_versions", batch.policy_versions.size(), n)}) {
+  for (Status s :
+       {check("observations", batch.observations.size(), n * batch.obs_dim),
+        check("actions", batch.actions.size(), n * batch.act_dim), check("discounts", batch.discounts.size(), n),
+        check("next_observations", batch.next_observations.size(), n * batch.obs_dim),
+        check("policy_versions", batch.policy_versions.size(), n)}) {
     if (!s.ok()) return s;
   }
   return Status::Ok();

@@ -230,8 +230,8 @@ struct ActorIdReply {
   bool operator==(const ActorIdReply&) const = default;
 };
 
-using Message = std::variant<Error, Heartbeat, InsertChunk, InsertAck, SampleRequest, SampleReply,
-                             StatsRequest, StatsReply, Weights, EpisodeReport, ActorIdRequest, ActorIdReply>;
+using Message = std::variant<Error, Heartbeat, InsertChunk, InsertAck, SampleRequest, SampleReply, StatsRequest,
+                             StatsReply, Weights, EpisodeReport, ActorIdRequest, ActorIdReply>;
 
 MessageType TypeOf(const Message& message);
 std::string_view TypeName(MessageType type);

@@ -30,8 +30,8 @@ namespace ddpg {
 
 class ServerConnection {
  public:
-  ServerConnection(zmq::context_t& context, std::string endpoint, std::string sender_name,
-                   int heartbeat_interval_ms, int heartbeat_timeout_ms);
+  ServerConnection(zmq::context_t& context, std::string endpoint, std::string sender_name, int heartbeat_interval_ms,
+                   int heartbeat_timeout_ms);
 
   // Queues one message for the server; false only if the socket refused it (then it is not queued).
   bool Send(const protocol::Message& message);

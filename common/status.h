@@ -17,7 +17,7 @@ enum class StatusCode {
   kInvalidArgument,  // the input is malformed or out of range; the message says what to fix
   kNotFound,         // a file or key that was asked for does not exist
   kFailedPrecondition,
-  kUnavailable,      // a peer or resource cannot be reached right now
+  kUnavailable,  // a peer or resource cannot be reached right now
   kInternal,
 };
 
@@ -37,13 +37,9 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string message) {
-  return {StatusCode::kInvalidArgument, std::move(message)};
-}
+inline Status InvalidArgument(std::string message) { return {StatusCode::kInvalidArgument, std::move(message)}; }
 inline Status NotFound(std::string message) { return {StatusCode::kNotFound, std::move(message)}; }
-inline Status FailedPrecondition(std::string message) {
-  return {StatusCode::kFailedPrecondition, std::move(message)};
-}
+inline Status FailedPrecondition(std::string message) { return {StatusCode::kFailedPrecondition, std::move(message)}; }
 inline Status Unavailable(std::string message) { return {StatusCode::kUnavailable, std::move(message)}; }
 inline Status Internal(std::string message) { return {StatusCode::kInternal, std::move(message)}; }
 
@@ -51,7 +47,7 @@ inline Status Internal(std::string message) { return {StatusCode::kInternal, std
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design, like absl::StatusOr
+  StatusOr(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design, like absl::StatusOr
   StatusOr(Status status) : status_(std::move(status)) {}  // NOLINT
 
   bool ok() const { return value_.has_value(); }
@@ -73,9 +69,9 @@ class [[nodiscard]] StatusOr {
 }  // namespace ddpg
 
 // Returns the Status of `expression` from the calling function when it is not ok.
-#define DDPG_RETURN_IF_ERROR(expression)                  \
-  do {                                                    \
+#define DDPG_RETURN_IF_ERROR(expression)                        \
+  do {                                                          \
     if (::ddpg::Status status_ = (expression); !status_.ok()) { \
-      return status_;                                     \
-    }                                                     \
+      return status_;                                           \
+    }                                                           \
   } while (false)

@@ -52,8 +52,7 @@ std::optional<Received> ReceiveMessage(zmq::socket_t& socket, bool routed) {
   if (routed) received.routing_id = parts.front().to_string();
   if (parts.size() != expected) {
     received.message = InvalidArgument("expected " + std::to_string(expected - (routed ? 1 : 0)) +
-                                       " frame(s) per message, got " +
-                                       std::to_string(parts.size() - (routed ? 1 : 0)));
+                                       " frame(s) per message, got " + std::to_string(parts.size() - (routed ? 1 : 0)));
     return received;
   }
   const zmq::message_t& frame = parts.back();

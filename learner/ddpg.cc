@@ -70,8 +70,7 @@ int64_t ReadInt(torch::serialize::InputArchive& archive, const std::string& key)
 // The sizes that decide whether a checkpoint's tensors fit this agent. Module::load replaces tensors
 // wholesale instead of checking their shapes, so this comparison is the only thing that catches a
 // checkpoint of other network sizes before it silently changes the architecture.
-Status CheckArchitecture(torch::serialize::InputArchive& archive, const DdpgOptions& options,
-                         const std::string& path) {
+Status CheckArchitecture(torch::serialize::InputArchive& archive, const DdpgOptions& options, const std::string& path) {
   c10::IValue hidden, low, high;
   archive.read("hidden_sizes", hidden);
   archive.read("act_low", low);
@@ -81,8 +80,8 @@ Status CheckArchitecture(torch::serialize::InputArchive& archive, const DdpgOpti
   std::string differences;
   auto compare = [&](const std::string& name, const std::string& saved, const std::string& configured) {
     if (saved == configured) return;
-    differences += (differences.empty() ? "" : "; ") + name + " is " + saved + " in the checkpoint but " +
-                   configured + " in the configuration";
+    differences += (differences.empty() ? "" : "; ") + name + " is " + saved + " in the checkpoint but " + configured +
+                   " in the configuration";
   };
   compare("obs_dim", std::to_string(obs_dim), std::to_string(options.obs_dim));
   compare("act_dim", std::to_string(act_dim), std::to_string(options.act_dim));
@@ -114,8 +113,8 @@ struct DdpgAgent::Impl {
     if (batch.obs_dim != static_cast<uint32_t>(options.obs_dim) ||
         batch.act_dim != static_cast<uint32_t>(options.act_dim)) {
       return InvalidArgument("batch has obs_dim " + std::to_string(batch.obs_dim) + ", act_dim " +
-                             std::to_string(batch.act_dim) + ", the agent " + std::to_string(options.obs_dim) +
-                             ", " + std::to_string(options.act_dim));
+                             std::to_string(batch.act_dim) + ", the agent " + std::to_string(options.obs_dim) + ", " +
+                             std::to_string(options.act_dim));
     }
     if (batch.size() == 0) return InvalidArgument("batch is empty");
     return protocol::ValidateBatch(batch);
@@ -164,8 +163,8 @@ struct DdpgAgent::Impl {
     const int64_t n = Rows(observations);
     if (n < 0 || actions.size() != static_cast<size_t>(n * options.act_dim)) return {};
     torch::NoGradGuard no_grad;
-    return ToVector(
-        net->forward(ToTensor(observations, n, options.obs_dim, device), ToTensor(actions, n, options.act_dim, device)));
+    return ToVector(net->forward(ToTensor(observations, n, options.obs_dim, device),
+                                 ToTensor(actions, n, options.act_dim, device)));
   }
 
   DdpgOptions options;
@@ -190,8 +189,8 @@ DdpgAgent::~DdpgAgent() = default;
 // protocol::Decode has already checked every array against the batch's own obs_dim / act_dim (the same
 // check as protocol::ValidateBatch), and the caller compares those with options() before calling Update.
 // Update has no Status to report a mismatch with, so it takes no step and returns NaN losses, which show
-// up in the learner's log and metrics, rather than reading past the batch's arrays. A LibTorch failure mid-step (e.g. device memory)
-// also returns NaN losses; that step may then be partly applied.
+// up in the learner's log and metrics, rather than reading past the batch's arrays. A LibTorch failure mid-step (e.g.
+// device memory) also returns NaN losses; that step may then be partly applied.
 UpdateResult DdpgAgent::Update(const protocol::TransitionBatch& batch) {
   if (Status fits = impl_->CheckBatch(batch); !fits.ok()) {
     spdlog::error("DdpgAgent::Update skipped a batch: {}", fits.message());
@@ -215,8 +214,7 @@ std::vector<float> DdpgAgent::Act(const std::vector<float>& observations) const 
   return ToVector(impl_->actor->forward(ToTensor(observations, n, impl_->options.obs_dim, impl_->device)));
 }
 
-std::vector<float> DdpgAgent::QValues(const std::vector<float>& observations,
-                                      const std::vector<float>& actions) const {
+std::vector<float> DdpgAgent::QValues(const std::vector<float>& observations, const std::vector<float>& actions) const {
   return impl_->Q(impl_->critic, observations, actions);
 }
 

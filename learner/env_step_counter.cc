@@ -20,8 +20,6 @@ bool EnvStepCounter::Observe(uint64_t total_inserted) {
   return restarted;
 }
 
-uint64_t EnvStepCounter::env_steps() const {
-  return std::max(resumed_env_steps_, offset_ + last_total_inserted_);
-}
+uint64_t EnvStepCounter::env_steps() const { return std::max(resumed_env_steps_, offset_ + last_total_inserted_); }
 
 }  // namespace ddpg

@@ -27,9 +27,7 @@ DdpgOptions AgentOptions(const Config& config, const EnvSpec& spec) {
   return options;
 }
 
-double Seconds(std::chrono::steady_clock::duration duration) {
-  return std::chrono::duration<double>(duration).count();
-}
+double Seconds(std::chrono::steady_clock::duration duration) { return std::chrono::duration<double>(duration).count(); }
 
 }  // namespace
 
@@ -77,11 +75,12 @@ std::string LearnerService::CheckpointPath() const { return config_.run.RunDirec
 std::string LearnerService::Run() {
   start_ = last_report_ = last_checkpoint_ = std::chrono::steady_clock::now();
   statistics_.StartWindow(counters_.updates, env_steps_.env_steps());
-  spdlog::info("DDPG on {} (obs {}, act {}), network {}, batch {}, {} thread(s); replay {}, weights on {}, "
-               "reports on {}; run directory {}",
-               spec_.id, spec_.obs_dim, spec_.act_dim, FormatConfigValue(config_.network.hidden_sizes),
-               config_.learner.batch_size, config_.learner.threads, config_.replay.address,
-               config_.learner.weights_bind, config_.learner.reports_bind, config_.run.RunDirectory());
+  spdlog::info(
+      "DDPG on {} (obs {}, act {}), network {}, batch {}, {} thread(s); replay {}, weights on {}, "
+      "reports on {}; run directory {}",
+      spec_.id, spec_.obs_dim, spec_.act_dim, FormatConfigValue(config_.network.hidden_sizes),
+      config_.learner.batch_size, config_.learner.threads, config_.replay.address, config_.learner.weights_bind,
+      config_.learner.reports_bind, config_.run.RunDirectory());
   if (counters_.updates > 0) PublishWeights();
   std::string reason;
   while (true) {
@@ -135,16 +134,18 @@ void LearnerService::Train(const protocol::SampleReply& reply) {
   const protocol::TransitionBatch& batch = reply.transitions;
   if (batch.obs_dim != static_cast<uint32_t>(spec_.obs_dim) || batch.act_dim != static_cast<uint32_t>(spec_.act_dim) ||
       batch.size() == 0) {
-    reports_log_.Warn(fmt::format("ignoring a batch of {} transitions with obs_dim {}, act_dim {}: this learner "
-                                  "trains {} (obs {}, act {}); give every process the same env.id",
-                                  batch.size(), batch.obs_dim, batch.act_dim, spec_.id, spec_.obs_dim, spec_.act_dim));
+    reports_log_.Warn(
+        fmt::format("ignoring a batch of {} transitions with obs_dim {}, act_dim {}: this learner "
+                    "trains {} (obs {}, act {}); give every process the same env.id",
+                    batch.size(), batch.obs_dim, batch.act_dim, spec_.id, spec_.obs_dim, spec_.act_dim));
     return;
   }
   const uint64_t steps_before = env_steps_.env_steps();
   if (env_steps_.Observe(reply.total_inserted)) {
-    spdlog::warn("the replay server restarted (its insert count went down to {}); its earlier contents are gone, "
-                 "the run's env steps stay at {}",
-                 reply.total_inserted, steps_before);
+    spdlog::warn(
+        "the replay server restarted (its insert count went down to {}); its earlier contents are gone, "
+        "the run's env steps stay at {}",
+        reply.total_inserted, steps_before);
   }
   statistics_.RecordReplay(reply.replay_size, reply.connected_actors);
 
@@ -199,9 +200,10 @@ void LearnerService::ReportProgress() {
   last_report_ = now;
   metrics_.Write(statistics_.Snapshot(counters_.updates, env_steps_.env_steps()));
   if (!env_steps_.has_observed()) {
-    spdlog::info("waiting for the first batch from {} (the replay server serves once replay.min_size_to_sample = {} "
-                 "transitions are in) | train episodes {}",
-                 config_.replay.address, config_.replay.min_size_to_sample, statistics_.train_episodes());
+    spdlog::info(
+        "waiting for the first batch from {} (the replay server serves once replay.min_size_to_sample = {} "
+        "transitions are in) | train episodes {}",
+        config_.replay.address, config_.replay.min_size_to_sample, statistics_.train_episodes());
     return;
   }
   spdlog::info("{}", statistics_.DashboardLine(counters_.updates, env_steps_.env_steps()));

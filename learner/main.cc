@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
                      .prepare = nullptr,
                      .run = [](const Config& config, MetricsWriter metrics) -> Status {
                        SetTorchThreads(config.learner.threads);
-                       StatusOr<std::unique_ptr<LearnerService>> service = LearnerService::Create(config, std::move(metrics));
+                       StatusOr<std::unique_ptr<LearnerService>> service =
+                           LearnerService::Create(config, std::move(metrics));
                        DDPG_RETURN_IF_ERROR(service.status());
                        (*service)->Run();
                        return Status::Ok();

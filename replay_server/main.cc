@@ -9,7 +9,8 @@ int main(int argc, char** argv) {
                      .process_name = [](const Config&) { return std::string("replay_server"); },
                      .prepare = nullptr,
                      .run = [](const Config& config, MetricsWriter metrics) -> Status {
-                       StatusOr<std::unique_ptr<ReplayService>> service = ReplayService::Create(config, std::move(metrics));
+                       StatusOr<std::unique_ptr<ReplayService>> service =
+                           ReplayService::Create(config, std::move(metrics));
                        DDPG_RETURN_IF_ERROR(service.status());
                        DDPG_RETURN_IF_ERROR((*service)->Bind());
                        (*service)->Run();

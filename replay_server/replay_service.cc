@@ -142,7 +142,8 @@ void ReplayService::HandleUndecodable(const std::string& routing_id, const Statu
 }
 
 void ReplayService::HandleHeartbeat(const std::string& routing_id, const protocol::Heartbeat& heartbeat) {
-  if (std::optional<uint32_t> actor_id = ActorIdFromSender(heartbeat.sender)) actors_.MarkAlive(*actor_id, Clock::now());
+  if (std::optional<uint32_t> actor_id = ActorIdFromSender(heartbeat.sender))
+    actors_.MarkAlive(*actor_id, Clock::now());
   Reply(routing_id, protocol::Heartbeat{"replay_server"});
 }
 

@@ -39,8 +39,8 @@ namespace {
 
 // Environments speak float; a float-typed document prints each number as the shortest text that reads
 // back as the same float, instead of the 17 digits of its double.
-using FloatJson = nlohmann::basic_json<nlohmann::ordered_map, std::vector, std::string, bool, std::int64_t,
-                                       std::uint64_t, float>;
+using FloatJson =
+    nlohmann::basic_json<nlohmann::ordered_map, std::vector, std::string, bool, std::int64_t, std::uint64_t, float>;
 
 constexpr int kUsageError = 2;
 
@@ -117,7 +117,7 @@ class RandomPolicy {
 
 // Parses one subcommand's options; nullopt after printing --help.
 std::optional<po::variables_map> ParseOptions(const std::string& subcommand, const po::options_description& options,
-                                             int argc, char** argv) {
+                                              int argc, char** argv) {
   po::options_description all(options);
   all.add_options()("help", "show this help");
   po::variables_map values;
@@ -158,16 +158,15 @@ int List(int argc, char** argv) {
 int Rollout(int argc, char** argv) {
   std::string id, seed_text, policy, out;
   int episodes = 0;
-  po::options_description options("envtool rollout: one JSON object per step (episode, t, obs, action, reward, "
-                                  "terminated, truncated, next_obs); each episode's return and length on stderr");
-  options.add_options()
-      ("env", po::value(&id)->required(), "environment id (see envtool list)")
-      ("seed", po::value(&seed_text)->default_value("0"),
-       "seeds the first reset and the random policy; later episodes continue both generators")
-      ("episodes", po::value(&episodes)->default_value(1), "number of episodes")
-      ("policy", po::value(&policy)->default_value("random"),
-       "random (uniform over the action bounds) or zero")
-      ("out", po::value(&out), "write the JSON lines to this file instead of stdout");
+  po::options_description options(
+      "envtool rollout: one JSON object per step (episode, t, obs, action, reward, "
+      "terminated, truncated, next_obs); each episode's return and length on stderr");
+  options.add_options()("env", po::value(&id)->required(), "environment id (see envtool list)")(
+      "seed", po::value(&seed_text)->default_value("0"),
+      "seeds the first reset and the random policy; later episodes continue both generators")(
+      "episodes", po::value(&episodes)->default_value(1), "number of episodes")(
+      "policy", po::value(&policy)->default_value("random"), "random (uniform over the action bounds) or zero")(
+      "out", po::value(&out), "write the JSON lines to this file instead of stdout");
   if (!ParseOptions("rollout", options, argc, argv)) return 0;
 
   auto seed = ParseSeed(seed_text);
@@ -204,10 +203,14 @@ int Rollout(int argc, char** argv) {
       if (random) random->Act(action.data());
       result = (*env)->Step(action.data(), next_obs.data());
       episode_return += result.reward;
-      FloatJson line = {{"episode", episode},   {"t", t},
-                        {"obs", obs},           {"action", action},
-                        {"reward", result.reward}, {"terminated", result.terminated},
-                        {"truncated", result.truncated}, {"next_obs", next_obs}};
+      FloatJson line = {{"episode", episode},
+                        {"t", t},
+                        {"obs", obs},
+                        {"action", action},
+                        {"reward", result.reward},
+                        {"terminated", result.terminated},
+                        {"truncated", result.truncated},
+                        {"next_obs", next_obs}};
       lines << line.dump() << '\n';
       obs.swap(next_obs);
     }
@@ -223,13 +226,13 @@ int Bench(int argc, char** argv) {
   std::string id, seed_text;
   int num_envs = 0;
   double seconds = 0.0;
-  po::options_description options("envtool bench: steps an EnvBatch with random actions on one thread and prints "
-                                  "environment steps per second on stdout (the details on stderr)");
-  options.add_options()
-      ("env", po::value(&id)->required(), "environment id (see envtool list)")
-      ("envs", po::value(&num_envs)->default_value(16), "environments in the batch")
-      ("seconds", po::value(&seconds)->default_value(3.0), "how long to step")
-      ("seed", po::value(&seed_text)->default_value("0"), "seeds the batch and the actions");
+  po::options_description options(
+      "envtool bench: steps an EnvBatch with random actions on one thread and prints "
+      "environment steps per second on stdout (the details on stderr)");
+  options.add_options()("env", po::value(&id)->required(), "environment id (see envtool list)")(
+      "envs", po::value(&num_envs)->default_value(16), "environments in the batch")(
+      "seconds", po::value(&seconds)->default_value(3.0), "how long to step")(
+      "seed", po::value(&seed_text)->default_value("0"), "seeds the batch and the actions");
   if (!ParseOptions("bench", options, argc, argv)) return 0;
 
   auto seed = ParseSeed(seed_text);
@@ -280,7 +283,8 @@ int Main(int argc, char** argv) {
   const std::map<std::string, int (*)(int, char**)> subcommands = {
       {"list", List}, {"rollout", Rollout}, {"bench", Bench}};
   const auto found = subcommands.find(subcommand);
-  if (found == subcommands.end()) return Fail("unknown subcommand '" + subcommand + "'; expected list, rollout or bench");
+  if (found == subcommands.end())
+    return Fail("unknown subcommand '" + subcommand + "'; expected list, rollout or bench");
   try {
     // The subcommand sees its own name as argv[0], so that its parser starts at its options.
     return found->second(argc - 1, argv + 1);

@@ -64,8 +64,7 @@ double Sign(double x) { return static_cast<double>((x > 0.0) - (x < 0.0)); }
 // Gymnasium's LidarCallback: keeps the closest hit on the ground (category bit 1), skipping the walker.
 class LidarCallback final : public b2RayCastCallback {
  public:
-  float ReportFixture(b2Fixture* fixture, const b2Vec2& /*point*/, const b2Vec2& /*normal*/,
-                      float fraction) override {
+  float ReportFixture(b2Fixture* fixture, const b2Vec2& /*point*/, const b2Vec2& /*normal*/, float fraction) override {
     if ((fixture->GetFilterData().categoryBits & kGroundCategory) == 0) return -1.0f;
     fraction_ = fraction;
     return fraction;

@@ -209,25 +209,23 @@ StepResult LunarLanderContinuous::StepState(const float* action, float* observat
     const double oy = -tip[1] * (kMainEngineYLocation / kScale + 2.0 * dispersion[0]) - side[1] * dispersion[1];
     const b2Vec2 position = lander_->GetPosition();
     const b2Vec2 impulse_pos = Vec(position.x + ox, position.y + oy);
-    lander_->ApplyLinearImpulse(Vec(-ox * kMainEnginePower * m_power, -oy * kMainEnginePower * m_power),
-                                impulse_pos, true);
+    lander_->ApplyLinearImpulse(Vec(-ox * kMainEnginePower * m_power, -oy * kMainEnginePower * m_power), impulse_pos,
+                                true);
   }
 
   double s_power = 0.0;
   if (std::abs(lateral) > 0.5f) {
     const double direction = lateral > 0.0f ? 1.0 : -1.0;
     s_power = std::clamp(static_cast<double>(std::abs(lateral)), 0.5, 1.0);
-    const double ox =
-        tip[0] * dispersion[0] + side[0] * (3.0 * dispersion[1] + direction * kSideEngineAway / kScale);
-    const double oy =
-        -tip[1] * dispersion[0] - side[1] * (3.0 * dispersion[1] + direction * kSideEngineAway / kScale);
+    const double ox = tip[0] * dispersion[0] + side[0] * (3.0 * dispersion[1] + direction * kSideEngineAway / kScale);
+    const double oy = -tip[1] * dispersion[0] - side[1] * (3.0 * dispersion[1] + direction * kSideEngineAway / kScale);
     // Gymnasium offsets the thrust point by 17 / SCALE along tip[0] but SIDE_ENGINE_HEIGHT along tip[1]; the
     // resulting orientation-dependent torque is part of the task, so it is kept.
     const b2Vec2 position = lander_->GetPosition();
     const b2Vec2 impulse_pos =
         Vec(position.x + ox - tip[0] * 17.0 / kScale, position.y + oy + tip[1] * kSideEngineHeight / kScale);
-    lander_->ApplyLinearImpulse(Vec(-ox * kSideEnginePower * s_power, -oy * kSideEnginePower * s_power),
-                                impulse_pos, true);
+    lander_->ApplyLinearImpulse(Vec(-ox * kSideEnginePower * s_power, -oy * kSideEnginePower * s_power), impulse_pos,
+                                true);
   }
 
   world_->Step(static_cast<float>(1.0 / kFps), 6 * 30, 2 * 30);

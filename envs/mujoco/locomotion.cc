@@ -72,9 +72,7 @@ void PlanarLeggedEnv::PerturbInitialState(std::vector<double>& qpos, std::vector
   AddUniformNoise(qvel, 5e-3);
 }
 
-void PlanarLeggedEnv::Observe(float* observation) const {
-  Append(qvel(), 0, Append(qpos(), 1, observation), 10.0);
-}
+void PlanarLeggedEnv::Observe(float* observation) const { Append(qvel(), 0, Append(qpos(), 1, observation), 10.0); }
 
 Hopper::Hopper(MujocoModelPtr model) : PlanarLeggedEnv("Hopper-v4", 11, std::move(model)) {}
 
@@ -126,8 +124,7 @@ void Ant::Observe(float* observation) const { Append(qvel(), 0, Append(qpos(), 2
 
 // --- Humanoid-v4 ---
 
-Humanoid::Humanoid(MujocoModelPtr model)
-    : MujocoEnv("Humanoid-v4", 376, kLocomotionSteps, std::move(model), 5) {}
+Humanoid::Humanoid(MujocoModelPtr model) : MujocoEnv("Humanoid-v4", 376, kLocomotionSteps, std::move(model), 5) {}
 
 bool Humanoid::IsHealthy() const { return 1.0 < qpos()[2] && qpos()[2] < 2.0; }
 

@@ -127,9 +127,9 @@ StatusOr<MujocoModelPtr> LoadMujocoModel(const std::string& directory, const std
     if (!text.ok()) return text.status();
     xml = std::move(*text);
   } else {
-    return NotFound("MuJoCo model '" + name + "' not found: looked for " + plain.string() + " and " +
-                    gzipped.string() + "; install Gym's models with `apt-get install dart-doc` or set " +
-                    kMujocoModelsVariable + " to a directory that holds " + name + ".xml");
+    return NotFound("MuJoCo model '" + name + "' not found: looked for " + plain.string() + " and " + gzipped.string() +
+                    "; install Gym's models with `apt-get install dart-doc` or set " + kMujocoModelsVariable +
+                    " to a directory that holds " + name + ".xml");
   }
   return CompileXml(FixMujocoModelText(name, std::move(xml)), name, path);
 }

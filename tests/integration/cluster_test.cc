@@ -21,7 +21,7 @@ using ddpg::testing::WaitFor;
 namespace {
 
 // Small networks keep these tests fast on two cores; the training test uses the real config.
-const std::vector<std::string> kSmall = {"--network.hidden_sizes", "64,64", "--learner.batch_size", "64",
+const std::vector<std::string> kSmall = {"--network.hidden_sizes",      "64,64", "--learner.batch_size", "64",
                                          "--replay.samples_per_insert", "64"};
 
 std::vector<std::string> WithSmall(std::vector<std::string> extra) {
@@ -113,7 +113,12 @@ TEST_CASE("an actor killed with SIGKILL does not disturb the learner and a resta
   auto survivor = cluster.StartActor(0, 2, kSmall);
   auto victim = cluster.StartActor(1, 2, kSmall);
   REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 0; }, 40s));
-  REQUIRE(WaitFor([&] { auto s = QueryReplayStats(cluster.replay_endpoint()); return s && s->connected_actors == 2; }, 10s));
+  REQUIRE(WaitFor(
+      [&] {
+        auto s = QueryReplayStats(cluster.replay_endpoint());
+        return s && s->connected_actors == 2;
+      },
+      10s));
 
   victim->Signal(SIGKILL);
   REQUIRE(victim->Wait(5s));
@@ -153,7 +158,7 @@ TEST_CASE("actors and learner reconnect by themselves to a restarted replay serv
   const double step_at_restart = LearnerStep(cluster);
   replay = cluster.StartReplay(kSmall);
 
-  REQUIRE(WaitFor([&] { return TotalInserted(cluster) >= 1000; }, 30s));  // the actor reconnected
+  REQUIRE(WaitFor([&] { return TotalInserted(cluster) >= 1000; }, 30s));                // the actor reconnected
   REQUIRE(WaitFor([&] { return LearnerStep(cluster) > step_at_restart + 100; }, 30s));  // so did the learner
   CHECK(learner->Running());
   CHECK(actor->Running());
@@ -229,7 +234,8 @@ TEST_CASE("garbage frames sent to each listening socket are logged and ignored")
   (void)push.send(zmq::buffer(report.substr(0, report.size() - 3)), zmq::send_flags::none);
   (void)push.send(zmq::buffer(ddpg::protocol::Encode(ddpg::protocol::StatsRequest{})), zmq::send_flags::none);
 
-  REQUIRE(WaitFor([&] { return learner->Log().find("rejected a frame on the reports socket") != std::string::npos; }, 10s));
+  REQUIRE(
+      WaitFor([&] { return learner->Log().find("rejected a frame on the reports socket") != std::string::npos; }, 10s));
   CHECK(replay->Log().find("undecodable frame") != std::string::npos);
   const double step = LearnerStep(cluster);
   REQUIRE(WaitFor([&] { return LearnerStep(cluster) > step + 50; }, 20s));
@@ -284,8 +290,12 @@ TEST_CASE("actors started with one command line and auto ids get distinct ids an
   };
   CHECK(WaitFor([&] { return logs_sigma(*first, first_id); }, 10s));
   CHECK(WaitFor([&] { return logs_sigma(*second, second_id); }, 10s));
-  REQUIRE(WaitFor([&] { return LastMetric(cluster.MetricsPath("actor-0"), "env_steps").has_value() &&
-                               LastMetric(cluster.MetricsPath("actor-1"), "env_steps").has_value(); }, 20s));
+  REQUIRE(WaitFor(
+      [&] {
+        return LastMetric(cluster.MetricsPath("actor-0"), "env_steps").has_value() &&
+               LastMetric(cluster.MetricsPath("actor-1"), "env_steps").has_value();
+      },
+      20s));
   auto connected = [&](uint32_t count) {
     const auto stats = QueryReplayStats(cluster.replay_endpoint());
     return stats && stats->connected_actors == count;
@@ -335,8 +345,8 @@ TEST_CASE("a short training run on Pendulum-v1 clearly beats a random policy") {
   REQUIRE(metrics.size() >= 3);
   for (const auto& object : metrics) {
     // Other tools read these names: every object carries all of them.
-    for (const char* key : {"t", "step", "env_steps", "updates_per_s", "replay_size", "critic_loss", "actor_loss",
-                            "q_mean"}) {
+    for (const char* key :
+         {"t", "step", "env_steps", "updates_per_s", "replay_size", "critic_loss", "actor_loss", "q_mean"}) {
       INFO(object.dump() << " lacks " << key);
       CHECK(object.contains(key));
     }

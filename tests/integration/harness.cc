@@ -16,8 +16,7 @@
 
 namespace ddpg::testing {
 
-ChildProcess::ChildProcess(const std::string& binary, const std::vector<std::string>& args,
-                           const std::string& log_path)
+ChildProcess::ChildProcess(const std::string& binary, const std::vector<std::string>& args, const std::string& log_path)
     : log_path_(log_path) {
   std::vector<std::string> all = {binary};
   all.insert(all.end(), args.begin(), args.end());
@@ -149,19 +148,32 @@ TestCluster::~TestCluster() {
 
 std::vector<std::string> TestCluster::Args(const std::vector<std::string>& extra) const {
   std::vector<std::string> args = {
-      "--config", SourcePath("configs/pendulum.ini"),
-      "--run.root", root_,
-      "--run.name", name_,
-      "--run.report_interval_s", "0.5",
-      "--run.heartbeat_interval_ms", "200",
-      "--run.heartbeat_timeout_ms", "1500",
-      "--replay.bind", "tcp://127.0.0.1:" + std::to_string(replay_port_),
-      "--replay.address", replay_endpoint(),
-      "--learner.weights_bind", "tcp://127.0.0.1:" + std::to_string(weights_port_),
-      "--learner.weights_address", weights_endpoint(),
-      "--learner.reports_bind", "tcp://127.0.0.1:" + std::to_string(reports_port_),
-      "--learner.reports_address", reports_endpoint(),
-      "--learner.republish_interval_s", "0.3",
+      "--config",
+      SourcePath("configs/pendulum.ini"),
+      "--run.root",
+      root_,
+      "--run.name",
+      name_,
+      "--run.report_interval_s",
+      "0.5",
+      "--run.heartbeat_interval_ms",
+      "200",
+      "--run.heartbeat_timeout_ms",
+      "1500",
+      "--replay.bind",
+      "tcp://127.0.0.1:" + std::to_string(replay_port_),
+      "--replay.address",
+      replay_endpoint(),
+      "--learner.weights_bind",
+      "tcp://127.0.0.1:" + std::to_string(weights_port_),
+      "--learner.weights_address",
+      weights_endpoint(),
+      "--learner.reports_bind",
+      "tcp://127.0.0.1:" + std::to_string(reports_port_),
+      "--learner.reports_address",
+      reports_endpoint(),
+      "--learner.republish_interval_s",
+      "0.3",
   };
   args.insert(args.end(), extra.begin(), extra.end());
   return args;

@@ -78,7 +78,7 @@ TEST_CASE("an unknown environment id is refused naming the known ids") {
 
 TEST_CASE("SIGTERM and SIGINT stop every process cleanly with exit code 0 and a final checkpoint") {
   TestCluster cluster("shutdown");
-  const std::vector<std::string> small = {"--network.hidden_sizes", "64,64", "--learner.batch_size", "64",
+  const std::vector<std::string> small = {"--network.hidden_sizes",      "64,64", "--learner.batch_size", "64",
                                           "--replay.samples_per_insert", "64"};
   auto replay = cluster.StartReplay(small);
   auto learner = cluster.StartLearner(small);

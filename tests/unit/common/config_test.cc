@@ -26,8 +26,7 @@ class TempDir {
     std::random_device device;
     const fs::path base = fs::temp_directory_path();
     for (int attempt = 0; attempt < 100; ++attempt) {
-      fs::path candidate = base / ("ddpg_config_test_" + std::to_string(::getpid()) + "_" +
-                                   std::to_string(device()));
+      fs::path candidate = base / ("ddpg_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(device()));
       if (fs::create_directory(candidate)) {
         path_ = candidate;
         return;
@@ -67,9 +66,8 @@ StatusOr<CommandLine> Parse(const std::vector<std::string>& args, Program progra
 std::map<std::string, std::string> Formatted(const Config& config) {
   Config copy = config;
   std::map<std::string, std::string> values;
-  VisitConfig(copy, [&](const std::string& key, const auto& value, const char*) {
-    values[key] = FormatConfigValue(value);
-  });
+  VisitConfig(copy,
+              [&](const std::string& key, const auto& value, const char*) { values[key] = FormatConfigValue(value); });
   return values;
 }
 
@@ -224,8 +222,7 @@ TEST_CASE("an out-of-range value is an error naming the key and the allowed rang
       {"[replay]\nbind = localhost:5550\n", {"replay.bind = 'localhost:5550'", "tcp://"}},
       {"[learner]\ndevice = tpu\n", {"learner.device = 'tpu'", "cpu", "cuda"}},
       {"[replay]\ncapacity = 0\n", {"replay.capacity = 0", "allowed 1 .. 100000000"}},
-      {"[replay]\ncapacity = 100\nmin_size_to_sample = 101\n",
-       {"replay.min_size_to_sample = 101", "allowed 1 .. 100"}},
+      {"[replay]\ncapacity = 100\nmin_size_to_sample = 101\n", {"replay.min_size_to_sample = 101", "allowed 1 .. 100"}},
       {"[run]\nheartbeat_interval_ms = 1000\nheartbeat_timeout_ms = 1500\n",
        {"run.heartbeat_timeout_ms = 1500", "allowed 2000 .. 600000"}},
       {"[actor]\nnoise_sigma = 1.25\n", {"actor.noise_sigma = 1.25", "allowed 0 .. 1"}},

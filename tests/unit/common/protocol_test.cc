@@ -170,9 +170,7 @@ SampleReply SampleSampleReply() {
   m.connected_actors = 12;
   return m;
 }
-StatsReply SampleStatsReply() {
-  return StatsReply{1000, 1000000, 2000000000001ull, 3000000000002ull, 17, 33, 4, 5};
-}
+StatsReply SampleStatsReply() { return StatsReply{1000, 1000000, 2000000000001ull, 3000000000002ull, 17, 33, 4, 5}; }
 Weights SampleWeights() {
   Weights m;
   m.version = 98765;
@@ -200,9 +198,9 @@ ActorIdReply SampleActorIdReply() { return ActorIdReply{0x8000000000000001ull, 4
 
 // One sample of every alternative, in MessageType order.
 std::vector<Message> AllSamples() {
-  return {SampleError(),     SampleHeartbeat(),     SampleInsertChunk(), SampleInsertAck(),
-          SampleSampleRequest(), SampleSampleReply(), StatsRequest{},     SampleStatsReply(),
-          SampleWeights(),   SampleEpisodeReport(), SampleActorIdRequest(), SampleActorIdReply()};
+  return {SampleError(),         SampleHeartbeat(),     SampleInsertChunk(),    SampleInsertAck(),
+          SampleSampleRequest(), SampleSampleReply(),   StatsRequest{},         SampleStatsReply(),
+          SampleWeights(),       SampleEpisodeReport(), SampleActorIdRequest(), SampleActorIdReply()};
 }
 
 // Decodes without letting an exception escape the test's control.
@@ -296,6 +294,8 @@ struct Golden {
 // One frame per message type, in MessageType order, written from docs/protocol.md's field table. Every field
 // holds a value no other field of its frame holds and none is its default, so a swapped, skipped or
 // misplaced field shows both in the bytes and in the decoded struct.
+// Not formatted by clang-format: one field per line, with its name, reads like docs/protocol.md's table.
+// clang-format off
 std::vector<Golden> GoldenFrames() {
   std::vector<Golden> goldens;
   goldens.push_back({Error{.code = ErrorCode::kOverloaded, .message = "busy"},
@@ -417,6 +417,7 @@ std::vector<Golden> GoldenFrames() {
                      DocumentedStart(12).U64(0x8877665544332211ull).U32(0x00c0ffeeu).data});
   return goldens;
 }
+// clang-format on
 
 TEST_CASE("every message type encodes to the documented golden frame and decodes back to an equal struct",
           "[protocol]") {
@@ -461,7 +462,8 @@ TEST_CASE("every message's field list names all its members in declaration order
     (RequireFieldListInDeclarationOrder<std::variant_alternative_t<I, Message>>(
          TypeName(static_cast<MessageType>(I + 1))),
      ...);
-  }(std::make_index_sequence<std::variant_size_v<Message>>());
+  }
+  (std::make_index_sequence<std::variant_size_v<Message>>());
 }
 
 // ---- Truncated, oversized, foreign frames -----------------------------------------------------------------
@@ -702,17 +704,40 @@ TEST_CASE("a length field claiming a huge array is rejected without allocating h
        PayloadStart(MessageType::kWeights).U64(1).U32(3).U32(1).U64(uint64_t{1} << 40).data},
       {"Weights.parameters of 2^62",
        PayloadStart(MessageType::kWeights).U64(1).U32(3).U32(1).U64(1).U32(4).U64(uint64_t{1} << 62).data},
-      {"InsertChunk.observations of 2^64-1 (size * 4 overflows)",
-       PayloadStart(MessageType::kInsertChunk).U32(0).U64(0).U64(0).U32(3).U32(1)
-           .U64(std::numeric_limits<uint64_t>::max()).data},
-      {"InsertChunk.policy_versions of 2^61 (size * 8 overflows to 0)",
-       PayloadStart(MessageType::kInsertChunk).U32(0).U64(0).U64(0).U32(3).U32(1)
-           .U64(0).U64(0).U64(0).U64(0).U64(0).U64(uint64_t{1} << 61).data},
-      {"SampleReply.indices of kMaxMessageBytes/8 + 1",
-       PayloadStart(MessageType::kSampleReply).U64(5).U32(3).U32(1)
-           .U64(0).U64(0).U64(0).U64(0).U64(0).U64(0).U64(kMaxMessageBytes / 8 + 1).data},
-      {"Heartbeat.sender of 2^63",
-       PayloadStart(MessageType::kHeartbeat).U64(uint64_t{1} << 63).data},
+      {"InsertChunk.observations of 2^64-1 (size * 4 overflows)", PayloadStart(MessageType::kInsertChunk)
+                                                                      .U32(0)
+                                                                      .U64(0)
+                                                                      .U64(0)
+                                                                      .U32(3)
+                                                                      .U32(1)
+                                                                      .U64(std::numeric_limits<uint64_t>::max())
+                                                                      .data},
+      {"InsertChunk.policy_versions of 2^61 (size * 8 overflows to 0)", PayloadStart(MessageType::kInsertChunk)
+                                                                            .U32(0)
+                                                                            .U64(0)
+                                                                            .U64(0)
+                                                                            .U32(3)
+                                                                            .U32(1)
+                                                                            .U64(0)
+                                                                            .U64(0)
+                                                                            .U64(0)
+                                                                            .U64(0)
+                                                                            .U64(0)
+                                                                            .U64(uint64_t{1} << 61)
+                                                                            .data},
+      {"SampleReply.indices of kMaxMessageBytes/8 + 1", PayloadStart(MessageType::kSampleReply)
+                                                            .U64(5)
+                                                            .U32(3)
+                                                            .U32(1)
+                                                            .U64(0)
+                                                            .U64(0)
+                                                            .U64(0)
+                                                            .U64(0)
+                                                            .U64(0)
+                                                            .U64(0)
+                                                            .U64(kMaxMessageBytes / 8 + 1)
+                                                            .data},
+      {"Heartbeat.sender of 2^63", PayloadStart(MessageType::kHeartbeat).U64(uint64_t{1} << 63).data},
       {"Error.message of kMaxMessageBytes + 1",
        PayloadStart(MessageType::kError).U16(1).U64(kMaxMessageBytes + 1).data},
   };
@@ -743,7 +768,10 @@ TEST_CASE("a length field within the cap but beyond the frame end is rejected wi
           "[protocol]") {
   // 16 Mi floats = exactly kMaxMessageBytes: allowed by the cap, but the frame holds none of them.
   const std::string frame = PayloadStart(MessageType::kWeights)
-                                .U64(1).U32(3).U32(1).U64(0)
+                                .U64(1)
+                                .U32(3)
+                                .U32(1)
+                                .U64(0)
                                 .U64(kMaxMessageBytes / sizeof(float))
                                 .F32(1.0f)
                                 .data;
@@ -797,8 +825,8 @@ TEST_CASE("an array count that fits the bytes left but not times its element siz
 
 TEST_CASE("an array that exactly fills the rest of the frame is accepted", "[protocol]") {
   // The other side of the guard above: a count equal to the bytes left / element size is legitimate.
-  const Weights weights{.version = 1, .obs_dim = 3, .act_dim = 1, .hidden_sizes = {}, .parameters =
-                            std::vector<float>(1000, 0.0f)};
+  const Weights weights{
+      .version = 1, .obs_dim = 3, .act_dim = 1, .hidden_sizes = {}, .parameters = std::vector<float>(1000, 0.0f)};
   const std::string frame =
       PayloadStart(MessageType::kWeights).U64(1).U32(3).U32(1).U64(0).U64(1000).Raw(std::string(4000, '\0')).data;
   const StatusOr<Message> decoded = DecodeNoThrow(frame);

@@ -129,9 +129,8 @@ TEST_CASE("every table entry has bounds of its dimensions with low <= high and a
 }
 
 TEST_CASE("an unknown id is NotFound, in the table and in the registry, listing every known id", "[env_spec]") {
-  for (const Status& status :
-       {LookUpEnvSpec("CartPole-v1").status(), LookUpEnvFamily("CartPole-v1").status(),
-        MakeEnvironment("CartPole-v1").status()}) {
+  for (const Status& status : {LookUpEnvSpec("CartPole-v1").status(), LookUpEnvFamily("CartPole-v1").status(),
+                               MakeEnvironment("CartPole-v1").status()}) {
     CHECK(status.code() == StatusCode::kNotFound);
     CHECK_THAT(status.message(), Catch::Contains("unknown environment id 'CartPole-v1'"));
     for (const std::string& id : RegisteredEnvironmentIds()) CHECK_THAT(status.message(), Catch::Contains(id));

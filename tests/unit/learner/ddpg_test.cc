@@ -67,7 +67,8 @@ class TemporaryDirectory {
  public:
   TemporaryDirectory() {
     const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ = fs::temp_directory_path() / ("ddpg_test_" + std::to_string(stamp) + "_" + std::to_string(std::random_device{}()));
+    path_ = fs::temp_directory_path() /
+            ("ddpg_test_" + std::to_string(stamp) + "_" + std::to_string(std::random_device{}()));
     fs::create_directories(path_);
   }
   ~TemporaryDirectory() {
@@ -183,8 +184,7 @@ TEST_CASE("actions stay within the action bounds for extreme observations") {
   const auto batch = MakeBatch(64, 1, 2, 2);
   for (int i = 0; i < 20; ++i) agent.Update(batch);
 
-  const std::vector<float> extremes = {1e6f, -1e6f, -1e6f, 1e6f, 1e30f, 1e30f, -1e30f, -1e30f, 0.0f, 0.0f,
-                                       1e3f, -5e2f};
+  const std::vector<float> extremes = {1e6f, -1e6f, -1e6f, 1e6f, 1e30f, 1e30f, -1e30f, -1e30f, 0.0f, 0.0f, 1e3f, -5e2f};
   const auto actions = agent.Act(extremes);
   REQUIRE(actions.size() == extremes.size());
   for (size_t i = 0; i < actions.size(); ++i) {

@@ -18,8 +18,7 @@ TEST_CASE("ids are not assigned during the first liveness timeout", "[actor_regi
   CHECK(registry.CanAssign(kStart + 5s));
 }
 
-TEST_CASE("the lowest id no live actor holds is assigned, and a resent request gets its id again",
-          "[actor_registry]") {
+TEST_CASE("the lowest id no live actor holds is assigned, and a resent request gets its id again", "[actor_registry]") {
   ActorRegistry registry(5s, kStart);
   const Clock::time_point now = kStart + 5s;
   registry.MarkAlive(0, now);  // a configured actor

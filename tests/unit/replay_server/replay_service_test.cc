@@ -477,7 +477,6 @@ TEST_CASE("every report interval writes one metrics object with the server's cou
   CHECK(inserts_seen > 0.0);
 }
 
-
 // Heartbeats every 100 ms, presumed dead after 1 s: also the start-up grace before ids are assigned.
 Config IdConfig() {
   Config config = TestConfig();

@@ -26,8 +26,8 @@ using Obs = std::array<float, kObsDim>;
 // Gymnasium's shaping, from the observation: -100 |(x, y)| - 100 |(vx, vy)| - 100 |angle| + 10 per leg.
 double GymShaping(const Obs& s) {
   return -100.0 * std::sqrt(double{s[0]} * s[0] + double{s[1]} * s[1]) -
-         100.0 * std::sqrt(double{s[2]} * s[2] + double{s[3]} * s[3]) - 100.0 * std::abs(double{s[4]}) +
-         10.0 * s[6] + 10.0 * s[7];
+         100.0 * std::sqrt(double{s[2]} * s[2] + double{s[3]} * s[3]) - 100.0 * std::abs(double{s[4]}) + 10.0 * s[6] +
+         10.0 * s[7];
 }
 
 // Gymnasium's fuel cost of a continuous action: 0.3 m_power + 0.03 s_power after clipping to [-1, 1].

@@ -20,8 +20,7 @@ struct TestTransition {
 // Resets with `seed` and plays `steps` actions uniform in [-1, 1] from a generator seeded with
 // `action_seed` (or until the episode ends). Element 0 holds the reset observation.
 template <int kObsDim, int kActDim>
-std::vector<TestTransition<kObsDim>> RandomRollout(Environment& env, uint64_t seed, int steps,
-                                                   uint32_t action_seed) {
+std::vector<TestTransition<kObsDim>> RandomRollout(Environment& env, uint64_t seed, int steps, uint32_t action_seed) {
   std::vector<TestTransition<kObsDim>> trajectory(1);
   env.Reset(seed, trajectory[0].obs.data());
   std::mt19937 actions(action_seed);

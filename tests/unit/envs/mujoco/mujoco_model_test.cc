@@ -49,7 +49,7 @@ double AntMass() {
 double HumanoidMass() {
   const double torso = Capsule(0.07, 0.14) + Sphere(0.09) + Capsule(0.06, 0.12);  // torso1, head, uwaist
   const double lwaist = Capsule(0.06, 0.12);
-  const double pelvis = Capsule(0.09, 0.14);                                        // butt
+  const double pelvis = Capsule(0.09, 0.14);  // butt
   const double leg = Capsule(0.06, Norm(0, 0.01, 0.34)) + Capsule(0.049, 0.3) + Sphere(0.075);
   const double arm = Capsule(0.04, Norm(0.16, 0.16, 0.16)) + Capsule(0.031, Norm(0.16, 0.16, 0.16)) + Sphere(0.04);
   return 1000 * (torso + lwaist + pelvis + 2 * leg + 2 * arm);
@@ -107,7 +107,7 @@ TEST_CASE("Hopper and Walker2d body masses follow from their capsules", "[mujoco
 
   auto walker = LoadMujocoModel(MujocoModelDirectory(), "walker2d");
   REQUIRE(walker.ok());
-  const std::vector<double> walker_masses = {0.0,         HopperTorso(), HopperThigh(), HopperLeg(),
+  const std::vector<double> walker_masses = {0.0,          HopperTorso(), HopperThigh(), HopperLeg(),
                                              WalkerFoot(), HopperThigh(), HopperLeg(),   WalkerFoot()};
   for (int b = 0; b < 8; ++b) REQUIRE((*walker)->body_mass[b] == Approx(walker_masses[b]).epsilon(1e-9));
 }
@@ -221,8 +221,9 @@ TEST_CASE("a malformed model file is InvalidArgument carrying MuJoCo's message",
   REQUIRE_THAT(garbage.status().message(), Catch::Contains("garbage.xml.gz"));
 
   // Unfixed text that MuJoCo 2.2.2 rejects, as dart-doc's walker2d would be without the fix.
-  dir.Write("walker_copy.xml", "<mujoco><worldbody><body pos=\"0.2/2 0 0.1\"><geom size=\"0.1\"/></body>"
-                               "</worldbody></mujoco>");
+  dir.Write("walker_copy.xml",
+            "<mujoco><worldbody><body pos=\"0.2/2 0 0.1\"><geom size=\"0.1\"/></body>"
+            "</worldbody></mujoco>");
   auto unfixed = LoadMujocoModel(dir.path().string(), "walker_copy");
   REQUIRE_FALSE(unfixed.ok());
   REQUIRE(unfixed.status().code() == StatusCode::kInvalidArgument);
