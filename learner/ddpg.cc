@@ -159,6 +159,13 @@ struct DdpgAgent::Impl {
     return static_cast<int64_t>(observations.size() / options.obs_dim);
   }
 
+  std::vector<float> Mu(Actor& net, const std::vector<float>& observations) {
+    const int64_t n = Rows(observations);
+    if (n < 0) return {};
+    torch::NoGradGuard no_grad;
+    return ToVector(net->forward(ToTensor(observations, n, options.obs_dim, device)));
+  }
+
   std::vector<float> Q(Critic& net, const std::vector<float>& observations, const std::vector<float>& actions) {
     const int64_t n = Rows(observations);
     if (n < 0 || actions.size() != static_cast<size_t>(n * options.act_dim)) return {};
@@ -208,10 +215,11 @@ UpdateResult DdpgAgent::Update(const protocol::TransitionBatch& batch) {
 
 // Inputs that do not hold whole rows give an empty result rather than a read past their end.
 std::vector<float> DdpgAgent::Act(const std::vector<float>& observations) const {
-  const int64_t n = impl_->Rows(observations);
-  if (n < 0) return {};
-  torch::NoGradGuard no_grad;
-  return ToVector(impl_->actor->forward(ToTensor(observations, n, impl_->options.obs_dim, impl_->device)));
+  return impl_->Mu(impl_->actor, observations);
+}
+
+std::vector<float> DdpgAgent::TargetAct(const std::vector<float>& observations) const {
+  return impl_->Mu(impl_->target_actor, observations);
 }
 
 std::vector<float> DdpgAgent::QValues(const std::vector<float>& observations, const std::vector<float>& actions) const {
@@ -227,6 +235,23 @@ std::vector<float> DdpgAgent::ActorParameters() const { return FlattenParameters
 std::vector<float> DdpgAgent::TargetActorParameters() const { return FlattenParameters(*impl_->target_actor); }
 std::vector<float> DdpgAgent::CriticParameters() const { return FlattenParameters(*impl_->critic); }
 std::vector<float> DdpgAgent::TargetCriticParameters() const { return FlattenParameters(*impl_->target_critic); }
+
+Status DdpgAgent::SetParameters(const std::vector<float>& actor, const std::vector<float>& critic) {
+  const size_t actor_size = ActorParameters().size();
+  const size_t critic_size = CriticParameters().size();
+  if (actor.size() != actor_size || critic.size() != critic_size) {
+    return InvalidArgument("SetParameters got " + std::to_string(actor.size()) + " actor and " +
+                           std::to_string(critic.size()) + " critic parameters; the networks have " +
+                           std::to_string(actor_size) + " and " + std::to_string(critic_size));
+  }
+  for (torch::nn::Module* module : {impl_->actor.ptr().get(), impl_->target_actor.ptr().get()}) {
+    if (Status loaded = LoadFlatParameters(*module, actor); !loaded.ok()) return loaded;
+  }
+  for (torch::nn::Module* module : {impl_->critic.ptr().get(), impl_->target_critic.ptr().get()}) {
+    if (Status loaded = LoadFlatParameters(*module, critic); !loaded.ok()) return loaded;
+  }
+  return Status::Ok();
+}
 
 Status DdpgAgent::SaveCheckpoint(const std::string& path, const TrainingCounters& counters) const {
   const std::string temporary = path + ".tmp";

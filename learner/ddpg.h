@@ -57,14 +57,20 @@ class DdpgAgent {
   std::vector<float> Act(const std::vector<float>& observations) const;
   // Q(s, a) of the online critic, one value per row.
   std::vector<float> QValues(const std::vector<float>& observations, const std::vector<float>& actions) const;
-  // Q'(s, a) of the target critic and mu'(s) of the target actor (tests of the Polyak update).
+  // Q'(s, a) of the target critic and mu'(s) of the target actor (tests of the Polyak update and of the
+  // critic's regression target r + discount * Q'(s', mu'(s'))).
   std::vector<float> TargetQValues(const std::vector<float>& observations, const std::vector<float>& actions) const;
+  std::vector<float> TargetAct(const std::vector<float>& observations) const;
 
   // The online actor's parameters in the Weights wire order (see common/networks.h).
   std::vector<float> ActorParameters() const;
   std::vector<float> TargetActorParameters() const;
   std::vector<float> CriticParameters() const;
   std::vector<float> TargetCriticParameters() const;
+  // Replaces the online actor and critic, and their targets, with flat parameter vectors in the order above
+  // (for tests and tools that start an agent from known networks; the optimizers keep their state).
+  // InvalidArgument, leaving the agent unchanged, when a vector's size does not fit its network.
+  Status SetParameters(const std::vector<float>& actor, const std::vector<float>& critic);
 
   // Writes actor, critic, both targets, both optimizers and the counters to `path` atomically (a
   // temporary file renamed over the old one), so a crash mid-write never leaves a broken checkpoint.

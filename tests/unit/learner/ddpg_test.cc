@@ -88,6 +88,152 @@ struct SingleThreaded {
   SingleThreaded() { torch::set_num_threads(1); }
 };
 
+// The value the shaped critic holds (see ShapedNetworks): far from zero, and depending on s and a.
+torch::Tensor ShapedValue(const torch::Tensor& s, const torch::Tensor& a) {
+  const auto s0 = s.narrow(1, 0, 1), s1 = s.narrow(1, 1, 1);
+  return 5.0 + s0 - (a - s1).square();
+}
+
+struct Parameters {
+  std::vector<float> actor, critic;
+};
+
+// Networks of known behaviour for the options' sizes, fitted with plain LibTorch rather than through
+// DdpgAgent::Update, the code under test: a critic Q(s, a) ~ 5 + s0 - (a - s1)^2 and an actor mu(s) ~ s2 / 2.
+// A fresh agent is useless to the tests below: its output layers start near zero, so Q' ~ 0 and mu' ~ 0,
+// and a learner that dropped the bootstrap term, misused the discounts or fed the target critic other
+// actions would still pass. The actor is far from the critic's best action a = s1, so it has room to climb.
+Parameters ShapedNetworks(const DdpgOptions& options) {
+  torch::manual_seed(101);
+  Actor actor(options.obs_dim, options.act_dim, options.hidden_sizes, options.act_low, options.act_high);
+  Critic critic(options.obs_dim, options.act_dim, options.hidden_sizes);
+  const auto s = 2.0 * torch::rand({256, options.obs_dim}) - 1.0;
+  const auto a = 4.0 * torch::rand({256, options.act_dim}) - 2.0;
+  const auto q = ShapedValue(s, a);
+  const auto mu = 0.5 * s.narrow(1, 2, 1);
+  torch::optim::Adam actor_optimizer(actor->parameters(), torch::optim::AdamOptions(3e-3));
+  torch::optim::Adam critic_optimizer(critic->parameters(), torch::optim::AdamOptions(3e-3));
+  for (int step = 0; step < 300; ++step) {
+    critic_optimizer.zero_grad();
+    torch::mse_loss(critic->forward(s, a), q).backward();
+    critic_optimizer.step();
+    actor_optimizer.zero_grad();
+    torch::mse_loss(actor->forward(s), mu).backward();
+    actor_optimizer.step();
+  }
+  return {FlattenParameters(*actor), FlattenParameters(*critic)};
+}
+
+double Mean(const std::vector<float>& values) {
+  double sum = 0.0;
+  for (float v : values) sum += v;
+  return values.empty() ? 0.0 : sum / static_cast<double>(values.size());
+}
+
+// The critic's regression target is r + discount * Q'(s', mu'(s')) with the *target* networks, the
+// batch's own discounts (gamma^k, 0 at termination) and the reward. With tau = 0 the targets stay frozen,
+// so the online critic, trained long enough on one batch, must reach exactly that fixed point, which this
+// test computes independently from TargetQValues and TargetAct. Bugs it catches, each moving the fixed
+// point by far more than the tolerance:
+//  - bootstrapping from the online critic and/or actor (after training they differ from the frozen targets;
+//    the closed trajectory below makes Q(s', mu'(s')) a value the online critic itself was fitted to);
+//  - ignoring `discounts` (e.g. options.gamma for every row, or gamma * discount): rows have discounts
+//    0, 0.5, 0.9 and 0.99, none equal to gamma, and Q' ~ 2..6 makes the bootstrap term large;
+//  - feeding the target critic other actions than mu'(s') (the batch's actions, or mu'(s) of the current
+//    state): the shaped target actor depends on the state and the shaped critic on the action;
+//  - dropping the reward, or bootstrapping through terminal rows (those must converge to r alone).
+TEST_CASE("with frozen targets the critic converges to r + discount * Q'(s', mu'(s')) of the target networks") {
+  SingleThreaded single;
+  DdpgOptions options = PendulumOptions(1);
+  options.tau = 0.0;
+  options.gamma = 0.8;  // informational; no row's discount equals it
+  options.critic_lr = 3e-3;
+  options.actor_lr = 1e-2;  // moves the online actor away from the frozen target actor
+  DdpgAgent agent(options);
+  const Parameters shaped = ShapedNetworks(options);
+  REQUIRE(agent.SetParameters(shaped.actor, shaped.critic).ok());
+
+  // A closed trajectory of n states: row i goes from s_i to s_{(i+1) mod n} with the target actor's action,
+  // so that Q(s'_i, mu'(s'_i)) is the value of row i+1, one the online critic is fitted to.
+  constexpr int n = 16;
+  const std::vector<float> discount_cycle = {0.0f, 0.99f, 0.5f, 0.9f};
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  protocol::TransitionBatch batch;
+  batch.obs_dim = 3;
+  batch.act_dim = 1;
+  for (int i = 0; i < 3 * n; ++i) batch.observations.push_back(unit(rng));
+  batch.actions = agent.TargetAct(batch.observations);
+  batch.next_observations.assign(batch.observations.begin() + 3, batch.observations.end());
+  batch.next_observations.insert(batch.next_observations.end(), batch.observations.begin(),
+                                 batch.observations.begin() + 3);
+  for (int i = 0; i < n; ++i) {
+    const float magnitude = 0.5f + 0.5f * (unit(rng) + 1.0f);  // 0.5 .. 1.5: dropping it is visible
+    batch.rewards.push_back(i % 2 == 0 ? magnitude : -magnitude);
+    batch.discounts.push_back(discount_cycle[i % discount_cycle.size()]);
+    batch.policy_versions.push_back(0);
+  }
+  REQUIRE(batch.actions.size() == static_cast<size_t>(n));
+
+  const auto target_actor = agent.TargetActorParameters();
+  const auto target_critic = agent.TargetCriticParameters();
+  const auto next_values = agent.TargetQValues(batch.next_observations, agent.TargetAct(batch.next_observations));
+  std::vector<double> expected(n);
+  for (int i = 0; i < n; ++i) {
+    expected[i] = batch.rewards[i] + static_cast<double>(batch.discounts[i]) * next_values[i];
+    // The bootstrap term must be large for misused discounts to show.
+    if (batch.discounts[i] > 0.0f) REQUIRE(std::abs(batch.discounts[i] * next_values[i]) > 0.5);
+  }
+
+  for (int step = 0; step < 1500; ++step) agent.Update(batch);
+
+  // tau = 0 froze the targets, so `expected` still holds ...
+  REQUIRE(agent.TargetActorParameters() == target_actor);
+  REQUIRE(agent.TargetCriticParameters() == target_critic);
+  // ... while the online networks moved away from them: bootstrapping from those would show.
+  const auto online_next_values = agent.QValues(batch.next_observations, agent.Act(batch.next_observations));
+  double online_difference = 0.0;
+  for (int i = 0; i < n; ++i) online_difference += std::abs(online_next_values[i] - next_values[i]) / n;
+  INFO("mean |Q(s', mu(s')) - Q'(s', mu'(s'))| = " << online_difference);
+  REQUIRE(online_difference > 0.3);
+
+  const auto q = agent.QValues(batch.observations, batch.actions);
+  for (int i = 0; i < n; ++i) {
+    INFO("row " << i << ": r " << batch.rewards[i] << ", discount " << batch.discounts[i] << ", Q'(s', mu'(s')) "
+                << next_values[i] << ", Q(s, a) " << q[i] << ", expected " << expected[i]);
+    CHECK(std::abs(q[i] - expected[i]) < 0.05);
+    if (batch.discounts[i] == 0.0f) CHECK(std::abs(q[i] - batch.rewards[i]) < 0.05);
+  }
+}
+
+// The actor ascends Q(s, mu(s)). With the critic frozen (critic_lr = 0: Adam's step is lr times its
+// direction, exactly zero) and holding Q(s, a) = 5 + s0 - (a - s1)^2, while the actor starts at mu(s) ~ s2 / 2,
+// actor updates must raise the batch's mean Q(s, mu(s)) towards its maximum. Catches a sign flip (descending
+// Q, or minimizing -Q with the wrong sign) and an actor step that does not reach the actor's parameters.
+TEST_CASE("with a frozen critic, actor updates raise the mean Q(s, mu(s)) over the batch") {
+  SingleThreaded single;
+  DdpgOptions options = PendulumOptions(2);
+  options.critic_lr = 0.0;
+  options.actor_lr = 1e-2;
+  DdpgAgent agent(options);
+  const Parameters shaped = ShapedNetworks(options);
+  REQUIRE(agent.SetParameters(shaped.actor, shaped.critic).ok());
+  const auto batch = MakeBatch(64, 31);
+  const auto critic = agent.CriticParameters();
+  auto mean_q = [&] { return Mean(agent.QValues(batch.observations, agent.Act(batch.observations))); };
+
+  const double before = mean_q();
+  const UpdateResult first = agent.Update(batch);
+  // The reported actor loss is -mean Q(s, mu(s)) before the actor's step.
+  CHECK(first.actor_loss == Approx(-before).margin(1e-5));
+  for (int step = 0; step < 99; ++step) agent.Update(batch);
+  const double after = mean_q();
+
+  REQUIRE(agent.CriticParameters() == critic);
+  INFO("mean Q(s, mu(s)) before " << before << ", after 100 actor updates " << after);
+  CHECK(after > before + 0.2);
+}
+
 TEST_CASE("a DDPG update on a fixed batch lowers the critic loss") {
   SingleThreaded single;
   DdpgAgent agent(PendulumOptions(7));
@@ -161,6 +307,25 @@ TEST_CASE("targets start as exact copies of the online networks") {
   CHECK(agent.TargetActorParameters() == agent.ActorParameters());
   CHECK(agent.TargetCriticParameters() == agent.CriticParameters());
   CHECK(agent.TargetQValues(ProbeObservations(), ProbeActions()) == agent.QValues(ProbeObservations(), ProbeActions()));
+}
+
+TEST_CASE("SetParameters replaces the online networks and their targets, or nothing on a size mismatch") {
+  DdpgAgent agent(PendulumOptions(1)), other(PendulumOptions(2));
+  const auto actor = agent.ActorParameters();
+  const auto critic = agent.CriticParameters();
+  auto short_critic = other.CriticParameters();
+  short_critic.pop_back();
+  CHECK(agent.SetParameters(other.ActorParameters(), short_critic).code() == StatusCode::kInvalidArgument);
+  CHECK(agent.ActorParameters() == actor);
+  CHECK(agent.TargetActorParameters() == actor);
+  CHECK(agent.CriticParameters() == critic);
+
+  REQUIRE(agent.SetParameters(other.ActorParameters(), other.CriticParameters()).ok());
+  CHECK(agent.ActorParameters() == other.ActorParameters());
+  CHECK(agent.TargetActorParameters() == other.ActorParameters());
+  CHECK(agent.CriticParameters() == other.CriticParameters());
+  CHECK(agent.TargetCriticParameters() == other.CriticParameters());
+  CHECK(agent.TargetAct(ProbeObservations()) == other.Act(ProbeObservations()));
 }
 
 TEST_CASE("construction is deterministic for a given seed") {

@@ -1,5 +1,7 @@
 #include "replay_server/transition_store.h"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <random>
 #include <set>
@@ -102,6 +104,73 @@ TEST_CASE("sampling a partly filled store returns only stored transitions, each 
   REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 40, 3)).ok());
   // 600 uniform draws over 3 slots miss one with probability about 3 * (2/3)^600: never.
   CHECK(SlotContents(store, 600) == std::map<uint64_t, uint64_t>{{0, 40}, {1, 41}, {2, 42}});
+}
+
+// Upper critical value of the chi-square distribution with k degrees of freedom at standard normal quantile
+// z, by the Wilson-Hilferty approximation (chi2_k / k is close to normal after a cube root):
+//   chi2_{k, 1 - alpha} ~ k * (1 - 2 / (9k) + z * sqrt(2 / (9k)))^3.
+// For k = 49 and z = 3.719 (alpha = 1e-4) it gives 94.77; the exact value is 94.60 (the approximation errs
+// slightly on the safe side here).
+double ChiSquareCriticalValue(int k, double z) {
+  const double v = 2.0 / (9.0 * k);
+  return k * std::pow(1.0 - v + z * std::sqrt(v), 3);
+}
+
+// After the ring wrapped, with the write position mid-ring, every slot must be drawn with probability 1/C
+// and hold one of the last C transitions inserted. A chi-square goodness-of-fit test of the slot counts
+// against uniform, at a false-alarm probability of 1e-4 (the seed is fixed, so the test is deterministic;
+// the threshold says how unlucky a seed would have to be). Bugs it catches: a range off by one that never
+// picks the last slot (uniform_int_distribution(0, size - 2)), sampling only the slots written since the
+// wrap or only the stale part of the ring, a size that stops growing, or an insert that writes to the wrong
+// slot so that overwritten transitions remain visible.
+TEST_CASE("sampling a wrapped store is uniform over its slots and sees only the last capacity transitions",
+          "[transition_store]") {
+  constexpr size_t kCapacity = 50;
+  TransitionStore store(kObsDim, kActDim, kCapacity);
+  // 17, then 61 (more than the capacity: its oldest rows are skipped), then 5: 83 in all, so the newest 50
+  // are ids 33..82 and the next write goes to slot 83 % 50 = 33, mid-ring.
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 0, 17)).ok());
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 17, 61)).ok());
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 78, 5)).ok());
+  REQUIRE(store.size() == kCapacity);
+  const uint64_t total = store.total_inserted();
+  REQUIRE(total == 83);
+
+  constexpr size_t kDraws = 200 * kCapacity;
+  std::mt19937_64 rng(12345);
+  protocol::TransitionBatch out;
+  std::vector<uint64_t> indices;
+  store.Sample(kDraws, rng, out, indices);
+  REQUIRE(indices.size() == kDraws);
+  REQUIRE(out.size() == kDraws);
+
+  std::vector<size_t> counts(kCapacity, 0);
+  std::map<uint64_t, uint64_t> slot_ids;
+  for (size_t row = 0; row < kDraws; ++row) {
+    const uint64_t slot = indices[row];
+    const uint64_t id = out.policy_versions[row];
+    INFO("draw " << row << ": slot " << slot << ", transition " << id);
+    REQUIRE(slot < kCapacity);
+    ++counts[slot];
+    // Only the last kCapacity transitions, and the one the ring put in this slot (ids are written in order,
+    // so transition id lives in slot id % capacity).
+    REQUIRE(id >= total - kCapacity);
+    REQUIRE(id < total);
+    REQUIRE(id % kCapacity == slot);
+    REQUIRE(out.rewards[row] == testing::RewardValue(id));
+    REQUIRE(out.observations[row * kObsDim] == testing::ObservationValue(id, 0));
+    slot_ids.emplace(slot, id);
+  }
+  CHECK(slot_ids.size() == kCapacity);
+
+  const double expected = static_cast<double>(kDraws) / kCapacity;
+  double chi_square = 0.0;
+  for (size_t count : counts) chi_square += (count - expected) * (count - expected) / expected;
+  const double critical = ChiSquareCriticalValue(static_cast<int>(kCapacity) - 1, 3.719);
+  INFO("chi-square " << chi_square << " over " << kCapacity - 1 << " degrees of freedom, critical value "
+                     << critical << "; fewest draws of a slot " << *std::min_element(counts.begin(), counts.end())
+                     << ", most " << *std::max_element(counts.begin(), counts.end()) << ", expected " << expected);
+  CHECK(chi_square < critical);
 }
 
 TEST_CASE("sampling draws with replacement, so a batch may exceed the stored size", "[transition_store]") {
