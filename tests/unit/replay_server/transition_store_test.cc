@@ -167,9 +167,9 @@ TEST_CASE("sampling a wrapped store is uniform over its slots and sees only the 
   double chi_square = 0.0;
   for (size_t count : counts) chi_square += (count - expected) * (count - expected) / expected;
   const double critical = ChiSquareCriticalValue(static_cast<int>(kCapacity) - 1, 3.719);
-  INFO("chi-square " << chi_square << " over " << kCapacity - 1 << " degrees of freedom, critical value "
-                     << critical << "; fewest draws of a slot " << *std::min_element(counts.begin(), counts.end())
-                     << ", most " << *std::max_element(counts.begin(), counts.end()) << ", expected " << expected);
+  INFO("chi-square " << chi_square << " over " << kCapacity - 1 << " degrees of freedom, critical value " << critical
+                     << "; fewest draws of a slot " << *std::min_element(counts.begin(), counts.end()) << ", most "
+                     << *std::max_element(counts.begin(), counts.end()) << ", expected " << expected);
   CHECK(chi_square < critical);
 }
 
