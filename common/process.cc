@@ -9,19 +9,17 @@
 namespace ddpg {
 namespace {
 
-int Fail(Program program, const Status& status) {
+// Prints "program: error: message" on stderr, for failures before logging starts; returns exit_code.
+int Fail(Program program, const Status& status, int exit_code = 1) {
   std::fprintf(stderr, "%s: error: %s\n", ProgramName(program), status.message().c_str());
-  return 1;
+  return exit_code;
 }
 
 }  // namespace
 
 int RunProgram(int argc, char** argv, const ProgramDefinition& definition) {
   StatusOr<CommandLine> command_line = ParseCommandLine(argc, argv, definition.program);
-  if (!command_line.ok()) {
-    std::fprintf(stderr, "%s: error: %s\n", ProgramName(definition.program), command_line.status().message().c_str());
-    return 2;
-  }
+  if (!command_line.ok()) return Fail(definition.program, command_line.status(), /*exit_code=*/2);
   if (command_line->show_help) {
     std::fputs(command_line->help.c_str(), stdout);
     return 0;
