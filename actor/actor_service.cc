@@ -79,7 +79,7 @@ void ActorService::Run() {
       recent_returns_.push_back(episode.episode_return);
       if (recent_returns_.size() > kRecentEpisodes) recent_returns_.erase(recent_returns_.begin());
       learner_.Report({config_.actor.id, false, episode.episode_return, static_cast<uint32_t>(episode.length), 1,
-                       policy_.version(), env_steps_});
+                       policy_.version(), env_steps_, policy_.learner_instance()});
     }
     if (transitions_.size() >= static_cast<size_t>(config_.actor.chunk_size)) {
       while (!writer_.HasCredit() && !ShutdownRequested()) {

@@ -36,18 +36,18 @@ void Evaluator::Run() {
   spdlog::info("evaluator {}: {} x {} (obs {}, act {}), no noise; weights {}, reports {}", config_.actor.id,
                envs_->size(), spec.id, spec.obs_dim, spec.act_dim, config_.learner.weights_address,
                config_.learner.reports_address);
-  std::optional<uint64_t> evaluated_version;
+  std::optional<std::pair<uint64_t, uint64_t>> evaluated;  // (learner instance, version)
   auto last_evaluation = std::chrono::steady_clock::time_point{};
   const auto interval = std::chrono::duration<double>(config_.actor.eval_interval_s);
   while (!ShutdownRequested()) {
     learner_.UpdatePolicy(policy_, 100);
     MaybeLogProgress();
     const auto now = std::chrono::steady_clock::now();
-    if (!policy_.has_weights() || evaluated_version == policy_.version() ||
-        (evaluated_version && now - last_evaluation < interval)) {
+    const std::pair<uint64_t, uint64_t> held{policy_.learner_instance(), policy_.version()};
+    if (!policy_.has_weights() || evaluated == held || (evaluated && now - last_evaluation < interval)) {
       continue;
     }
-    evaluated_version = policy_.version();
+    evaluated = held;
     last_evaluation = now;
     if (!Evaluate()) break;
   }
@@ -56,6 +56,7 @@ void Evaluator::Run() {
 bool Evaluator::Evaluate() {
   const auto start = std::chrono::steady_clock::now();
   const uint64_t version = policy_.version();
+  const uint64_t learner_instance = policy_.learner_instance();
   envs_->ResetAll();
   std::vector<bool> done(envs_->size(), false);
   std::vector<double> returns;
@@ -77,7 +78,7 @@ bool Evaluator::Evaluate() {
   const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / static_cast<double>(returns.size());
   const auto [low, high] = std::minmax_element(returns.begin(), returns.end());
   learner_.Report({config_.actor.id, true, mean, static_cast<uint32_t>(total_length / returns.size()),
-                   static_cast<uint32_t>(returns.size()), version, env_steps_});
+                   static_cast<uint32_t>(returns.size()), version, env_steps_, learner_instance});
   spdlog::info("eval policy v{}: mean return {:.1f} over {} episodes (min {:.1f}, max {:.1f}) in {:.2f} s", version,
                mean, returns.size(), *low, *high,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

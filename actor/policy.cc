@@ -34,14 +34,16 @@ Status Policy::SetWeights(const protocol::Weights& weights) {
                            describe(impl_->spec.obs_dim, expected_hidden, impl_->spec.act_dim) +
                            " network: give learner and actors the same env.id and network.hidden_sizes");
   }
-  if (has_weights_ && weights.version < version_) {
+  const bool same_learner = has_weights_ && weights.learner_instance == learner_instance_;
+  if (same_learner && weights.version < version_) {
     return FailedPrecondition(fmt::format("older than the v{} this actor holds", version_));
   }
-  if (has_weights_ && weights.version == version_) return Status::Ok();
+  if (same_learner && weights.version == version_) return Status::Ok();
   Status status = LoadFlatParameters(*impl_->network, weights.parameters);
   if (!status.ok()) return status;
   has_weights_ = true;
   version_ = weights.version;
+  learner_instance_ = weights.learner_instance;
   return Status::Ok();
 }
 

@@ -7,10 +7,17 @@
 #include "common/transport.h"
 
 namespace ddpg {
+namespace {
+
+// Room in the socket's send queue beyond the chunks in flight, for heartbeats.
+constexpr int kControlMessageHeadroom = 16;
+
+}  // namespace
 
 ReplayWriter::ReplayWriter(zmq::context_t& context, const std::string& endpoint, uint32_t actor_id, int max_in_flight,
                            int heartbeat_interval_ms, int heartbeat_timeout_ms)
-    : connection_(context, endpoint, "actor-" + std::to_string(actor_id), heartbeat_interval_ms, heartbeat_timeout_ms),
+    : connection_(context, endpoint, "actor-" + std::to_string(actor_id), heartbeat_interval_ms, heartbeat_timeout_ms,
+                  max_in_flight + kControlMessageHeadroom),
       actor_id_(actor_id),
       incarnation_(std::random_device{}() * 0x100000000ull + std::random_device{}()),
       max_in_flight_(max_in_flight) {}
@@ -20,8 +27,20 @@ void ReplayWriter::Send(protocol::TransitionBatch transitions) {
                               .incarnation = incarnation_,
                               .sequence = next_sequence_++,
                               .transitions = std::move(transitions)};
-  connection_.Send(chunk);
-  unacked_.emplace(chunk.sequence, std::move(chunk));
+  const bool sent = connection_.Send(chunk);
+  if (!sent) ++unsent_;
+  const uint64_t sequence = chunk.sequence;
+  unacked_.emplace(sequence, Unacked{std::move(chunk), sent});
+}
+
+void ReplayWriter::SendUnacked(bool all) {
+  for (auto& [sequence, unacked] : unacked_) {
+    if (unacked.sent && !all) continue;
+    const bool sent = connection_.Send(unacked.chunk);
+    if (sent && !unacked.sent) --unsent_;
+    if (!sent && unacked.sent) ++unsent_;
+    unacked.sent = sent;
+  }
 }
 
 void ReplayWriter::Service(long timeout_ms, bool until_credit) {
@@ -29,7 +48,9 @@ void ReplayWriter::Service(long timeout_ms, bool until_credit) {
   while (true) {
     if (connection_.Maintain() && !unacked_.empty()) {
       spdlog::info("resending {} unacknowledged chunks to {}", unacked_.size(), connection_.endpoint());
-      for (const auto& [sequence, chunk] : unacked_) connection_.Send(chunk);
+      SendUnacked(/*all=*/true);
+    } else if (unsent_ > 0) {
+      SendUnacked(/*all=*/false);
     }
     if (until_credit && HasCredit()) return;
     const auto remaining =
@@ -46,15 +67,37 @@ void ReplayWriter::Handle(const protocol::Message& message) {
   if (const auto* ack = std::get_if<protocol::InsertAck>(&message)) {
     auto it = unacked_.find(ack->sequence);
     if (it == unacked_.end()) return;  // an ack for a chunk resent after its first ack
-    acked_transitions_ += it->second.transitions.size();
+    acked_transitions_ += it->second.chunk.transitions.size();
     replay_size_ = ack->replay_size;
+    if (!it->second.sent) --unsent_;
     unacked_.erase(it);
   } else if (const auto* error = std::get_if<protocol::Error>(&message)) {
-    error_log_.Warn("replay server refused a chunk: " + error->message);
+    HandleError(*error);
   } else {
     error_log_.Warn("unexpected " + std::string(protocol::TypeName(protocol::TypeOf(message))) +
                     " from the replay server");
   }
+}
+
+void ReplayWriter::HandleError(const protocol::Error& error) {
+  auto it =
+      error.request_type == protocol::MessageType::kInsertChunk ? unacked_.find(error.request_id) : unacked_.end();
+  if (it == unacked_.end()) {
+    error_log_.Warn("replay server: " + error.message);
+    return;
+  }
+  if (error.code == protocol::ErrorCode::kOverloaded) {
+    // The same chunk may be stored later: send it again with the next Service call.
+    if (it->second.sent) ++unsent_;
+    it->second.sent = false;
+    return;
+  }
+  const size_t transitions = it->second.chunk.transitions.size();
+  refused_transitions_ += transitions;
+  if (!it->second.sent) --unsent_;
+  unacked_.erase(it);
+  error_log_.Warn(fmt::format("replay server refused chunk {} ({} transitions), which is dropped: {}", error.request_id,
+                              transitions, error.message));
 }
 
 StatusOr<uint32_t> AcquireActorId(zmq::context_t& context, const std::string& endpoint, int heartbeat_interval_ms,

@@ -2,9 +2,15 @@
 //
 // Every chunk gets the next sequence number and is kept until the server acknowledges it; at most
 // max_in_flight chunks are unacknowledged at once (credit), so a slow or rate-limited server slows the
-// actor down instead of filling memory. If the server goes silent (restart, network cut), the connection
-// is re-opened and every unacknowledged chunk is sent again in order; the server drops the ones it had
-// already stored. Owns its socket; used from the actor's thread only.
+// actor down instead of filling memory. Credit always comes back:
+//  - when the connection is replaced, another server instance answers, or the server went silent
+//    (ServerConnection::Maintain), every unacknowledged chunk is sent again in order; the server drops
+//    the ones it had already stored;
+//  - a chunk the socket would not take (its queue full), or that the server refused as overloaded, is sent
+//    again by the next Service call;
+//  - a chunk the server refuses (an Error naming its sequence, e.g. wrong dimensions) can never be stored:
+//    it is dropped, logged and counted in refused_transitions().
+// Owns its socket; used from the actor's thread only.
 #pragma once
 
 #include <cstdint>
@@ -34,19 +40,30 @@ class ReplayWriter {
 
   size_t in_flight() const { return unacked_.size(); }
   uint64_t acked_transitions() const { return acked_transitions_; }
+  uint64_t refused_transitions() const { return refused_transitions_; }
   uint64_t replay_size() const { return replay_size_; }
   uint64_t reconnects() const { return connection_.reconnects(); }
 
  private:
+  struct Unacked {
+    protocol::InsertChunk chunk;
+    bool sent = false;  // false while the socket would not take it
+  };
+
   void Handle(const protocol::Message& message);
+  void HandleError(const protocol::Error& error);
+  // Sends every unacknowledged chunk again (all = true) or only the ones not sent yet.
+  void SendUnacked(bool all);
 
   ServerConnection connection_;
   uint32_t actor_id_;
   uint64_t incarnation_;  // distinguishes this process from an earlier one with the same actor id
   int max_in_flight_;
   uint64_t next_sequence_ = 0;
-  std::map<uint64_t, protocol::InsertChunk> unacked_;
+  std::map<uint64_t, Unacked> unacked_;
+  size_t unsent_ = 0;
   uint64_t acked_transitions_ = 0;
+  uint64_t refused_transitions_ = 0;
   uint64_t replay_size_ = 0;
   RateLimitedLog error_log_;
 };

@@ -4,6 +4,7 @@
 
 #include <exception>
 #include <istream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <streambuf>
@@ -227,6 +228,13 @@ StatusOr<Message> Decode(const void* data, size_t size) {
   Status status = ValidateMessage(message);
   if (!status.ok()) return status;
   return message;
+}
+
+uint64_t NewInstanceId() {
+  std::random_device device;
+  uint64_t id = 0;
+  while (id == 0) id = (static_cast<uint64_t>(device()) << 32) | device();
+  return id;
 }
 
 Status ValidateBatch(const TransitionBatch& batch) {

@@ -31,7 +31,7 @@
 namespace ddpg::protocol {
 
 inline constexpr uint32_t kMagic = 0x47504444;  // "DDPG" read as a little-endian uint32
-inline constexpr uint16_t kProtocolVersion = 1;
+inline constexpr uint16_t kProtocolVersion = 2;
 inline constexpr size_t kHeaderBytes = 8;
 // Also set as ZMQ_MAXMSGSIZE on every receiving socket, so oversized frames never reach user code.
 inline constexpr size_t kMaxMessageBytes = 64u << 20;
@@ -85,21 +85,28 @@ struct TransitionBatch {
   bool operator==(const TransitionBatch&) const = default;
 };
 
-// Sent in reply to a frame that could not be served.
+// Sent in reply to a frame that could not be served. request_type and request_id name the refused request
+// (SampleRequest.request_id, InsertChunk.sequence, ActorIdRequest.nonce), so that the client can give back
+// the slot or credit it held; request_type is 0 when the frame did not decode.
 struct Error {
   ErrorCode code = ErrorCode::kMalformedFrame;
   std::string message;
+  MessageType request_type{};
+  uint64_t request_id = 0;
 
-  static auto Fields(auto& self) { return std::tie(self.code, self.message); }
+  static auto Fields(auto& self) { return std::tie(self.code, self.message, self.request_type, self.request_id); }
   bool operator==(const Error&) const = default;
 };
 
 // Liveness, both ways, on the DEALER/ROUTER channels. A client sends one every heartbeat interval when it
-// has sent nothing else; the server answers each one at once.
+// has sent nothing else; the server answers each one at once. instance is drawn at random (never 0) when
+// the sending process starts: a client that sees the server's instance change knows that whatever it had
+// outstanding died with the old server.
 struct Heartbeat {
   std::string sender;  // e.g. "actor-3", "learner", "replay_server"
+  uint64_t instance = 0;
 
-  static auto Fields(auto& self) { return std::tie(self.sender); }
+  static auto Fields(auto& self) { return std::tie(self.sender, self.instance); }
   bool operator==(const Heartbeat&) const = default;
 };
 
@@ -123,22 +130,30 @@ struct InsertAck {
   uint64_t sequence = 0;
   bool duplicate = false;
   uint64_t replay_size = 0;
+  uint64_t server_instance = 0;
 
-  static auto Fields(auto& self) { return std::tie(self.actor_id, self.sequence, self.duplicate, self.replay_size); }
+  static auto Fields(auto& self) {
+    return std::tie(self.actor_id, self.sequence, self.duplicate, self.replay_size, self.server_instance);
+  }
   bool operator==(const InsertAck&) const = default;
 };
 
 // learner -> replay: sample batch_size transitions uniformly. Served once the rate limiter allows it.
+// run_id identifies the training run (drawn when a run starts, kept across resumes): the server counts
+// the transitions inserted for the run it serves (SampleReply.run_inserted) and starts that count again
+// at 0 when a learner of another run samples.
 struct SampleRequest {
   uint64_t request_id = 0;
   uint32_t batch_size = 0;
+  uint64_t run_id = 0;
 
-  static auto Fields(auto& self) { return std::tie(self.request_id, self.batch_size); }
+  static auto Fields(auto& self) { return std::tie(self.request_id, self.batch_size, self.run_id); }
   bool operator==(const SampleRequest&) const = default;
 };
 
-// replay -> learner: the sampled transitions, their store indices, and server counters for the
-// learner's log.
+// replay -> learner: the sampled transitions, their store indices, and server counters. run_inserted
+// counts the transitions inserted into this server instance for the requesting run (those inserted
+// before any run sampled included); with server_instance it is what the learner counts env steps from.
 struct SampleReply {
   uint64_t request_id = 0;
   TransitionBatch transitions;
@@ -146,10 +161,12 @@ struct SampleReply {
   uint64_t replay_size = 0;
   uint64_t total_inserted = 0;
   uint32_t connected_actors = 0;
+  uint64_t server_instance = 0;
+  uint64_t run_inserted = 0;
 
   static auto Fields(auto& self) {
     return std::tie(self.request_id, self.transitions, self.indices, self.replay_size, self.total_inserted,
-                    self.connected_actors);
+                    self.connected_actors, self.server_instance, self.run_inserted);
   }
   bool operator==(const SampleReply&) const = default;
 };
@@ -169,31 +186,37 @@ struct StatsReply {
   uint32_t connected_actors = 0;
   uint32_t pending_inserts = 0;
   uint32_t pending_samples = 0;
+  uint64_t server_instance = 0;
 
   static auto Fields(auto& self) {
     return std::tie(self.replay_size, self.capacity, self.total_inserted, self.total_sampled, self.duplicates_dropped,
-                    self.connected_actors, self.pending_inserts, self.pending_samples);
+                    self.connected_actors, self.pending_inserts, self.pending_samples, self.server_instance);
   }
   bool operator==(const StatsReply&) const = default;
 };
 
 // learner -> actors (PUB): the policy network's parameters, flattened in the order of
-// Actor::parameters(). version is the learner's update step when they were taken.
+// Actor::parameters(). version is the learner's update step when they were taken; learner_instance is
+// drawn when the learner process starts, so a learner resumed from an older checkpoint, whose versions
+// restart below the ones actors hold, is recognised as a new source of weights.
 struct Weights {
   uint64_t version = 0;
   uint32_t obs_dim = 0;
   uint32_t act_dim = 0;
   std::vector<uint32_t> hidden_sizes;
   std::vector<float> parameters;
+  uint64_t learner_instance = 0;
 
   static auto Fields(auto& self) {
-    return std::tie(self.version, self.obs_dim, self.act_dim, self.hidden_sizes, self.parameters);
+    return std::tie(self.version, self.obs_dim, self.act_dim, self.hidden_sizes, self.parameters,
+                    self.learner_instance);
   }
   bool operator==(const Weights&) const = default;
 };
 
 // actors, evaluator -> learner (PUSH): one finished training episode, or, with evaluation = true, the
-// mean return of `episodes` evaluation episodes of one policy version.
+// mean return of `episodes` evaluation episodes of one policy version. (learner_instance, policy_version)
+// name the weights that acted (0, 0 for uniformly random actions).
 struct EpisodeReport {
   uint32_t actor_id = 0;
   bool evaluation = false;
@@ -202,10 +225,11 @@ struct EpisodeReport {
   uint32_t episodes = 1;
   uint64_t policy_version = 0;
   uint64_t actor_env_steps = 0;  // environment steps this actor has taken so far
+  uint64_t learner_instance = 0;
 
   static auto Fields(auto& self) {
     return std::tie(self.actor_id, self.evaluation, self.episode_return, self.episode_length, self.episodes,
-                    self.policy_version, self.actor_env_steps);
+                    self.policy_version, self.actor_env_steps, self.learner_instance);
   }
   bool operator==(const EpisodeReport&) const = default;
 };
@@ -242,6 +266,9 @@ std::string Encode(const Message& message);
 // Parses a frame produced by Encode. Never throws.
 StatusOr<Message> Decode(const void* data, size_t size);
 inline StatusOr<Message> Decode(std::string_view frame) { return Decode(frame.data(), frame.size()); }
+
+// A random process instance id for Heartbeat.instance and friends; never 0, which means "unknown".
+uint64_t NewInstanceId();
 
 // Checks that every array of `batch` has the length its dimensions imply.
 Status ValidateBatch(const TransitionBatch& batch);

@@ -10,12 +10,14 @@
 namespace ddpg {
 
 ServerConnection::ServerConnection(zmq::context_t& context, std::string endpoint, std::string sender_name,
-                                   int heartbeat_interval_ms, int heartbeat_timeout_ms)
+                                   int heartbeat_interval_ms, int heartbeat_timeout_ms, int send_queue_limit)
     : context_(context),
       endpoint_(std::move(endpoint)),
       sender_name_(std::move(sender_name)),
       heartbeat_interval_(heartbeat_interval_ms),
-      heartbeat_timeout_(heartbeat_timeout_ms) {
+      heartbeat_timeout_(heartbeat_timeout_ms),
+      send_queue_limit_(send_queue_limit),
+      instance_(protocol::NewInstanceId()) {
   Open();
 }
 
@@ -25,6 +27,7 @@ void ServerConnection::Open() {
   monitor_.reset();
   socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
   ConfigureSocket(*socket_);
+  socket_->set(zmq::sockopt::sndhwm, send_queue_limit_);
   const std::string monitor_endpoint = "inproc://server-connection-monitor-" + std::to_string(monitors++);
   if (zmq_socket_monitor(socket_->handle(), monitor_endpoint.c_str(), ZMQ_EVENT_CONNECTED) != 0) {
     throw zmq::error_t();
@@ -54,6 +57,24 @@ bool ServerConnection::Reconnected() {
   return connections_ > before && connections_ > 1;
 }
 
+void ServerConnection::ObserveServerInstance(const protocol::Message& message) {
+  const uint64_t instance = std::visit(
+      [](const auto& m) -> uint64_t {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, protocol::Heartbeat>) {
+          return m.instance;
+        } else if constexpr (requires { m.server_instance; }) {
+          return m.server_instance;
+        } else {
+          return 0;
+        }
+      },
+      message);
+  if (instance == 0) return;
+  if (server_instance_ != 0 && instance != server_instance_) server_replaced_ = true;
+  server_instance_ = instance;
+}
+
 bool ServerConnection::Send(const protocol::Message& message) {
   if (!SendMessage(*socket_, message)) return false;
   last_sent_ = Clock::now();
@@ -70,6 +91,7 @@ std::optional<protocol::Message> ServerConnection::Receive(long timeout_ms) {
         rejected_log_.Warn("rejected a frame from " + endpoint_ + ": " + received->message.status().message());
         continue;
       }
+      ObserveServerInstance(*received->message);
       if (std::holds_alternative<protocol::Heartbeat>(*received->message)) continue;
       return std::move(received->message).value();
     }
@@ -85,7 +107,14 @@ bool ServerConnection::Maintain() {
   if (Reconnected()) {
     spdlog::warn("the connection to {} was replaced; sending again what was outstanding", endpoint_);
     ++reconnects_;
+    server_replaced_ = false;  // the resend covers a new instance seen on this connection too
     last_received_ = now;
+    return true;
+  }
+  if (server_replaced_) {
+    spdlog::warn("another replay server instance answers at {}; sending again what was outstanding", endpoint_);
+    ++reconnects_;
+    server_replaced_ = false;
     return true;
   }
   if (now - last_received_ > heartbeat_timeout_) {
@@ -95,7 +124,7 @@ bool ServerConnection::Maintain() {
     Open();
     return true;
   }
-  if (now - last_sent_ >= heartbeat_interval_) Send(protocol::Heartbeat{sender_name_});
+  if (now - last_sent_ >= heartbeat_interval_) (void)Send(protocol::Heartbeat{sender_name_, instance_});
   return false;
 }
 

@@ -67,6 +67,20 @@ int64_t ReadInt(torch::serialize::InputArchive& archive, const std::string& key)
   return value.toInt();
 }
 
+// 0 when the key is missing (a checkpoint from before the key existed).
+int64_t ReadOptionalInt(torch::serialize::InputArchive& archive, const std::string& key) {
+  c10::IValue value;
+  return archive.try_read(key, value) ? value.toInt() : 0;
+}
+
+void WriteArchitecture(torch::serialize::OutputArchive& archive, const DdpgOptions& options) {
+  archive.write("obs_dim", c10::IValue(static_cast<int64_t>(options.obs_dim)));
+  archive.write("act_dim", c10::IValue(static_cast<int64_t>(options.act_dim)));
+  archive.write("hidden_sizes", c10::IValue(ToInt64(options.hidden_sizes)));
+  archive.write("act_low", c10::IValue(ToDouble(options.act_low)));
+  archive.write("act_high", c10::IValue(ToDouble(options.act_high)));
+}
+
 // The sizes that decide whether a checkpoint's tensors fit this agent. Module::load replaces tensors
 // wholesale instead of checking their shapes, so this comparison is the only thing that catches a
 // checkpoint of other network sizes before it silently changes the architecture.
@@ -80,7 +94,7 @@ Status CheckArchitecture(torch::serialize::InputArchive& archive, const DdpgOpti
   std::string differences;
   auto compare = [&](const std::string& name, const std::string& saved, const std::string& configured) {
     if (saved == configured) return;
-    differences += (differences.empty() ? "" : "; ") + name + " is " + saved + " in the checkpoint but " + configured +
+    differences += (differences.empty() ? "" : "; ") + name + " is " + saved + " in the file but " + configured +
                    " in the configuration";
   };
   compare("obs_dim", std::to_string(obs_dim), std::to_string(options.obs_dim));
@@ -89,7 +103,7 @@ Status CheckArchitecture(torch::serialize::InputArchive& archive, const DdpgOpti
   compare("act_low", Join(low.toDoubleVector()), Join(ToDouble(options.act_low)));
   compare("act_high", Join(high.toDoubleVector()), Join(ToDouble(options.act_high)));
   if (differences.empty()) return Status::Ok();
-  return InvalidArgument("checkpoint " + path + " does not fit this agent: " + differences);
+  return InvalidArgument(path + " does not fit this agent: " + differences);
 }
 
 }  // namespace
@@ -258,14 +272,12 @@ Status DdpgAgent::SaveCheckpoint(const std::string& path, const TrainingCounters
   std::string failure;
   try {
     torch::serialize::OutputArchive archive;
-    const DdpgOptions& options = impl_->options;
-    archive.write("obs_dim", c10::IValue(static_cast<int64_t>(options.obs_dim)));
-    archive.write("act_dim", c10::IValue(static_cast<int64_t>(options.act_dim)));
-    archive.write("hidden_sizes", c10::IValue(ToInt64(options.hidden_sizes)));
-    archive.write("act_low", c10::IValue(ToDouble(options.act_low)));
-    archive.write("act_high", c10::IValue(ToDouble(options.act_high)));
+    WriteArchitecture(archive, impl_->options);
     archive.write("updates", c10::IValue(static_cast<int64_t>(counters.updates)));
     archive.write("env_steps", c10::IValue(static_cast<int64_t>(counters.env_steps)));
+    archive.write("run_id", c10::IValue(static_cast<int64_t>(counters.run_id)));
+    archive.write("replay_instance", c10::IValue(static_cast<int64_t>(counters.replay_instance)));
+    archive.write("replay_run_inserted", c10::IValue(static_cast<int64_t>(counters.replay_run_inserted)));
     auto write_module = [&](const std::string& key, const torch::nn::Module& module) {
       torch::serialize::OutputArchive nested;
       module.save(nested);
@@ -331,6 +343,9 @@ StatusOr<TrainingCounters> DdpgAgent::LoadCheckpoint(const std::string& path) {
     TrainingCounters counters;
     counters.updates = static_cast<uint64_t>(ReadInt(archive, "updates"));
     counters.env_steps = static_cast<uint64_t>(ReadInt(archive, "env_steps"));
+    counters.run_id = static_cast<uint64_t>(ReadOptionalInt(archive, "run_id"));
+    counters.replay_instance = static_cast<uint64_t>(ReadOptionalInt(archive, "replay_instance"));
+    counters.replay_run_inserted = static_cast<uint64_t>(ReadOptionalInt(archive, "replay_run_inserted"));
     impl_ = std::move(fresh);
     return counters;
   } catch (const c10::Error& e) {
@@ -339,6 +354,57 @@ StatusOr<TrainingCounters> DdpgAgent::LoadCheckpoint(const std::string& path) {
     failure = e.what();
   }
   return InvalidArgument("checkpoint " + path + " is corrupt or not a ddpg-cluster checkpoint: " + failure);
+}
+
+Status DdpgAgent::SavePolicy(const std::string& path, const std::vector<float>& actor_parameters, uint64_t version,
+                             double eval_return) const {
+  const DdpgOptions& options = impl_->options;
+  Actor actor(options.obs_dim, options.act_dim, options.hidden_sizes, options.act_low, options.act_high);
+  if (Status loaded = LoadFlatParameters(*actor, actor_parameters); !loaded.ok()) return loaded;
+  const std::string temporary = path + ".tmp";
+  std::string failure;
+  try {
+    torch::serialize::OutputArchive archive;
+    WriteArchitecture(archive, options);
+    archive.write("version", c10::IValue(static_cast<int64_t>(version)));
+    archive.write("eval_return", c10::IValue(eval_return));
+    torch::serialize::OutputArchive nested;
+    actor->save(nested);
+    archive.write("actor", nested);
+    archive.save_to(temporary);
+    std::filesystem::rename(temporary, path);
+    return Status::Ok();
+  } catch (const c10::Error& e) {
+    failure = ErrorText(e);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  std::error_code ignored;
+  std::filesystem::remove(temporary, ignored);
+  return Internal("could not write policy " + path + ": " + failure);
+}
+
+StatusOr<PolicyFile> LoadPolicyFile(const std::string& path, const DdpgOptions& options) {
+  if (!std::filesystem::exists(path)) return NotFound("policy file " + path + " does not exist");
+  std::string failure;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path, torch::kCPU);
+    if (Status fits = CheckArchitecture(archive, options, path); !fits.ok()) return fits;
+    Actor actor(options.obs_dim, options.act_dim, options.hidden_sizes, options.act_low, options.act_high);
+    torch::serialize::InputArchive nested;
+    archive.read("actor", nested);
+    actor->load(nested);
+    c10::IValue eval_return;
+    archive.read("eval_return", eval_return);
+    return PolicyFile{static_cast<uint64_t>(ReadInt(archive, "version")), eval_return.toDouble(),
+                      FlattenParameters(*actor)};
+  } catch (const c10::Error& e) {
+    failure = ErrorText(e);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  return InvalidArgument("policy file " + path + " is corrupt or not a ddpg-cluster policy: " + failure);
 }
 
 const DdpgOptions& DdpgAgent::options() const { return impl_->options; }

@@ -37,11 +37,25 @@ struct UpdateResult {
   double q_mean = 0.0;
 };
 
-// Counters stored with the networks, so a resumed learner continues its step count.
+// Counters stored with the networks, so a resumed learner continues its step count (see EnvStepCounter
+// for the replay anchor) and its run id. Checkpoints written before run ids existed load with run_id 0.
 struct TrainingCounters {
   uint64_t updates = 0;
   uint64_t env_steps = 0;
+  uint64_t run_id = 0;
+  uint64_t replay_instance = 0;
+  uint64_t replay_run_inserted = 0;
 };
+
+// What SavePolicy wrote.
+struct PolicyFile {
+  uint64_t version = 0;
+  double eval_return = 0.0;
+  std::vector<float> actor_parameters;  // in the Weights wire order
+};
+
+// Reads a policy file for a network of options' sizes (InvalidArgument naming what differs otherwise).
+StatusOr<PolicyFile> LoadPolicyFile(const std::string& path, const DdpgOptions& options);
 
 class DdpgAgent {
  public:
@@ -78,6 +92,13 @@ class DdpgAgent {
   // Restores everything SaveCheckpoint wrote. NotFound / InvalidArgument (e.g. other network sizes) on
   // failure, leaving the agent unchanged.
   StatusOr<TrainingCounters> LoadCheckpoint(const std::string& path);
+
+  // Writes a policy file: an actor network holding `actor_parameters` (a published version that was
+  // evaluated, which need not be the agent's current actor), its sizes and action bounds, its version
+  // and evaluation return. Written atomically, like checkpoints. InvalidArgument if the parameters do not
+  // fit the actor.
+  Status SavePolicy(const std::string& path, const std::vector<float>& actor_parameters, uint64_t version,
+                    double eval_return) const;
 
   const DdpgOptions& options() const;
 

@@ -1,25 +1,22 @@
 #include "learner/env_step_counter.h"
 
-#include <algorithm>
-
 namespace ddpg {
 
-EnvStepCounter::EnvStepCounter(uint64_t resumed_env_steps) : resumed_env_steps_(resumed_env_steps) {}
+EnvStepCounter::EnvStepCounter(uint64_t env_steps, ReplayAnchor anchor) : env_steps_(env_steps), anchor_(anchor) {}
 
-bool EnvStepCounter::Observe(uint64_t total_inserted) {
-  bool restarted = false;
-  if (!has_observed_) {
-    has_observed_ = true;
-    // A replay server that kept running while the learner restarted already counts the earlier steps.
-    offset_ = total_inserted >= resumed_env_steps_ ? 0 : resumed_env_steps_;
-  } else if (total_inserted < last_total_inserted_) {
-    offset_ += last_total_inserted_;
-    restarted = true;
+bool EnvStepCounter::Observe(uint64_t server_instance, uint64_t run_inserted) {
+  if (server_instance == 0) return false;  // not a count any server vouches for
+  has_observed_ = true;
+  if (server_instance == anchor_.server_instance) {
+    // A smaller count from the same server: it served another run in between and started ours again.
+    env_steps_ += run_inserted >= anchor_.run_inserted ? run_inserted - anchor_.run_inserted : run_inserted;
+    anchor_.run_inserted = run_inserted;
+    return false;
   }
-  last_total_inserted_ = total_inserted;
-  return restarted;
+  const bool replaced = anchor_.server_instance != 0;
+  env_steps_ += run_inserted;
+  anchor_ = {server_instance, run_inserted};
+  return replaced;
 }
-
-uint64_t EnvStepCounter::env_steps() const { return std::max(resumed_env_steps_, offset_ + last_total_inserted_); }
 
 }  // namespace ddpg

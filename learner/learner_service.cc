@@ -10,6 +10,9 @@ namespace ddpg {
 namespace {
 
 constexpr long kIdleWaitMs = 50;
+// Parameters of recently published versions kept for saving the one an evaluation was about: 64 MiB hold
+// about 100 versions of a Humanoid network, about 50 s of training at the shipped publish_every.
+constexpr size_t kPublishedParameterBudget = size_t{64} << 20;
 
 DdpgOptions AgentOptions(const Config& config, const EnvSpec& spec) {
   DdpgOptions options;
@@ -44,10 +47,16 @@ StatusOr<std::unique_ptr<LearnerService>> LearnerService::Create(const Config& c
     auto counters = service->agent_.LoadCheckpoint(service->CheckpointPath());
     if (!counters.ok()) return Status(counters.status().code(), "--resume: " + counters.status().message());
     service->counters_ = *counters;
-    service->env_steps_ = EnvStepCounter(counters->env_steps);
+    service->env_steps_ =
+        EnvStepCounter(counters->env_steps, {counters->replay_instance, counters->replay_run_inserted});
     spdlog::info("resumed from {}: step {}, {} env steps", service->CheckpointPath(), counters->updates,
                  counters->env_steps);
   }
+  // A checkpoint from before run ids existed continues as a run with a new id.
+  if (service->counters_.run_id == 0) service->counters_.run_id = protocol::NewInstanceId();
+  service->sampler_ = std::make_unique<SampleClient>(
+      service->context_, config.replay.address, config.learner.batch_size, config.learner.requests_in_flight,
+      service->counters_.run_id, config.run.heartbeat_interval_ms, config.run.heartbeat_timeout_ms);
   if (Status status = service->publisher_.Bind(config.learner.weights_bind); !status.ok()) return status;
   try {
     service->reports_socket_.bind(config.learner.reports_bind);
@@ -64,13 +73,13 @@ LearnerService::LearnerService(const Config& config, MetricsWriter metrics, cons
       agent_(AgentOptions(config, spec)),
       publisher_(context_, config.learner.republish_interval_s),
       reports_socket_(context_, zmq::socket_type::pull),
-      sampler_(context_, config.replay.address, config.learner.batch_size, config.learner.requests_in_flight,
-               config.run.heartbeat_interval_ms, config.run.heartbeat_timeout_ms),
+      published_(protocol::NewInstanceId(), kPublishedParameterBudget),
       statistics_(config.learner.batch_size, config.learner.max_env_steps) {
   ConfigureSocket(reports_socket_);
 }
 
 std::string LearnerService::CheckpointPath() const { return config_.run.RunDirectory() + "/checkpoint.pt"; }
+std::string LearnerService::BestPolicyPath() const { return config_.run.RunDirectory() + "/best_policy.pt"; }
 
 std::string LearnerService::Run() {
   start_ = last_report_ = last_checkpoint_ = std::chrono::steady_clock::now();
@@ -93,7 +102,7 @@ std::string LearnerService::Run() {
       break;
     }
     HandleReports();
-    if (std::optional<protocol::SampleReply> reply = sampler_.Next(kIdleWaitMs)) Train(*reply);
+    if (std::optional<protocol::SampleReply> reply = sampler_->Next(kIdleWaitMs)) Train(*reply);
     publisher_.RepublishIfDue();
     const auto now = std::chrono::steady_clock::now();
     if (Seconds(now - last_report_) >= config_.run.report_interval_s) ReportProgress();
@@ -101,7 +110,11 @@ std::string LearnerService::Run() {
   }
   HandleReports();
   SaveCheckpoint();
-  if (counters_.updates > 0) PublishWeights();
+  if (stopped_at_target_) {
+    PublishEvaluatedWeights(statistics_.last_evaluation()->policy_version);
+  } else if (counters_.updates > 0) {
+    PublishWeights();
+  }
   ReportProgress();
   const std::optional<double> best = statistics_.best_evaluation();
   spdlog::info("stopped: {} | step {} | env steps {} | {:.1f} s | best eval {}", reason, counters_.updates,
@@ -113,10 +126,11 @@ std::string LearnerService::Run() {
   return reason;
 }
 
-std::optional<std::string> LearnerService::StopReason() const {
+std::optional<std::string> LearnerService::StopReason() {
   const LearnerConfig& learner = config_.learner;
   const std::optional<protocol::EpisodeReport>& eval = statistics_.last_evaluation();
   if (learner.stop_at_target && eval && eval->episode_return >= learner.target_eval_return) {
+    stopped_at_target_ = true;
     return fmt::format("evaluation return {:.1f} reached the target {:.1f} (policy v{})", eval->episode_return,
                        learner.target_eval_return, eval->policy_version);
   }
@@ -141,11 +155,12 @@ void LearnerService::Train(const protocol::SampleReply& reply) {
     return;
   }
   const uint64_t steps_before = env_steps_.env_steps();
-  if (env_steps_.Observe(reply.total_inserted)) {
+  const uint64_t instance_before = env_steps_.anchor().server_instance;
+  if (env_steps_.Observe(reply.server_instance, reply.run_inserted)) {
     spdlog::warn(
-        "the replay server restarted (its insert count went down to {}); its earlier contents are gone, "
-        "the run's env steps stay at {}",
-        reply.total_inserted, steps_before);
+        "another replay server instance answers ({:016x}, before {:016x}): the earlier one's contents are gone; "
+        "the run's env steps go on from {} with the {} transitions the new one stored for this run",
+        reply.server_instance, instance_before, steps_before, reply.run_inserted);
   }
   statistics_.RecordReplay(reply.replay_size, reply.connected_actors);
 
@@ -162,7 +177,28 @@ void LearnerService::PublishWeights() {
   weights.act_dim = spec_.act_dim;
   weights.hidden_sizes.assign(config_.network.hidden_sizes.begin(), config_.network.hidden_sizes.end());
   weights.parameters = agent_.ActorParameters();
+  weights.learner_instance = published_.learner_instance();
+  published_.Record(weights.version, weights.parameters);
   publisher_.Publish(weights);
+}
+
+void LearnerService::PublishEvaluatedWeights(uint64_t version) {
+  const std::vector<float>* parameters = published_.Parameters(version);
+  if (parameters == nullptr) {
+    spdlog::warn("the evaluated weights v{} are no longer held; publishing the newest (v{}) last", version,
+                 counters_.updates);
+    PublishWeights();
+    return;
+  }
+  protocol::Weights weights;
+  weights.version = version;
+  weights.obs_dim = spec_.obs_dim;
+  weights.act_dim = spec_.act_dim;
+  weights.hidden_sizes.assign(config_.network.hidden_sizes.begin(), config_.network.hidden_sizes.end());
+  weights.parameters = *parameters;
+  weights.learner_instance = published_.learner_instance();
+  publisher_.Publish(weights);
+  spdlog::info("published the evaluated weights v{} last (training had reached step {})", version, counters_.updates);
 }
 
 void LearnerService::HandleReports() {
@@ -172,21 +208,47 @@ void LearnerService::HandleReports() {
       statistics_.RecordTrainingEpisode(*report, counters_.updates);
       continue;
     }
-    statistics_.RecordEvaluation(*report);
-    spdlog::info("eval: return {:.1f} over {} episodes | policy v{} (learner step {}) | env steps {} | {:.1f} s",
-                 report->episode_return, report->episodes, report->policy_version, counters_.updates,
-                 env_steps_.env_steps(), Seconds(std::chrono::steady_clock::now() - start_));
-    nlohmann::json fields = statistics_.Snapshot(counters_.updates, env_steps_.env_steps());
-    fields["eval_return"] = report->episode_return;
-    fields["eval_episodes"] = report->episodes;
-    fields["eval_policy_version"] = report->policy_version;
-    metrics_.Write(fields);
+    HandleEvaluation(*report);
   }
+}
+
+void LearnerService::HandleEvaluation(const protocol::EpisodeReport& report) {
+  if (Status valid = published_.CheckReport(report); !valid.ok()) {
+    reports_log_.Warn(
+        fmt::format("ignoring an evaluation report (return {:.1f}): {}", report.episode_return, valid.message()));
+    return;
+  }
+  const std::optional<double> best_before = statistics_.best_evaluation();
+  statistics_.RecordEvaluation(report);
+  spdlog::info("eval: return {:.1f} over {} episodes | policy v{} (learner step {}) | env steps {} | {:.1f} s",
+               report.episode_return, report.episodes, report.policy_version, counters_.updates, env_steps_.env_steps(),
+               Seconds(std::chrono::steady_clock::now() - start_));
+  nlohmann::json fields = statistics_.Snapshot(counters_.updates, env_steps_.env_steps());
+  fields["eval_return"] = report.episode_return;
+  fields["eval_episodes"] = report.episodes;
+  fields["eval_policy_version"] = report.policy_version;
+  metrics_.Write(fields);
+  if (best_before && report.episode_return <= *best_before) return;
+  const std::vector<float>* parameters = published_.Parameters(report.policy_version);
+  if (parameters == nullptr) {
+    spdlog::warn("the best evaluation so far is of v{}, whose weights are no longer held: {} not updated",
+                 report.policy_version, BestPolicyPath());
+    return;
+  }
+  if (Status saved = agent_.SavePolicy(BestPolicyPath(), *parameters, report.policy_version, report.episode_return);
+      !saved.ok()) {
+    spdlog::error("saving the best policy failed: {}", saved.message());
+    return;
+  }
+  spdlog::info("best policy so far: v{} (return {:.1f}) saved to {}", report.policy_version, report.episode_return,
+               BestPolicyPath());
 }
 
 void LearnerService::SaveCheckpoint() {
   last_checkpoint_ = std::chrono::steady_clock::now();
   counters_.env_steps = env_steps_.env_steps();
+  counters_.replay_instance = env_steps_.anchor().server_instance;
+  counters_.replay_run_inserted = env_steps_.anchor().run_inserted;
   if (Status status = agent_.SaveCheckpoint(CheckpointPath(), counters_); !status.ok()) {
     spdlog::error("checkpoint failed: {}", status.message());
     return;

@@ -6,6 +6,12 @@
 // learner.stop_at_target), when learner.max_env_steps transitions were inserted, after
 // learner.max_updates updates, or when ShutdownRequested().
 //
+// Evaluations: a report counts only if it is about weights this learner process published
+// (PublishedPolicies); others are logged and ignored. Each new best evaluation saves the weights that were
+// evaluated, which training has usually moved past, as best_policy.pt in the run directory. A run stopped
+// at the target publishes those evaluated weights last, not the newer ones; checkpoint.pt holds the
+// newest networks, for resuming.
+//
 // Ownership: owns its ZeroMQ context and every socket (DEALER to the replay server, PUB for weights, PULL
 // for reports), the agent and the metrics writer. Blocking: Run blocks until a stop condition; it waits
 // at most 50 ms at a time for a batch, so it notices a signal within that long. Thread-safety: one
@@ -25,6 +31,7 @@
 #include "envs/env_spec.h"
 #include "learner/ddpg.h"
 #include "learner/env_step_counter.h"
+#include "learner/published_policies.h"
 #include "learner/sample_client.h"
 #include "learner/training_statistics.h"
 #include "learner/weight_publisher.h"
@@ -41,16 +48,20 @@ class LearnerService {
   std::string Run();
 
   std::string CheckpointPath() const;
+  std::string BestPolicyPath() const;
 
  private:
   LearnerService(const Config& config, MetricsWriter metrics, const EnvSpec& spec);
 
   void Train(const protocol::SampleReply& reply);
   void HandleReports();
+  void HandleEvaluation(const protocol::EpisodeReport& report);
   void PublishWeights();
+  void PublishEvaluatedWeights(uint64_t version);
   void SaveCheckpoint();
   void ReportProgress();
-  std::optional<std::string> StopReason() const;
+  // Also notes whether the run stopped at the target (stopped_at_target_).
+  std::optional<std::string> StopReason();
 
   Config config_;
   MetricsWriter metrics_;
@@ -59,12 +70,15 @@ class LearnerService {
   zmq::context_t context_{1};
   WeightPublisher publisher_;
   zmq::socket_t reports_socket_;
-  SampleClient sampler_;
+  std::unique_ptr<SampleClient> sampler_;  // made once the run id is known (from the checkpoint, or new)
   RateLimitedLog reports_log_;
+  PublishedPolicies published_;
 
   TrainingCounters counters_;
   EnvStepCounter env_steps_;
   TrainingStatistics statistics_;
+
+  bool stopped_at_target_ = false;
 
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_report_;

@@ -35,6 +35,20 @@ std::string DescribePeer(const std::string& routing_id) {
   return hex;
 }
 
+protocol::Error ChunkError(const protocol::InsertChunk& chunk, protocol::ErrorCode code, std::string message) {
+  return {.code = code,
+          .message = std::move(message),
+          .request_type = protocol::MessageType::kInsertChunk,
+          .request_id = chunk.sequence};
+}
+
+protocol::Error SampleError(const protocol::SampleRequest& request, protocol::ErrorCode code, std::string message) {
+  return {.code = code,
+          .message = std::move(message),
+          .request_type = protocol::MessageType::kSampleRequest,
+          .request_id = request.request_id};
+}
+
 std::optional<uint32_t> ActorIdFromSender(const std::string& sender) {
   if (sender.rfind(kActorSenderPrefix, 0) != 0) return std::nullopt;
   const char* begin = sender.data() + kActorSenderPrefix.size();
@@ -64,6 +78,7 @@ ReplayService::ReplayService(const Config& config, const EnvSpec& spec, std::opt
       store_(static_cast<uint32_t>(spec.obs_dim), static_cast<uint32_t>(spec.act_dim), config.replay.capacity),
       limiter_(config.replay.samples_per_insert, config.replay.min_size_to_sample, config.replay.rate_error_buffer),
       rng_(config.env.seed ^ kSamplerSeedSalt),
+      instance_(protocol::NewInstanceId()),
       actors_(heartbeat_timeout_, Clock::now()),
       metrics_(std::move(metrics)),
       context_(1) {}
@@ -124,11 +139,12 @@ void ReplayService::Handle(std::string routing_id, StatusOr<protocol::Message> m
     HandleActorIdRequest(std::move(routing_id), *id_request);
   } else {
     Reply(routing_id,
-          protocol::Error{protocol::ErrorCode::kUnexpectedMessage,
-                          "the replay server does not serve " +
-                              std::string(protocol::TypeName(protocol::TypeOf(*message))) +
-                              " messages; it serves Heartbeat, InsertChunk, SampleRequest, StatsRequest and "
-                              "ActorIdRequest"});
+          protocol::Error{.code = protocol::ErrorCode::kUnexpectedMessage,
+                          .message = "the replay server does not serve " +
+                                     std::string(protocol::TypeName(protocol::TypeOf(*message))) +
+                                     " messages; it serves Heartbeat, InsertChunk, SampleRequest, StatsRequest and "
+                                     "ActorIdRequest",
+                          .request_type = protocol::TypeOf(*message)});
   }
 }
 
@@ -138,31 +154,32 @@ void ReplayService::HandleUndecodable(const std::string& routing_id, const Statu
   const protocol::ErrorCode code = status.code() == StatusCode::kFailedPrecondition
                                        ? protocol::ErrorCode::kVersionMismatch
                                        : protocol::ErrorCode::kMalformedFrame;
-  Reply(routing_id, protocol::Error{code, status.message()});
+  Reply(routing_id, protocol::Error{.code = code, .message = status.message()});
 }
 
 void ReplayService::HandleHeartbeat(const std::string& routing_id, const protocol::Heartbeat& heartbeat) {
   if (std::optional<uint32_t> actor_id = ActorIdFromSender(heartbeat.sender))
     actors_.MarkAlive(*actor_id, Clock::now());
-  Reply(routing_id, protocol::Heartbeat{"replay_server"});
+  Reply(routing_id, protocol::Heartbeat{"replay_server", instance_});
 }
 
 void ReplayService::HandleInsert(std::string routing_id, protocol::InsertChunk chunk) {
   actors_.MarkAlive(chunk.actor_id, Clock::now());
   const protocol::TransitionBatch& transitions = chunk.transitions;
   if (transitions.obs_dim != store_.obs_dim() || transitions.act_dim != store_.act_dim()) {
-    Reply(routing_id,
-          protocol::Error{protocol::ErrorCode::kInvalidChunk,
-                          "chunk " + std::to_string(chunk.sequence) + " of actor " + std::to_string(chunk.actor_id) +
-                              " has obs_dim " + std::to_string(transitions.obs_dim) + ", act_dim " +
-                              std::to_string(transitions.act_dim) + "; expected obs_dim " +
-                              std::to_string(store_.obs_dim()) + ", act_dim " + std::to_string(store_.act_dim()) +
-                              " for env.id = " + config_.env.id});
+    Reply(
+        routing_id,
+        ChunkError(chunk, protocol::ErrorCode::kInvalidChunk,
+                   "chunk " + std::to_string(chunk.sequence) + " of actor " + std::to_string(chunk.actor_id) +
+                       " has obs_dim " + std::to_string(transitions.obs_dim) + ", act_dim " +
+                       std::to_string(transitions.act_dim) + "; expected obs_dim " + std::to_string(store_.obs_dim()) +
+                       ", act_dim " + std::to_string(store_.act_dim()) + " for env.id = " + config_.env.id));
     return;
   }
   if (duplicates_.Contains(chunk.actor_id, chunk.incarnation, chunk.sequence)) {
     ++duplicates_dropped_;
-    Reply(routing_id, protocol::InsertAck{chunk.actor_id, chunk.sequence, /*duplicate=*/true, store_.size()});
+    Reply(routing_id,
+          protocol::InsertAck{chunk.actor_id, chunk.sequence, /*duplicate=*/true, store_.size(), instance_});
     return;
   }
   // The actor reconnected and resent a chunk that is still waiting: keep its place in line, answer the
@@ -182,18 +199,19 @@ void ReplayService::HandleInsert(std::string routing_id, protocol::InsertChunk c
 void ReplayService::HandleSampleRequest(std::string routing_id, const protocol::SampleRequest& request) {
   if (request.batch_size == 0 || request.batch_size > kMaxBatchSize) {
     Reply(routing_id,
-          protocol::Error{protocol::ErrorCode::kInvalidRequest,
-                          "sample request " + std::to_string(request.request_id) + " asks for batch_size " +
-                              std::to_string(request.batch_size) + ": allowed 1 .. " + std::to_string(kMaxBatchSize)});
+          SampleError(request, protocol::ErrorCode::kInvalidRequest,
+                      "sample request " + std::to_string(request.request_id) + " asks for batch_size " +
+                          std::to_string(request.batch_size) + ": allowed 1 .. " + std::to_string(kMaxBatchSize)));
     return;
   }
   if (pending_samples_.size() >= kMaxPendingSamples) {
-    Reply(routing_id, protocol::Error{protocol::ErrorCode::kOverloaded,
-                                      "too many pending sample requests (" + std::to_string(kMaxPendingSamples) +
-                                          " are waiting for inserts); request " + std::to_string(request.request_id) +
-                                          " was dropped, send it again later"});
+    Reply(routing_id, SampleError(request, protocol::ErrorCode::kOverloaded,
+                                  "too many pending sample requests (" + std::to_string(kMaxPendingSamples) +
+                                      " are waiting for inserts); request " + std::to_string(request.request_id) +
+                                      " was dropped, send it again later"));
     return;
   }
+  AttachRun(request.run_id);
   pending_samples_.push_back({std::move(routing_id), request});
   ServePending();
 }
@@ -211,12 +229,27 @@ void ReplayService::HandleActorIdRequest(std::string routing_id, const protocol:
     }
   }
   if (pending_id_requests_.size() >= kMaxPendingIdRequests) {
-    Reply(routing_id, protocol::Error{protocol::ErrorCode::kOverloaded,
-                                      "too many actor id requests are waiting for the server's start-up grace "
-                                      "period to end; send it again later"});
+    Reply(routing_id, protocol::Error{.code = protocol::ErrorCode::kOverloaded,
+                                      .message = "too many actor id requests are waiting for the server's start-up "
+                                                 "grace period to end; send it again later",
+                                      .request_type = protocol::MessageType::kActorIdRequest,
+                                      .request_id = request.nonce});
     return;
   }
   pending_id_requests_.push_back({std::move(routing_id), request});
+}
+
+void ReplayService::AttachRun(uint64_t run_id) {
+  if (run_id == 0 || run_id == run_id_) return;
+  if (run_id_ != 0) {
+    // A learner of another run samples now: its env-step count must not include the earlier run's.
+    run_inserted_base_ = store_.total_inserted();
+    spdlog::warn(
+        "a learner of another run (run id {:016x}, before {:016x}) samples now; its run's count of inserted "
+        "transitions starts at 0, and the {} transitions stored for the earlier run stay in the buffer",
+        run_id, run_id_, store_.size());
+  }
+  run_id_ = run_id;
 }
 
 void ReplayService::ServePendingIdRequests() {
@@ -261,12 +294,13 @@ void ReplayService::StoreChunk(const PendingInsert& pending) {
   const protocol::InsertChunk& chunk = pending.chunk;
   Status stored = store_.Insert(chunk.transitions);
   if (!stored.ok()) {
-    Reply(pending.routing_id, protocol::Error{protocol::ErrorCode::kInvalidChunk, stored.message()});
+    Reply(pending.routing_id, ChunkError(chunk, protocol::ErrorCode::kInvalidChunk, stored.message()));
     return;
   }
   duplicates_.Record(chunk.actor_id, chunk.incarnation, chunk.sequence);
   limiter_.RecordInsert(chunk.transitions.size());
-  Reply(pending.routing_id, protocol::InsertAck{chunk.actor_id, chunk.sequence, /*duplicate=*/false, store_.size()});
+  Reply(pending.routing_id,
+        protocol::InsertAck{chunk.actor_id, chunk.sequence, /*duplicate=*/false, store_.size(), instance_});
 }
 
 void ReplayService::ServeSample(const PendingSample& pending) {
@@ -277,6 +311,8 @@ void ReplayService::ServeSample(const PendingSample& pending) {
   reply.replay_size = store_.size();
   reply.total_inserted = store_.total_inserted();
   reply.connected_actors = actors_.CountAlive(Clock::now());
+  reply.server_instance = instance_;
+  reply.run_inserted = store_.total_inserted() - run_inserted_base_;
   Reply(pending.routing_id, std::move(reply));
 }
 
@@ -290,6 +326,7 @@ protocol::StatsReply ReplayService::Stats() {
   stats.connected_actors = actors_.CountAlive(Clock::now());
   stats.pending_inserts = static_cast<uint32_t>(pending_inserts_.size());
   stats.pending_samples = static_cast<uint32_t>(pending_samples_.size());
+  stats.server_instance = instance_;
   return stats;
 }
 

@@ -8,7 +8,12 @@
 //    and not stored twice; one resent while still queued keeps the queued copy's place in line, and the
 //    ack goes to the connection it was resent on.
 //  - Sample requests the rate limiter holds back wait in a FIFO queue of at most kMaxPendingSamples.
-//  - A frame that cannot be served gets an Error saying why, and the service keeps serving. Warnings
+//  - The server draws an instance id when it starts and sends it in every Heartbeat, InsertAck, SampleReply
+//    and StatsReply, so clients notice a replaced server whatever the timing of its restart.
+//  - SampleReply.run_inserted counts the transitions stored since the run named by the latest
+//    SampleRequest.run_id attached (all of them for the first run): the learner counts env steps from it.
+//  - A frame that cannot be served gets an Error saying why, naming the refused request's type and id so
+//    that the client frees the credit or slot it held, and the service keeps serving. Warnings
 //    about undecodable frames are rate-limited so that a flood cannot fill the disk.
 //  - If a chunk or batch larger than the configuration allows for ever left both queues stuck behind
 //    each other, the held-back insert is admitted anyway (with a warning): the run keeps moving at a
@@ -101,6 +106,8 @@ class ReplayService {
   void HandleInsert(std::string routing_id, protocol::InsertChunk chunk);
   void HandleSampleRequest(std::string routing_id, const protocol::SampleRequest& request);
   void HandleActorIdRequest(std::string routing_id, const protocol::ActorIdRequest& request);
+  // Makes run_id the run whose inserted transitions SampleReply.run_inserted counts (0: keep the current).
+  void AttachRun(uint64_t run_id);
   void ServePendingIdRequests();
 
   // Serves the queues' heads in turn for as long as the rate limiter lets either move.
@@ -120,6 +127,9 @@ class ReplayService {
   RateLimiter limiter_;
   DuplicateFilter duplicates_;
   std::mt19937_64 rng_;
+  const uint64_t instance_;  // Heartbeat.instance, InsertAck/SampleReply/StatsReply.server_instance
+  uint64_t run_id_ = 0;      // the run whose learner sampled last; 0 before any did
+  uint64_t run_inserted_base_ = 0;
   std::deque<PendingInsert> pending_inserts_;
   std::deque<PendingSample> pending_samples_;
   std::vector<PendingIdRequest> pending_id_requests_;

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <regex>
 #include <thread>
 
@@ -162,7 +163,7 @@ TEST_CASE("actors and learner reconnect by themselves to a restarted replay serv
   REQUIRE(WaitFor([&] { return LearnerStep(cluster) > step_at_restart + 100; }, 30s));  // so did the learner
   CHECK(learner->Running());
   CHECK(actor->Running());
-  CHECK(learner->Log().find("replay server restarted") != std::string::npos);
+  CHECK(learner->Log().find("another replay server instance answers") != std::string::npos);
   // The new server counts from 0 again; the run's env steps go on from where they were.
   double previous = 0.0;
   for (const nlohmann::json& line : ddpg::testing::ReadJsonLines(cluster.MetricsPath("learner"))) {
@@ -357,4 +358,96 @@ TEST_CASE("a short training run on Pendulum-v1 clearly beats a random policy") {
   INFO("random policy " << random_return << ", best evaluation " << best);
   CHECK(random_return < -900);
   CHECK(best > random_return + 500);
+}
+
+TEST_CASE("a fresh learner against a replay server that served another run does not inherit its env steps") {
+  TestCluster cluster("fresh-run-old-server");
+  auto replay = cluster.StartReplay(kSmall);
+  auto actor = cluster.StartActor(0, 1, kSmall);
+  auto learner = cluster.StartLearner(WithSmall({"--learner.max_updates", "200"}));
+  REQUIRE(learner->Wait(60s) == std::optional<int>(0));
+
+  // The server keeps running and keeps its transitions; a new run (another run directory) starts.
+  const uint64_t inserted_before = TotalInserted(cluster);
+  REQUIRE(inserted_before > 0);
+  const std::string other_metrics = cluster.run_directory() + "-other/learner.metrics.jsonl";
+  learner =
+      cluster.StartLearner(WithSmall({"--run.name", "fresh-run-old-server-other", "--learner.max_updates", "100"}));
+  REQUIRE(learner->Wait(60s) == std::optional<int>(0));
+  const std::optional<double> env_steps = LastMetric(other_metrics, "env_steps");
+  REQUIRE(env_steps.has_value());
+  // Only what was inserted while the new run sampled counts, not the earlier run's transitions.
+  CHECK(*env_steps < static_cast<double>(inserted_before));
+  CHECK(*env_steps <= static_cast<double>(TotalInserted(cluster) - inserted_before));
+}
+
+TEST_CASE("an evaluation report about weights the learner never published cannot stop the run") {
+  TestCluster cluster("unpublished-eval");
+  auto replay = cluster.StartReplay(kSmall);
+  auto actor = cluster.StartActor(0, 1, kSmall);
+  auto learner = cluster.StartLearner(WithSmall({"--learner.target_eval_return", "-1000"}));
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 100; }, 40s));
+
+  // As if queued in an evaluator's PUSH socket from an earlier learner process: above the target, of a
+  // version this learner has not reached, of another learner instance.
+  zmq::context_t context;
+  zmq::socket_t push(context, zmq::socket_type::push);
+  push.set(zmq::sockopt::linger, 1000);
+  push.connect(cluster.reports_endpoint());
+  ddpg::protocol::EpisodeReport report;
+  report.evaluation = true;
+  report.episode_return = -100.0;
+  report.episodes = 10;
+  report.policy_version = 1000000;
+  report.learner_instance = 0x5eed;
+  REQUIRE(push.send(zmq::buffer(ddpg::protocol::Encode(report)), zmq::send_flags::none).has_value());
+
+  REQUIRE(WaitFor([&] { return learner->Log().find("ignoring an evaluation report") != std::string::npos; }, 10s));
+  std::this_thread::sleep_for(1s);
+  CHECK(learner->Running());
+  CHECK(learner->Log().find("reached the target") == std::string::npos);
+}
+
+TEST_CASE("a run stopped at the target saves and publishes last the weights that were evaluated") {
+  TestCluster cluster("evaluated-weights");
+  zmq::context_t context;
+  zmq::socket_t weights(context, zmq::socket_type::sub);
+  weights.set(zmq::sockopt::subscribe, "");
+  weights.connect(cluster.weights_endpoint());
+  std::optional<ddpg::protocol::Weights> last_weights;
+  auto drain_weights = [&] {
+    zmq::message_t frame;
+    while (weights.recv(frame, zmq::recv_flags::dontwait)) {
+      auto decoded = ddpg::protocol::Decode(frame.data(), frame.size());
+      if (decoded.ok() && std::holds_alternative<ddpg::protocol::Weights>(*decoded)) {
+        last_weights = std::get<ddpg::protocol::Weights>(*decoded);
+      }
+    }
+  };
+
+  auto replay = cluster.StartReplay(kSmall);
+  auto actor = cluster.StartActor(0, 1, kSmall);
+  // Every policy, even a random one, scores above -2000 on Pendulum: the first evaluation stops the run.
+  auto learner = cluster.StartLearner(WithSmall({"--learner.target_eval_return", "-2000"}));
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 100; }, 40s));
+  auto evaluator = cluster.StartEvaluator(kSmall);
+  REQUIRE(WaitFor(
+      [&] {
+        drain_weights();
+        return !learner->Running();
+      },
+      40s));
+  std::this_thread::sleep_for(200ms);
+  drain_weights();
+
+  static const std::regex kStopped("reached the target -2000.0 \\(policy v([0-9]+)\\)");
+  const std::string log = learner->Log();
+  std::smatch match;
+  REQUIRE(std::regex_search(log, match, kStopped));
+  const uint64_t evaluated = std::stoull(match[1].str());
+  CHECK(log.find("best policy so far: v" + std::to_string(evaluated) + " ") != std::string::npos);
+  CHECK(std::filesystem::exists(cluster.run_directory() + "/best_policy.pt"));
+  REQUIRE(last_weights.has_value());
+  CHECK(last_weights->version == evaluated);
+  INFO("learner step at the stop: " << LearnerStep(cluster));
 }

@@ -45,6 +45,28 @@ TEST_CASE("the policy adopts newer weights and ignores older ones", "[policy]") 
   CHECK(ActionFor(policy, spec) != at_v10);
 }
 
+TEST_CASE("weights of a restarted learner are adopted even when their version is lower", "[policy]") {
+  // A learner resumed from an older checkpoint publishes versions below the ones actors hold; ignoring
+  // them would leave the actors on the dead learner's weights until the new one caught up.
+  const EnvSpec spec = *LookUpEnvSpec("Pendulum-v1");
+  Policy policy(spec, kHidden);
+  protocol::Weights first = UniformWeights(spec, 500, 0.01f);
+  first.learner_instance = 0xaaaa;
+  REQUIRE(policy.SetWeights(first).ok());
+  const std::vector<float> from_first = ActionFor(policy, spec);
+
+  protocol::Weights resumed = UniformWeights(spec, 400, -0.02f);
+  resumed.learner_instance = 0xbbbb;
+  REQUIRE(policy.SetWeights(resumed).ok());
+  CHECK(policy.version() == 400);
+  CHECK(policy.learner_instance() == 0xbbbb);
+  CHECK(ActionFor(policy, spec) != from_first);
+
+  protocol::Weights stale = UniformWeights(spec, 399, 0.01f);  // the new learner's own, overtaken
+  stale.learner_instance = 0xbbbb;
+  CHECK(policy.SetWeights(stale).code() == StatusCode::kFailedPrecondition);
+}
+
 TEST_CASE("weights of another network are refused naming both shapes", "[policy]") {
   const EnvSpec spec = *LookUpEnvSpec("Pendulum-v1");
   Policy policy(spec, kHidden);

@@ -147,9 +147,10 @@ TransitionBatch SampleBatch(size_t n, uint32_t obs_dim, uint32_t act_dim, float 
 }
 
 Error SampleError() {
-  return Error{ErrorCode::kInvalidChunk, "chunk has obs_dim 4, the server's environment has 3 \xc3\xa9"};
+  return Error{ErrorCode::kInvalidChunk, "chunk has obs_dim 4, the server's environment has 3 \xc3\xa9",
+               MessageType::kInsertChunk, 0xabcdef0123ull};
 }
-Heartbeat SampleHeartbeat() { return Heartbeat{std::string("actor-\0-17", 10)}; }
+Heartbeat SampleHeartbeat() { return Heartbeat{std::string("actor-\0-17", 10), 0xfeedfacecafebeefull}; }
 InsertChunk SampleInsertChunk() {
   InsertChunk m;
   m.actor_id = 4000000001u;
@@ -158,8 +159,8 @@ InsertChunk SampleInsertChunk() {
   m.transitions = SampleBatch(7, 3, 2, 0.5f);
   return m;
 }
-InsertAck SampleInsertAck() { return InsertAck{77, 0x0123456789abcdefull, true, 999999937ull}; }
-SampleRequest SampleSampleRequest() { return SampleRequest{0xfedcba9876543210ull, 65536}; }
+InsertAck SampleInsertAck() { return InsertAck{77, 0x0123456789abcdefull, true, 999999937ull, 0x1234567890ull}; }
+SampleRequest SampleSampleRequest() { return SampleRequest{0xfedcba9876543210ull, 65536, 0x7777777777777777ull}; }
 SampleReply SampleSampleReply() {
   SampleReply m;
   m.request_id = 123456789012345ull;
@@ -168,9 +169,13 @@ SampleReply SampleSampleReply() {
   m.replay_size = 1000000;
   m.total_inserted = 31415926535ull;
   m.connected_actors = 12;
+  m.server_instance = 0x0102030405060708ull;
+  m.run_inserted = 31415926000ull;
   return m;
 }
-StatsReply SampleStatsReply() { return StatsReply{1000, 1000000, 2000000000001ull, 3000000000002ull, 17, 33, 4, 5}; }
+StatsReply SampleStatsReply() {
+  return StatsReply{1000, 1000000, 2000000000001ull, 3000000000002ull, 17, 33, 4, 5, 0x0badc0ffee0ddf00ull};
+}
 Weights SampleWeights() {
   Weights m;
   m.version = 98765;
@@ -180,6 +185,7 @@ Weights SampleWeights() {
   for (int i = 0; i < 1000; ++i) m.parameters.push_back(static_cast<float>(i) * 1e-3f - 0.4f);
   m.parameters.push_back(std::numeric_limits<float>::infinity());
   m.parameters.push_back(-0.0f);
+  m.learner_instance = 0x1020304050607080ull;
   return m;
 }
 EpisodeReport SampleEpisodeReport() {
@@ -191,6 +197,7 @@ EpisodeReport SampleEpisodeReport() {
   m.episodes = 10;
   m.policy_version = 555555555555ull;
   m.actor_env_steps = 8000000000ull;
+  m.learner_instance = 0x1020304050607080ull;
   return m;
 }
 ActorIdRequest SampleActorIdRequest() { return ActorIdRequest{0x8000000000000001ull}; }
@@ -262,12 +269,12 @@ TEST_CASE("the frame header is the magic then the version then the type in littl
 
 // ---- Golden frames ---------------------------------------------------------------------------------------
 
-// The start of every frame exactly as docs/protocol.md spells it: magic, version 1, type, then the
+// The start of every frame exactly as docs/protocol.md spells it: magic, version 2, type, then the
 // PortableBinary endianness byte.
 Bytes DocumentedStart(uint8_t type) {
   Bytes b;
   b.U8('D').U8('D').U8('P').U8('G');
-  b.U8(1).U8(0);
+  b.U8(2).U8(0);
   b.U8(type).U8(0);
   b.U8(1);
   return b;
@@ -298,9 +305,18 @@ struct Golden {
 // clang-format off
 std::vector<Golden> GoldenFrames() {
   std::vector<Golden> goldens;
-  goldens.push_back({Error{.code = ErrorCode::kOverloaded, .message = "busy"},
-                     DocumentedStart(1).U16(6).U64(4).Raw("busy").data});
-  goldens.push_back({Heartbeat{.sender = "actor-7"}, DocumentedStart(2).U64(7).Raw("actor-7").data});
+  goldens.push_back({Error{.code = ErrorCode::kOverloaded,
+                           .message = "busy",
+                           .request_type = MessageType::kSampleRequest,
+                           .request_id = 0xe1e2e3e4e5e6e7e8ull},
+                     DocumentedStart(1)
+                         .U16(6)                      // code
+                         .U64(4).Raw("busy")          // message
+                         .U16(5)                      // request_type
+                         .U64(0xe1e2e3e4e5e6e7e8ull)  // request_id
+                         .data});
+  goldens.push_back({Heartbeat{.sender = "actor-7", .instance = 0x0908070605040302ull},
+                     DocumentedStart(2).U64(7).Raw("actor-7").U64(0x0908070605040302ull).data});
   goldens.push_back({InsertChunk{.actor_id = 0x01020304u,
                                  .incarnation = 0x1112131415161718ull,
                                  .sequence = 0x2122232425262728ull,
@@ -326,14 +342,16 @@ std::vector<Golden> GoldenFrames() {
                          .U64(1).U64(0x3132333435363738ull)  // policy_versions
                          .data});
   goldens.push_back({InsertAck{.actor_id = 0x0a0b0c0du, .sequence = 0x4142434445464748ull, .duplicate = true,
-                               .replay_size = 0x5152535455565758ull},
+                               .replay_size = 0x5152535455565758ull, .server_instance = 0x6162636465666768ull},
                      DocumentedStart(4).U32(0x0a0b0c0du).U64(0x4142434445464748ull).U8(1)
-                         .U64(0x5152535455565758ull).data});
+                         .U64(0x5152535455565758ull).U64(0x6162636465666768ull).data});
   // Spelled out byte by byte once, so that the little-endian helpers above are themselves checked.
-  goldens.push_back({SampleRequest{.request_id = 0x0102030405060708ull, .batch_size = 65536},
+  goldens.push_back({SampleRequest{.request_id = 0x0102030405060708ull, .batch_size = 65536,
+                                   .run_id = 0x1112131415161718ull},
                      DocumentedStart(5)
                          .U8(0x08).U8(0x07).U8(0x06).U8(0x05).U8(0x04).U8(0x03).U8(0x02).U8(0x01)  // request_id
                          .U8(0x00).U8(0x00).U8(0x01).U8(0x00)                                      // batch_size
+                         .U64(0x1112131415161718ull)                                               // run_id
                          .data});
   goldens.push_back({SampleReply{.request_id = 0x6162636465666768ull,
                                  .transitions = {.obs_dim = 1,
@@ -347,7 +365,9 @@ std::vector<Golden> GoldenFrames() {
                                  .indices = {0x0000000100000002ull, 0x0000000300000004ull},
                                  .replay_size = 0x8182838485868788ull,
                                  .total_inserted = 0x9192939495969798ull,
-                                 .connected_actors = 0x0f0e0d0cu},
+                                 .connected_actors = 0x0f0e0d0cu,
+                                 .server_instance = 0xa1a2a3a4a5a6a7a8ull,
+                                 .run_inserted = 0xb1b2b3b4b5b6b7b8ull},
                      DocumentedStart(6)
                          .U64(0x6162636465666768ull)                             // request_id
                          .U32(1)                                                 // obs_dim
@@ -362,6 +382,8 @@ std::vector<Golden> GoldenFrames() {
                          .U64(0x8182838485868788ull)                             // replay_size
                          .U64(0x9192939495969798ull)                             // total_inserted
                          .U32(0x0f0e0d0cu)                                       // connected_actors
+                         .U64(0xa1a2a3a4a5a6a7a8ull)                             // server_instance
+                         .U64(0xb1b2b3b4b5b6b7b8ull)                             // run_inserted
                          .data});
   goldens.push_back({StatsRequest{}, DocumentedStart(7).data});
   goldens.push_back({StatsReply{.replay_size = 0xa1a2a3a4a5a6a7a8ull,
@@ -371,7 +393,8 @@ std::vector<Golden> GoldenFrames() {
                                 .duplicates_dropped = 0xe1e2e3e4e5e6e7e8ull,
                                 .connected_actors = 0x1a1b1c1du,
                                 .pending_inserts = 0x2a2b2c2du,
-                                .pending_samples = 0x3a3b3c3du},
+                                .pending_samples = 0x3a3b3c3du,
+                                .server_instance = 0x4a4b4c4d4e4f4041ull},
                      DocumentedStart(8)
                          .U64(0xa1a2a3a4a5a6a7a8ull)  // replay_size
                          .U64(0xb1b2b3b4b5b6b7b8ull)  // capacity
@@ -381,19 +404,22 @@ std::vector<Golden> GoldenFrames() {
                          .U32(0x1a1b1c1du)            // connected_actors
                          .U32(0x2a2b2c2du)            // pending_inserts
                          .U32(0x3a3b3c3du)            // pending_samples
+                         .U64(0x4a4b4c4d4e4f4041ull)  // server_instance
                          .data});
   // -0.0f and infinity: the parameters must travel bit for bit.
   goldens.push_back({Weights{.version = 0xf1f2f3f4f5f6f7f8ull,
                              .obs_dim = 3,
                              .act_dim = 5,
                              .hidden_sizes = {64, 0x00010002u},
-                             .parameters = {-0.0f, 1e-3f, std::numeric_limits<float>::infinity()}},
+                             .parameters = {-0.0f, 1e-3f, std::numeric_limits<float>::infinity()},
+                             .learner_instance = 0x5152535455565758ull},
                      DocumentedStart(9)
                          .U64(0xf1f2f3f4f5f6f7f8ull)                                        // version
                          .U32(3)                                                            // obs_dim
                          .U32(5)                                                            // act_dim
                          .U64(2).U32(64).U32(0x00010002u)                                   // hidden_sizes
                          .U64(3).F32(-0.0f).F32(1e-3f).F32(std::numeric_limits<float>::infinity())  // parameters
+                         .U64(0x5152535455565758ull)                                        // learner_instance
                          .data});
   goldens.push_back({EpisodeReport{.actor_id = 0x04030201u,
                                    .evaluation = true,
@@ -401,7 +427,8 @@ std::vector<Golden> GoldenFrames() {
                                    .episode_length = 200,
                                    .episodes = 10,
                                    .policy_version = 0x0102030405060708ull,
-                                   .actor_env_steps = 0x8070605040302010ull},
+                                   .actor_env_steps = 0x8070605040302010ull,
+                                   .learner_instance = 0x2122232425262728ull},
                      DocumentedStart(10)
                          .U32(0x04030201u)            // actor_id
                          .U8(1)                       // evaluation
@@ -410,6 +437,7 @@ std::vector<Golden> GoldenFrames() {
                          .U32(10)                     // episodes
                          .U64(0x0102030405060708ull)  // policy_version
                          .U64(0x8070605040302010ull)  // actor_env_steps
+                         .U64(0x2122232425262728ull)  // learner_instance
                          .data});
   goldens.push_back(
       {ActorIdRequest{.nonce = 0x1122334455667788ull}, DocumentedStart(11).U64(0x1122334455667788ull).data});
@@ -506,10 +534,11 @@ TEST_CASE("an empty frame and a header-only frame are rejected", "[protocol]") {
 }
 
 TEST_CASE("a frame larger than kMaxMessageBytes is rejected and one of exactly that size is accepted", "[protocol]") {
-  // Heartbeat: header (8) + endianness flag (1) + string length (8) + text.
-  const size_t text_at_limit = kMaxMessageBytes - kHeaderBytes - 1 - 8;
+  // Heartbeat: header (8) + endianness flag (1) + string length (8) + text + instance (8).
+  const size_t text_at_limit = kMaxMessageBytes - kHeaderBytes - 1 - 8 - 8;
   std::string frame = PayloadStart(MessageType::kHeartbeat).U64(text_at_limit).data;
   frame.append(text_at_limit, 'x');
+  frame += Bytes().U64(1).data;
   REQUIRE(frame.size() == kMaxMessageBytes);
   {
     const StatusOr<Message> decoded = DecodeNoThrow(frame);
@@ -520,6 +549,7 @@ TEST_CASE("a frame larger than kMaxMessageBytes is rejected and one of exactly t
   // One byte more, consistently encoded.
   std::string oversized = PayloadStart(MessageType::kHeartbeat).U64(text_at_limit + 1).data;
   oversized.append(text_at_limit + 1, 'x');
+  oversized += Bytes().U64(1).data;
   REQUIRE(oversized.size() == kMaxMessageBytes + 1);
   const StatusOr<Message> rejected = DecodeNoThrow(oversized);
   REQUIRE_FALSE(rejected.ok());
@@ -668,11 +698,13 @@ TEST_CASE("a payload in big-endian PortableBinary is converted", "[protocol]") {
   b.U8(0);
   for (int i = 7; i >= 0; --i) b.U8(static_cast<uint8_t>(0x1122334455667788ull >> (8 * i)));
   for (int i = 3; i >= 0; --i) b.U8(static_cast<uint8_t>(512u >> (8 * i)));
+  for (int i = 7; i >= 0; --i) b.U8(static_cast<uint8_t>(0x0102030405060708ull >> (8 * i)));
   const StatusOr<Message> decoded = DecodeNoThrow(b.data);
   INFO(decoded.status().message());
   REQUIRE(decoded.ok());
   REQUIRE(std::get<SampleRequest>(*decoded).request_id == 0x1122334455667788ull);
   REQUIRE(std::get<SampleRequest>(*decoded).batch_size == 512);
+  REQUIRE(std::get<SampleRequest>(*decoded).run_id == 0x0102030405060708ull);
 }
 
 TEST_CASE("a bool field whose byte is neither 0 nor 1 is rejected", "[protocol]") {
@@ -683,13 +715,13 @@ TEST_CASE("a bool field whose byte is neither 0 nor 1 is rejected", "[protocol]"
   REQUIRE(ack_result.status().code() == StatusCode::kInvalidArgument);
 
   const std::string report =
-      PayloadStart(MessageType::kEpisodeReport).U32(1).U8(0xff).U64(0).U32(200).U32(1).U64(0).U64(0).data;
+      PayloadStart(MessageType::kEpisodeReport).U32(1).U8(0xff).U64(0).U32(200).U32(1).U64(0).U64(0).U64(0).data;
   const StatusOr<Message> report_result = DecodeNoThrow(report);
   REQUIRE_FALSE(report_result.ok());
   REQUIRE(report_result.status().code() == StatusCode::kInvalidArgument);
 
   // The same frames with 1 are fine.
-  REQUIRE(DecodeNoThrow(PayloadStart(MessageType::kInsertAck).U32(1).U64(2).U8(1).U64(3).data).ok());
+  REQUIRE(DecodeNoThrow(PayloadStart(MessageType::kInsertAck).U32(1).U64(2).U8(1).U64(3).U64(4).data).ok());
 }
 
 // ---- Hostile lengths --------------------------------------------------------------------------------------
@@ -825,14 +857,27 @@ TEST_CASE("an array count that fits the bytes left but not times its element siz
 
 TEST_CASE("an array that exactly fills the rest of the frame is accepted", "[protocol]") {
   // The other side of the guard above: a count equal to the bytes left / element size is legitimate.
-  const Weights weights{
-      .version = 1, .obs_dim = 3, .act_dim = 1, .hidden_sizes = {}, .parameters = std::vector<float>(1000, 0.0f)};
-  const std::string frame =
-      PayloadStart(MessageType::kWeights).U64(1).U32(3).U32(1).U64(0).U64(1000).Raw(std::string(4000, '\0')).data;
-  const StatusOr<Message> decoded = DecodeNoThrow(frame);
+  // InsertChunk ends with an array (its batch's policy_versions), which here fills the frame exactly.
+  constexpr size_t kRows = 500;
+  InsertChunk chunk;
+  chunk.actor_id = 1;
+  chunk.incarnation = 2;
+  chunk.sequence = 3;
+  chunk.transitions = {.obs_dim = 1,
+                       .act_dim = 1,
+                       .observations = std::vector<float>(kRows, 0.0f),
+                       .actions = std::vector<float>(kRows, 0.0f),
+                       .rewards = std::vector<float>(kRows, 0.0f),
+                       .discounts = std::vector<float>(kRows, 0.0f),
+                       .next_observations = std::vector<float>(kRows, 0.0f),
+                       .policy_versions = std::vector<uint64_t>(kRows, 0)};
+  Bytes frame = PayloadStart(MessageType::kInsertChunk).U32(1).U64(2).U64(3).U32(1).U32(1);
+  for (int array = 0; array < 5; ++array) frame.U64(kRows).Raw(std::string(kRows * sizeof(float), '\0'));
+  frame.U64(kRows).Raw(std::string(kRows * sizeof(uint64_t), '\0'));
+  const StatusOr<Message> decoded = DecodeNoThrow(frame.data);
   INFO(decoded.status().message());
   REQUIRE(decoded.ok());
-  REQUIRE(std::get<Weights>(*decoded) == weights);
+  REQUIRE(std::get<InsertChunk>(*decoded) == chunk);
 }
 
 // ---- Batch consistency ------------------------------------------------------------------------------------

@@ -383,11 +383,12 @@ TEST_CASE("checkpoint save then load gives identical outputs") {
 
   DdpgAgent saved(PendulumOptions(1));
   for (int i = 0; i < 5; ++i) saved.Update(batch);
-  REQUIRE(saved.SaveCheckpoint(path, {5, 1234}).ok());
+  const TrainingCounters counters_saved{5, 1234, 0xfeedfacecafef00dull, 0x8000000000000001ull, 777};
+  REQUIRE(saved.SaveCheckpoint(path, {1, 2}).ok());
   CHECK(fs::exists(path));
   CHECK_FALSE(fs::exists(path + ".tmp"));
   // Saving again replaces the file in place.
-  REQUIRE(saved.SaveCheckpoint(path, {5, 1234}).ok());
+  REQUIRE(saved.SaveCheckpoint(path, counters_saved).ok());
   CHECK_FALSE(fs::exists(path + ".tmp"));
 
   DdpgAgent loaded(PendulumOptions(2));
@@ -396,6 +397,9 @@ TEST_CASE("checkpoint save then load gives identical outputs") {
   REQUIRE(counters.ok());
   CHECK(counters->updates == 5);
   CHECK(counters->env_steps == 1234);
+  CHECK(counters->run_id == 0xfeedfacecafef00dull);  // ids use all 64 bits, stored as int64
+  CHECK(counters->replay_instance == 0x8000000000000001ull);
+  CHECK(counters->replay_run_inserted == 777);
 
   const auto observations = ProbeObservations();
   const auto actions = ProbeActions();
@@ -412,6 +416,30 @@ TEST_CASE("checkpoint save then load gives identical outputs") {
   CHECK(loaded.CriticParameters() == saved.CriticParameters());
   CHECK(loaded.TargetActorParameters() == saved.TargetActorParameters());
   CHECK(loaded.TargetCriticParameters() == saved.TargetCriticParameters());
+}
+
+TEST_CASE("a policy file holds the parameters it was given, not the agent's current actor") {
+  SingleThreaded single;
+  TemporaryDirectory directory;
+  const std::string path = directory.File("best_policy.pt");
+  DdpgAgent agent(PendulumOptions(1));
+  const std::vector<float> evaluated = agent.ActorParameters();
+  agent.Update(MakeBatch(256, 21));  // training moves past the evaluated weights
+  REQUIRE(agent.ActorParameters() != evaluated);
+
+  REQUIRE(agent.SavePolicy(path, evaluated, 42, -150.5).ok());
+  CHECK_FALSE(fs::exists(path + ".tmp"));
+  const StatusOr<PolicyFile> loaded = LoadPolicyFile(path, PendulumOptions(1));
+  INFO(loaded.status().message());
+  REQUIRE(loaded.ok());
+  CHECK(loaded->version == 42);
+  CHECK(loaded->eval_return == -150.5);
+  CHECK(loaded->actor_parameters == evaluated);
+
+  CHECK(agent.SavePolicy(path, std::vector<float>(3, 0.0f), 43, 0.0).code() == StatusCode::kInvalidArgument);
+  const StatusOr<PolicyFile> other_network = LoadPolicyFile(path, PendulumOptions(1, {32, 32}));
+  CHECK(other_network.status().code() == StatusCode::kInvalidArgument);
+  CHECK(LoadPolicyFile(directory.File("missing.pt"), PendulumOptions(1)).status().code() == StatusCode::kNotFound);
 }
 
 TEST_CASE("after a checkpoint load the configured learning rates apply") {
@@ -460,7 +488,7 @@ TEST_CASE("a failed checkpoint load reports why and leaves the agent unchanged")
     const auto result = agent.LoadCheckpoint(path);
     REQUIRE_FALSE(result.ok());
     CHECK(result.status().code() == StatusCode::kInvalidArgument);
-    CHECK_THAT(result.status().message(), Catch::Contains("hidden_sizes is 32,32 in the checkpoint but 64,64"));
+    CHECK_THAT(result.status().message(), Catch::Contains("hidden_sizes is 32,32 in the file but 64,64"));
   }
   SECTION("other action bounds are InvalidArgument") {
     const std::string path = directory.File("other_bounds.pt");

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "../running_replay_service.h"
 #include "common/transport.h"
 #include "transition_batches.h"
 
@@ -18,6 +19,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using protocol::ErrorCode;
+using testing::RunningService;
 
 constexpr auto kReplyTimeout = 2000ms;
 // How long a test waits to conclude that no reply is coming.
@@ -44,31 +46,6 @@ Config TestConfig() {
   config.run.report_interval_s = 3600.0;
   return config;
 }
-
-// A ReplayService serving on its own thread for the lifetime of this object.
-class RunningService {
- public:
-  explicit RunningService(const Config& config, std::optional<MetricsWriter> metrics = std::nullopt) {
-    StatusOr<std::unique_ptr<ReplayService>> created = ReplayService::Create(config, std::move(metrics));
-    INFO(created.status().message());
-    REQUIRE(created.ok());
-    service_ = std::move(created).value();
-    const Status bound = service_->Bind();
-    INFO(bound.message());
-    REQUIRE(bound.ok());
-    thread_ = std::thread([this] { service_->Run(); });
-  }
-  ~RunningService() {
-    service_->Stop();
-    thread_.join();
-  }
-
-  const std::string& endpoint() const { return service_->endpoint(); }
-
- private:
-  std::unique_ptr<ReplayService> service_;
-  std::thread thread_;
-};
 
 // A peer of the replay server: one DEALER socket, as actors and the learner use.
 class Client {
@@ -385,6 +362,8 @@ TEST_CASE("sample requests beyond the queue's capacity are refused as overload",
   }
   const protocol::Error error = learner.Expect<protocol::Error>();
   CHECK(error.code == ErrorCode::kOverloaded);
+  CHECK(error.request_type == protocol::MessageType::kSampleRequest);
+  CHECK(error.request_id == ReplayService::kMaxPendingSamples);  // the refused one, so its slot can be freed
   CHECK_THAT(error.message,
              Catch::Contains("too many pending") && Catch::Contains(std::to_string(ReplayService::kMaxPendingSamples)));
   CHECK(learner.Stats().pending_samples == ReplayService::kMaxPendingSamples);
@@ -554,7 +533,79 @@ TEST_CASE("id requests beyond the start-up queue's capacity are refused as overl
   }
   const protocol::Error error = actors.Expect<protocol::Error>();
   CHECK(error.code == ErrorCode::kOverloaded);
+  CHECK(error.request_type == protocol::MessageType::kActorIdRequest);
+  CHECK(error.request_id == ReplayService::kMaxPendingIdRequests);  // the refused nonce
   CHECK_THAT(error.message, Catch::Contains("send it again later"));
+}
+
+TEST_CASE("run_inserted counts what was stored for the sampling run and starts again when another run samples",
+          "[replay_service]") {
+  RunningService service(TestConfig());
+  zmq::context_t context;
+  Client actor(context, service.endpoint());
+  Client learner(context, service.endpoint());
+  constexpr uint64_t kRunA = 0xa;
+  constexpr uint64_t kRunB = 0xb;
+
+  Insert(actor, Chunk(kActor, 0, 0, 5));
+  Insert(actor, Chunk(kActor, 1, 5, 5));
+  Insert(actor, Chunk(kActor, 2, 10, 5));
+  // The first run to sample owns everything stored before it: actors may start before the learner.
+  CHECK(learner.Request<protocol::SampleReply>(protocol::SampleRequest{1, 4, kRunA}).run_inserted == 15);
+  Insert(actor, Chunk(kActor, 3, 15, 5));
+  CHECK(learner.Request<protocol::SampleReply>(protocol::SampleRequest{2, 4, kRunA}).run_inserted == 20);
+
+  // A learner of another run must not inherit run A's count.
+  const protocol::SampleReply other = learner.Request<protocol::SampleReply>(protocol::SampleRequest{3, 4, kRunB});
+  CHECK(other.run_inserted == 0);
+  CHECK(other.total_inserted == 20);
+  Insert(actor, Chunk(kActor, 4, 20, 5));
+  CHECK(learner.Request<protocol::SampleReply>(protocol::SampleRequest{5, 4, kRunB}).run_inserted == 5);
+  // Run id 0 (a tool, not a run) changes nothing.
+  CHECK(learner.Request<protocol::SampleReply>(protocol::SampleRequest{6, 4, 0}).run_inserted == 5);
+}
+
+TEST_CASE("every reply of a server carries its instance id, which differs between two servers", "[replay_service]") {
+  zmq::context_t context;
+  uint64_t first_instance = 0;
+  {
+    RunningService service(TestConfig());
+    Client peer(context, service.endpoint());
+    const protocol::Heartbeat heartbeat = peer.Request<protocol::Heartbeat>(protocol::Heartbeat{"learner", 7});
+    first_instance = heartbeat.instance;
+    CHECK(first_instance != 0);
+    CHECK(Insert(peer, Chunk(kActor, 0, 0, 5)).server_instance == first_instance);
+    Insert(peer, Chunk(kActor, 1, 5, 5));
+    CHECK(peer.Stats().server_instance == first_instance);
+    CHECK(peer.Request<protocol::SampleReply>(protocol::SampleRequest{1, 4, 1}).server_instance == first_instance);
+  }
+  RunningService second(TestConfig());
+  Client peer(context, second.endpoint());
+  const uint64_t second_instance = peer.Request<protocol::Heartbeat>(protocol::Heartbeat{"learner", 7}).instance;
+  CHECK(second_instance != 0);
+  CHECK(second_instance != first_instance);
+}
+
+TEST_CASE("an Error names the type and id of the request it refuses", "[replay_service]") {
+  RunningService service(TestConfig());
+  zmq::context_t context;
+  Client peer(context, service.endpoint());
+
+  protocol::InsertChunk wrong_dims = Chunk(kActor, 41, 0, 5);
+  wrong_dims.transitions = testing::MakeBatch(kObsDim + 1, kActDim, 0, 5);
+  const protocol::Error chunk_error = peer.Request<protocol::Error>(wrong_dims);
+  CHECK(chunk_error.code == ErrorCode::kInvalidChunk);
+  CHECK(chunk_error.request_type == protocol::MessageType::kInsertChunk);
+  CHECK(chunk_error.request_id == 41);
+
+  const protocol::Error sample_error = peer.Request<protocol::Error>(protocol::SampleRequest{42, 0, 1});
+  CHECK(sample_error.code == ErrorCode::kInvalidRequest);
+  CHECK(sample_error.request_type == protocol::MessageType::kSampleRequest);
+  CHECK(sample_error.request_id == 42);
+
+  peer.SendFrames({"not a frame"});
+  const protocol::Error undecodable = peer.Expect<protocol::Error>();
+  CHECK(undecodable.request_type == protocol::MessageType{});
 }
 
 }  // namespace

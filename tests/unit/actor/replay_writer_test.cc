@@ -1,0 +1,83 @@
+// Tests of the actor's chunk stream (actor/replay_writer.h) against a real replay server: credit always
+// comes back.
+#include "actor/replay_writer.h"
+
+#include <chrono>
+
+#include <catch2/catch.hpp>
+
+#include "../running_replay_service.h"
+
+namespace ddpg {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Pendulum-v1, and a rate limiter that lets inserts in freely (nobody samples in these tests).
+Config InsertOnlyConfig() {
+  Config config;
+  config.env.id = "Pendulum-v1";
+  config.replay.bind = "tcp://127.0.0.1:*";
+  config.replay.capacity = 10000;
+  config.replay.min_size_to_sample = 5000;
+  config.replay.samples_per_insert = 1.0;
+  config.replay.rate_error_buffer = 100.0;
+  config.learner.batch_size = 4;
+  config.actor.chunk_size = 1;
+  config.actor.num_envs = 1;
+  config.run.report_interval_s = 3600.0;
+  return config;
+}
+
+protocol::TransitionBatch Transitions(uint32_t obs_dim, size_t count) {
+  protocol::TransitionBatch batch;
+  batch.obs_dim = obs_dim;
+  batch.act_dim = 1;
+  batch.observations.assign(obs_dim * count, 0.5f);
+  batch.actions.assign(count, 0.1f);
+  batch.rewards.assign(count, -1.0f);
+  batch.discounts.assign(count, 0.99f);
+  batch.next_observations.assign(obs_dim * count, 0.25f);
+  batch.policy_versions.assign(count, 0);
+  return batch;
+}
+
+void ServiceUntilDrained(ReplayWriter& writer, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (writer.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) writer.Service(50);
+}
+
+TEST_CASE("a chunk the server refuses gives its credit back and is counted as refused", "[replay_writer]") {
+  testing::RunningService service(InsertOnlyConfig());
+  zmq::context_t context;
+  ReplayWriter writer(context, service.endpoint(), 1, /*max_in_flight=*/1, 100, 5000);
+  writer.Send(Transitions(/*obs_dim=*/4, 5));  // Pendulum observations have 3 values
+  REQUIRE_FALSE(writer.HasCredit());
+  ServiceUntilDrained(writer, 3s);
+  CHECK(writer.in_flight() == 0);
+  CHECK(writer.HasCredit());
+  CHECK(writer.refused_transitions() == 5);
+  CHECK(writer.acked_transitions() == 0);
+}
+
+TEST_CASE("every chunk sent before the server is up is delivered, more than ZeroMQ's default queue of 1000",
+          "[replay_writer]") {
+  const int port = testing::FreeLoopbackPort();
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(port);
+  constexpr int kChunks = 1024;  // the largest actor.max_chunks_in_flight
+  zmq::context_t context;
+  ReplayWriter writer(context, endpoint, 1, kChunks, 100, 60000);
+  for (int i = 0; i < kChunks; ++i) {
+    REQUIRE(writer.HasCredit());
+    writer.Send(Transitions(3, 1));
+  }
+  Config config = InsertOnlyConfig();
+  config.replay.bind = endpoint;
+  testing::RunningService service(config);
+  ServiceUntilDrained(writer, 20s);
+  CHECK(writer.in_flight() == 0);
+  CHECK(writer.acked_transitions() == kChunks);
+}
+
+}  // namespace
+}  // namespace ddpg
