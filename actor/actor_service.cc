@@ -11,7 +11,8 @@ namespace ddpg {
 namespace {
 
 constexpr size_t kRecentEpisodes = 10;
-constexpr auto kFlushTimeout = std::chrono::seconds(2);
+// How long a stopping actor keeps trying to deliver its last transitions.
+constexpr auto kDrainTimeout = std::chrono::seconds(2);
 
 // Every actor explores its own part of the seed space.
 uint64_t ActorSeed(const Config& config) { return config.env.seed * 1000003ull + config.actor.id * 10007ull; }
@@ -82,18 +83,24 @@ void ActorService::Run() {
                        policy_.version(), env_steps_, policy_.learner_instance()});
     }
     if (transitions_.size() >= static_cast<size_t>(config_.actor.chunk_size)) {
-      while (!writer_.HasCredit() && !ShutdownRequested()) {
-        writer_.Service(100, /*until_credit=*/true);
-        learner_.UpdatePolicy(policy_, 0);
-        MaybeLogProgress();
-      }
-      if (ShutdownRequested()) break;
+      if (!WaitForCredit()) break;  // stopped: DeliverRemaining sends the full chunk
       writer_.Send(transitions_.Take());
     }
     writer_.Service(0);
     MaybeLogProgress();
   }
-  Flush();
+  DeliverRemaining();
+  ReportFinalCounts();
+}
+
+bool ActorService::WaitForCredit() {
+  while (!writer_.HasCredit()) {
+    if (ShutdownRequested()) return false;
+    writer_.Service(100, /*until_credit=*/true);
+    learner_.UpdatePolicy(policy_, 0);
+    MaybeLogProgress();
+  }
+  return true;
 }
 
 void ActorService::ChooseActions(std::vector<float>& actions) {
@@ -115,14 +122,37 @@ void ActorService::ChooseActions(std::vector<float>& actions) {
   }
 }
 
-void ActorService::Flush() {
-  if (transitions_.size() > 0 && writer_.HasCredit()) writer_.Send(transitions_.Take());
-  const auto deadline = std::chrono::steady_clock::now() + kFlushTimeout;
-  while (writer_.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) writer_.Service(50);
+void ActorService::DeliverRemaining() {
+  const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
+  while (true) {
+    if (transitions_.size() > 0 && writer_.HasCredit()) writer_.Send(transitions_.Take());
+    if (transitions_.size() == 0 && writer_.in_flight() == 0) return;
+    const auto remaining =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (remaining.count() <= 0) return;
+    // Short slices: Service returns early for credit, but not once the last acknowledgement is in.
+    writer_.Service(std::min<long>(remaining.count(), 50), /*until_credit=*/transitions_.size() > 0);
+  }
+}
+
+void ActorService::ReportFinalCounts() {
+  // Every env step made one transition: acknowledged + undelivered == env_steps_.
+  const uint64_t unacknowledged = writer_.unacked_transitions();
+  const uint64_t never_sent = transitions_.size();
   spdlog::info(
-      "actor {} stopped after {} env steps, {} episodes; {} transitions acknowledged, {} unacknowledged "
-      "chunks left",
-      config_.actor.id, env_steps_, episodes_, writer_.acked_transitions(), writer_.in_flight());
+      "actor {} stopped after {} env steps, {} episodes: {} transitions acknowledged, {} not delivered ({} in {} "
+      "unacknowledged chunks, {} never sent)",
+      config_.actor.id, env_steps_, episodes_, writer_.acked_transitions(), unacknowledged + never_sent, unacknowledged,
+      writer_.in_flight(), never_sent);
+  metrics_.Write({{"env_steps", env_steps_},
+                  {"policy_version", policy_.version()},
+                  {"has_weights", policy_.has_weights()},
+                  {"episodes", episodes_},
+                  {"in_flight", writer_.in_flight()},
+                  {"acked_transitions", writer_.acked_transitions()},
+                  {"undelivered_transitions", unacknowledged + never_sent},
+                  {"reconnects", writer_.reconnects()},
+                  {"stopped", true}});
 }
 
 void ActorService::MaybeLogProgress() {

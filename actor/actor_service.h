@@ -5,8 +5,11 @@
 //
 // Ownership: owns its environments, noise, policy, ZeroMQ context and every socket (through ReplayWriter
 // and LearnerConnection) and its metrics writer. Blocking: Run blocks until ShutdownRequested() or
-// actor.max_env_steps, then tries for up to two seconds to deliver what is still unacknowledged; while
-// the replay server holds its chunks back it waits for credit, checking for a signal every 100 ms.
+// actor.max_env_steps; while the replay server holds its chunks back it waits for credit, checking for a
+// signal every 100 ms. Then it spends at most two seconds on its last transitions: it sends those not yet
+// sent (a full chunk when the stop came during a wait for credit, else a partial one) as soon as there is
+// credit, and waits for every acknowledgement. Its last log line and metrics object count the transitions
+// acknowledged and those not delivered (unacknowledged or never sent); the two add up to its env steps.
 // Thread-safety: one thread creates and runs it.
 #pragma once
 
@@ -37,7 +40,13 @@ class ActorService {
   ActorService(const Config& config, MetricsWriter metrics, std::unique_ptr<EnvBatch> envs);
 
   void ChooseActions(std::vector<float>& actions);
-  void Flush();
+  // Waits until the replay server acknowledges enough to send another chunk; false when stopped first.
+  bool WaitForCredit();
+  // On stop: sends what the builder still holds as soon as there is credit and waits for the
+  // acknowledgements, for at most two seconds. What is not acknowledged by then is lost.
+  void DeliverRemaining();
+  // The final log line and metrics object: transitions acknowledged and not delivered.
+  void ReportFinalCounts();
   void MaybeLogProgress();
 
   Config config_;

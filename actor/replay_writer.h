@@ -39,6 +39,12 @@ class ReplayWriter {
   void Service(long timeout_ms, bool until_credit = false);
 
   size_t in_flight() const { return unacked_.size(); }
+  // Transitions in the chunks sent but not yet acknowledged.
+  uint64_t unacked_transitions() const {
+    uint64_t transitions = 0;
+    for (const auto& [sequence, chunk] : unacked_) transitions += chunk.transitions.size();
+    return transitions;
+  }
   uint64_t acked_transitions() const { return acked_transitions_; }
   uint64_t refused_transitions() const { return refused_transitions_; }
   uint64_t replay_size() const { return replay_size_; }
