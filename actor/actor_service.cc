@@ -136,14 +136,14 @@ void ActorService::DeliverRemaining() {
 }
 
 void ActorService::ReportFinalCounts() {
-  // Every env step made one transition: acknowledged + undelivered == env_steps_.
+  // Every env step made one transition: acknowledged + refused + undelivered == env_steps_.
   const uint64_t unacknowledged = writer_.unacked_transitions();
   const uint64_t never_sent = transitions_.size();
   spdlog::info(
       "actor {} stopped after {} env steps, {} episodes: {} transitions acknowledged, {} not delivered ({} in {} "
-      "unacknowledged chunks, {} never sent)",
+      "unacknowledged chunks, {} never sent), {} refused by the replay server",
       config_.actor.id, env_steps_, episodes_, writer_.acked_transitions(), unacknowledged + never_sent, unacknowledged,
-      writer_.in_flight(), never_sent);
+      writer_.in_flight(), never_sent, writer_.refused_transitions());
   metrics_.Write({{"env_steps", env_steps_},
                   {"policy_version", policy_.version()},
                   {"has_weights", policy_.has_weights()},
@@ -151,6 +151,7 @@ void ActorService::ReportFinalCounts() {
                   {"in_flight", writer_.in_flight()},
                   {"acked_transitions", writer_.acked_transitions()},
                   {"undelivered_transitions", unacknowledged + never_sent},
+                  {"refused_transitions", writer_.refused_transitions()},
                   {"reconnects", writer_.reconnects()},
                   {"stopped", true}});
 }

@@ -42,7 +42,7 @@ class ReplayWriter {
   // Transitions in the chunks sent but not yet acknowledged.
   uint64_t unacked_transitions() const {
     uint64_t transitions = 0;
-    for (const auto& [sequence, chunk] : unacked_) transitions += chunk.transitions.size();
+    for (const auto& [sequence, unacked] : unacked_) transitions += unacked.chunk.transitions.size();
     return transitions;
   }
   uint64_t acked_transitions() const { return acked_transitions_; }
