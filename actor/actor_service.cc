@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "common/frame_limits.h"
 #include "common/transport.h"
 
 namespace ddpg {
@@ -34,6 +35,7 @@ std::vector<float> NoiseScalePerDimension(const EnvSpec& spec, double sigma) {
 StatusOr<std::unique_ptr<ActorService>> ActorService::Create(const Config& config, MetricsWriter metrics) {
   auto envs = EnvBatch::Create(config.env.id, config.actor.num_envs, ActorSeed(config));
   if (!envs.ok()) return envs.status();
+  DDPG_RETURN_IF_ERROR(CheckFrameLimits(config, (*envs)->spec().obs_dim, (*envs)->spec().act_dim));
   return std::unique_ptr<ActorService>(new ActorService(config, std::move(metrics), std::move(*envs)));
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "common/frame_limits.h"
 #include "common/transport.h"
 
 namespace ddpg {
@@ -20,6 +21,7 @@ uint64_t EvaluationSeed(const Config& config) {
 StatusOr<std::unique_ptr<Evaluator>> Evaluator::Create(const Config& config, MetricsWriter metrics) {
   auto envs = EnvBatch::Create(config.env.id, config.actor.eval_episodes, EvaluationSeed(config));
   if (!envs.ok()) return envs.status();
+  DDPG_RETURN_IF_ERROR(CheckFrameLimits(config, (*envs)->spec().obs_dim, (*envs)->spec().act_dim));
   return std::unique_ptr<Evaluator>(new Evaluator(config, std::move(metrics), std::move(*envs)));
 }
 

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "common/frame_limits.h"
 #include "envs/env_spec.h"
 
 namespace po = boost::program_options;
@@ -144,10 +145,12 @@ StatusOr<CommandLine> ParseCommandLine(int argc, const char* const argv[], Progr
   if (values.count("eval")) result.config.actor.eval = true;
   status = ValidateConfig(result.config);
   if (!status.ok()) return status;
-  // ValidateConfig cannot check env.id: common does not depend on envs/.
-  if (auto spec = LookUpEnvSpec(result.config.env.id); !spec.ok()) {
-    return InvalidArgument("env.id = '" + result.config.env.id + "': " + spec.status().message());
-  }
+  // ValidateConfig cannot check env.id, nor the frame sizes, which depend on its dimensions: common does not
+  // depend on envs/.
+  auto spec = LookUpEnvSpec(result.config.env.id);
+  if (!spec.ok()) return InvalidArgument("env.id = '" + result.config.env.id + "': " + spec.status().message());
+  status = CheckFrameLimits(result.config, spec->obs_dim, spec->act_dim);
+  if (!status.ok()) return status;
   return result;
 }
 

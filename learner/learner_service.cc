@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "common/frame_limits.h"
 #include "common/transport.h"
 
 namespace ddpg {
@@ -37,6 +38,7 @@ double Seconds(std::chrono::steady_clock::duration duration) { return std::chron
 StatusOr<std::unique_ptr<LearnerService>> LearnerService::Create(const Config& config, MetricsWriter metrics) {
   auto spec = LookUpEnvSpec(config.env.id);
   if (!spec.ok()) return spec.status();
+  DDPG_RETURN_IF_ERROR(CheckFrameLimits(config, spec->obs_dim, spec->act_dim));
   std::unique_ptr<LearnerService> service(new LearnerService(config, std::move(metrics), *spec));
   const bool checkpoint_exists = std::filesystem::exists(service->CheckpointPath());
   const ResumeMode resume = config.learner.resume;

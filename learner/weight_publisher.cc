@@ -7,11 +7,14 @@ namespace ddpg {
 WeightPublisher::WeightPublisher(zmq::context_t& context, double republish_interval_s)
     : socket_(context, zmq::socket_type::pub), republish_interval_(republish_interval_s) {
   ConfigureSocket(socket_);
+  // One queued frame per subscriber, the newest (see the header). Conflation needs single-part frames.
+  socket_.set(zmq::sockopt::conflate, 1);
 }
 
 Status WeightPublisher::Bind(const std::string& endpoint) {
   try {
     socket_.bind(endpoint);
+    endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {
     return Unavailable("cannot bind learner.weights_bind = " + endpoint + ": " + e.what());
   }

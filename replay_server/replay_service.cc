@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/frame_limits.h"
 #include "common/transport.h"
 
 namespace ddpg {
@@ -67,6 +68,7 @@ StatusOr<std::unique_ptr<ReplayService>> ReplayService::Create(const Config& con
   if (!valid.ok()) return valid;
   StatusOr<EnvSpec> spec = LookUpEnvSpec(config.env.id);
   if (!spec.ok()) return spec.status();
+  DDPG_RETURN_IF_ERROR(CheckFrameLimits(config, spec->obs_dim, spec->act_dim));
   return std::unique_ptr<ReplayService>(new ReplayService(config, *spec, std::move(metrics)));
 }
 

@@ -76,6 +76,18 @@ TEST_CASE("an unknown environment id is refused naming the known ids") {
   CHECK(output.find("Pendulum-v1") != std::string::npos);
 }
 
+TEST_CASE("a configuration whose frames cannot fit is refused at start-up naming the key to lower") {
+  TestCluster cluster("frame-limit");
+  for (const std::string& binary : kBinaries) {
+    // Humanoid-v4 transitions take 3,100 bytes in a SampleReply: 30000 of them are over the 64 MiB frame limit.
+    auto [code, output] =
+        RunToEnd(cluster, binary, cluster.Args({"--env.id", "Humanoid-v4", "--learner.batch_size", "30000"}));
+    INFO(binary << ": " << output);
+    CHECK(code == std::optional<int>(2));
+    CHECK(output.find("learner.batch_size = 30000 makes SampleReply frames") != std::string::npos);
+  }
+}
+
 TEST_CASE("SIGTERM and SIGINT stop every process cleanly with exit code 0 and a final checkpoint") {
   TestCluster cluster("shutdown");
   const std::vector<std::string> small = {"--network.hidden_sizes",      "64,64", "--learner.batch_size", "64",

@@ -400,7 +400,8 @@ TEST_CASE("binding a port that is in use fails with Unavailable naming replay.bi
   CHECK((*second)->endpoint().empty());
 }
 
-TEST_CASE("Create rejects an unknown environment and an invalid configuration", "[replay_service]") {
+TEST_CASE("Create rejects an unknown environment, an invalid configuration and frames over the limit",
+          "[replay_service]") {
   Config unknown_env = TestConfig();
   unknown_env.env.id = "NoSuchEnv-v0";
   const Status unknown = ReplayService::Create(unknown_env).status();
@@ -412,6 +413,12 @@ TEST_CASE("Create rejects an unknown environment and an invalid configuration", 
   const Status status = ReplayService::Create(tight_buffer).status();
   CHECK(status.code() == StatusCode::kInvalidArgument);
   CHECK_THAT(status.message(), Catch::Contains("replay.rate_error_buffer"));
+
+  Config oversized_weights = TestConfig();
+  oversized_weights.network.hidden_sizes = {4096, 4096};  // Weights of 64.1 MiB even for Pendulum
+  const Status oversized = ReplayService::Create(oversized_weights).status();
+  CHECK(oversized.code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(oversized.message(), Catch::Contains("lower network.hidden_sizes"));
 }
 
 TEST_CASE("every report interval writes one metrics object with the server's counters", "[replay_service]") {
