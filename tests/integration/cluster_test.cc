@@ -11,11 +11,13 @@
 
 #include "envs/env_batch.h"
 #include "harness.h"
+#include "tcp_proxy.h"
 
 using namespace std::chrono_literals;
 using ddpg::testing::ChildProcess;
 using ddpg::testing::LastMetric;
 using ddpg::testing::QueryReplayStats;
+using ddpg::testing::TcpProxy;
 using ddpg::testing::TestCluster;
 using ddpg::testing::WaitFor;
 
@@ -195,6 +197,93 @@ TEST_CASE("a replay server restarted within 0.3 s under load is noticed at once:
   auto stats = QueryReplayStats(cluster.replay_endpoint());
   REQUIRE(stats);
   CHECK(stats->connected_actors == 2);
+  CHECK(learner->Running());
+  CHECK(first->Running());
+  CHECK(second->Running());
+}
+
+TEST_CASE("dropped connections to a running replay server are noticed at once: actors and learner resume") {
+  // The server keeps running, so it answers heartbeats as soon as ZeroMQ has reconnected; but its ROUTER
+  // knows each new connection by a new routing id, and the acknowledgements and batches it owed the old
+  // ones are undeliverable. A client that waits for the heartbeat timeout waits forever.
+  TestCluster cluster("dropped-connections");
+  auto replay = cluster.StartReplay(kSmall);
+  TcpProxy proxy(cluster.replay_port());
+  auto learner =
+      cluster.StartLearner(WithSmall({"--learner.requests_in_flight", "8", "--replay.address", proxy.endpoint()}));
+  auto first = cluster.StartActor(0, 2, WithSmall({"--replay.address", proxy.endpoint()}));
+  auto second = cluster.StartActor(1, 2, WithSmall({"--replay.address", proxy.endpoint()}));
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 200; }, 40s));
+  const double step_before_cuts = LearnerStep(cluster);
+
+  // After each cut the learner and both actors connect again through the proxy, and the server stores more
+  // than the 2 x 4 chunks of 100 transitions that the actors may have had in flight: they resumed, it is
+  // not what was left over. The server answers the learner at once, so a plain cut seldom catches a sample
+  // request in flight; the second cut comes after a stall of 0.2 s (well within the heartbeat timeout), and
+  // takes all eight with it.
+  for (int cut = 1; cut <= 3; ++cut) {
+    INFO("cut " << cut);
+    const auto before = QueryReplayStats(cluster.replay_endpoint());
+    REQUIRE(before);
+    const uint64_t accepted = proxy.accepted();
+    if (cut == 2) {
+      proxy.SetBlackhole(true);
+      std::this_thread::sleep_for(200ms);
+    }
+    proxy.CutAll();
+    proxy.SetBlackhole(false);
+    REQUIRE(WaitFor([&] { return proxy.accepted() >= accepted + 3; }, 2s));
+    REQUIRE(WaitFor(
+        [&] {
+          const auto stats = QueryReplayStats(cluster.replay_endpoint());
+          return stats && stats->total_inserted >= before->total_inserted + 1000 &&
+                 stats->total_sampled >= before->total_sampled + 100 * 64;
+        },
+        3s));
+  }
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > step_before_cuts + 200; }, 5s));
+  const auto stats = QueryReplayStats(cluster.replay_endpoint());
+  REQUIRE(stats);
+  CHECK(stats->connected_actors == 2);
+  CHECK(replay->Running());
+  CHECK(learner->Running());
+  CHECK(first->Running());
+  CHECK(second->Running());
+}
+
+TEST_CASE("after a partition longer than the heartbeat timeout: actors and learner reconnect and resume") {
+  // The connections open when the partition began never carry a byte again and nobody resets them (a
+  // middlebox forgot them): ZeroMQ does not reconnect by itself, so only the heartbeat timeout notices.
+  TestCluster cluster("partition");
+  auto replay = cluster.StartReplay(kSmall);
+  TcpProxy proxy(cluster.replay_port());
+  auto learner =
+      cluster.StartLearner(WithSmall({"--learner.requests_in_flight", "8", "--replay.address", proxy.endpoint()}));
+  auto first = cluster.StartActor(0, 2, WithSmall({"--replay.address", proxy.endpoint()}));
+  auto second = cluster.StartActor(1, 2, WithSmall({"--replay.address", proxy.endpoint()}));
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 200; }, 40s));
+
+  const uint64_t accepted = proxy.accepted();
+  proxy.SilenceAll();
+  proxy.SetBlackhole(true);
+  std::this_thread::sleep_for(2500ms);  // the heartbeat timeout is 1.5 s
+  const auto before = QueryReplayStats(cluster.replay_endpoint());
+  REQUIRE(before);
+  CHECK(before->connected_actors == 0);  // the server's heartbeat timeout ran out too
+  proxy.SetBlackhole(false);
+
+  REQUIRE(WaitFor([&] { return proxy.accepted() >= accepted + 3; }, 3s));
+  REQUIRE(WaitFor(
+      [&] {
+        const auto stats = QueryReplayStats(cluster.replay_endpoint());
+        return stats && stats->total_inserted >= before->total_inserted + 1000 &&
+               stats->total_sampled >= before->total_sampled + 100 * 64;
+      },
+      3s));
+  const double step_after_partition = LearnerStep(cluster);
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > step_after_partition + 200; }, 5s));
+  REQUIRE(WaitFor([&] { return QueryReplayStats(cluster.replay_endpoint())->connected_actors == 2; }, 5s));
+  CHECK(replay->Running());
   CHECK(learner->Running());
   CHECK(first->Running());
   CHECK(second->Running());

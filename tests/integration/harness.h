@@ -68,6 +68,7 @@ class TestCluster {
   // reports, small networks unless overridden by `extra`).
   std::vector<std::string> Args(const std::vector<std::string>& extra = {}) const;
 
+  int replay_port() const { return replay_port_; }
   std::string replay_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(replay_port_); }
   std::string weights_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(weights_port_); }
   std::string reports_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(reports_port_); }
