@@ -107,7 +107,9 @@ bool ServerConnection::Maintain() {
   if (Reconnected()) {
     spdlog::warn("the connection to {} was replaced; sending again what was outstanding", endpoint_);
     ++reconnects_;
-    server_replaced_ = false;  // the resend covers a new instance seen on this connection too
+    // The resend covers whatever instance answers on the new connection: it must not cause a second one.
+    server_replaced_ = false;
+    server_instance_ = 0;
     last_received_ = now;
     return true;
   }
