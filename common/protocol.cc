@@ -2,6 +2,7 @@
 
 #include <cereal/archives/portable_binary.hpp>
 
+#include <cmath>
 #include <exception>
 #include <istream>
 #include <random>
@@ -255,6 +256,38 @@ Status ValidateBatch(const TransitionBatch& batch) {
         check("next_observations", batch.next_observations.size(), n * batch.obs_dim),
         check("policy_versions", batch.policy_versions.size(), n)}) {
     if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status CheckBatchValues(const TransitionBatch& batch, const std::vector<float>& act_low,
+                        const std::vector<float>& act_high) {
+  auto bad = [&](const char* field, size_t index, size_t width, float value, const char* requirement) {
+    return InvalidArgument(std::string("transition ") + std::to_string(index / width) + " has " + field + "[" +
+                           std::to_string(index % width) + "] = " + std::to_string(value) + ", which is not " +
+                           requirement);
+  };
+  auto all_finite = [&](const char* field, const std::vector<float>& values, size_t width) -> Status {
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (!std::isfinite(values[i])) return bad(field, i, width, values[i], "finite");
+    }
+    return Status::Ok();
+  };
+  DDPG_RETURN_IF_ERROR(all_finite("observations", batch.observations, batch.obs_dim));
+  DDPG_RETURN_IF_ERROR(all_finite("next_observations", batch.next_observations, batch.obs_dim));
+  DDPG_RETURN_IF_ERROR(all_finite("rewards", batch.rewards, 1));
+  for (size_t i = 0; i < batch.actions.size(); ++i) {
+    const size_t d = i % batch.act_dim;
+    const float action = batch.actions[i];
+    // Written as a negation so that NaN, which fails every comparison, is refused too.
+    if (!(action >= act_low[d] && action <= act_high[d])) {
+      return bad("actions", i, batch.act_dim, action, "finite and within the action bounds");
+    }
+  }
+  for (size_t i = 0; i < batch.discounts.size(); ++i) {
+    if (!(batch.discounts[i] >= 0.0f && batch.discounts[i] <= 1.0f)) {
+      return bad("discounts", i, 1, batch.discounts[i], "within [0, 1]");
+    }
   }
   return Status::Ok();
 }

@@ -60,6 +60,7 @@ enum class ErrorCode : uint16_t {
   kInvalidChunk = 4,       // dimensions do not match the server's environment
   kInvalidRequest = 5,     // well-formed, but a value is out of the allowed range (e.g. batch_size 0)
   kOverloaded = 6,         // a queue of the server is full; send the same request again later
+  kInvalidValue = 7,       // decoded and consistent, but a value is not finite or out of its range
 };
 
 // Struct-of-arrays batch of transitions, float32, row-major: observations[i * obs_dim + j].
@@ -272,5 +273,12 @@ uint64_t NewInstanceId();
 
 // Checks that every array of `batch` has the length its dimensions imply.
 Status ValidateBatch(const TransitionBatch& batch);
+
+// Checks the values of a batch that passed ValidateBatch before they are stored or trained on: every
+// observation, action and reward finite, every action within [act_low, act_high] of its dimension (actors
+// clip to the bounds), every discount within [0, 1]. InvalidArgument naming the first bad value's field,
+// row and value. act_low and act_high hold batch.act_dim bounds.
+Status CheckBatchValues(const TransitionBatch& batch, const std::vector<float>& act_low,
+                        const std::vector<float>& act_high);
 
 }  // namespace ddpg::protocol

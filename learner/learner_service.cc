@@ -156,6 +156,13 @@ void LearnerService::Train(const protocol::SampleReply& reply) {
                     batch.size(), batch.obs_dim, batch.act_dim, spec_.id, spec_.obs_dim, spec_.act_dim));
     return;
   }
+  // The replay server checks what it stores; a batch is checked again because it arrived over the network
+  // from whatever answers at replay.address, and one NaN would poison the networks for good.
+  if (Status values = protocol::CheckBatchValues(batch, spec_.act_low, spec_.act_high); !values.ok()) {
+    statistics_.RecordRejectedBatch();
+    reports_log_.Warn("not training on a sampled batch: " + values.message());
+    return;
+  }
   const uint64_t steps_before = env_steps_.env_steps();
   const uint64_t instance_before = env_steps_.anchor().server_instance;
   if (env_steps_.Observe(reply.server_instance, reply.run_inserted)) {

@@ -97,6 +97,7 @@ nlohmann::json TrainingStatistics::Snapshot(uint64_t updates, uint64_t env_steps
           {"policy_lag", NullIfUnknown(means.policy_lag)},
           {"train_return", NullIfUnknown(MeanTrainReturn())},
           {"train_episodes", train_episodes_},
+          {"rejected_batches", rejected_batches_},
           {"connected_actors", connected_actors_}};
 }
 

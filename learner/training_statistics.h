@@ -32,6 +32,8 @@ class TrainingStatistics {
   // A finished training episode; its policy lag is learner_step minus the version that acted.
   void RecordTrainingEpisode(const protocol::EpisodeReport& report, uint64_t learner_step);
   void RecordEvaluation(const protocol::EpisodeReport& report);
+  // A sampled batch that was not trained on because a value was not finite or out of range.
+  void RecordRejectedBatch() { ++rejected_batches_; }
 
   // Starts the first report window at (updates, env_steps): a resumed run does not start at 0.
   void StartWindow(uint64_t updates, uint64_t env_steps);
@@ -71,6 +73,7 @@ class TrainingStatistics {
   uint32_t connected_actors_ = 0;
   std::deque<double> recent_train_returns_;
   uint64_t train_episodes_ = 0;
+  uint64_t rejected_batches_ = 0;
   std::optional<protocol::EpisodeReport> last_eval_;
   std::optional<double> best_eval_;
 };

@@ -9,6 +9,11 @@ ActorRegistry::ActorRegistry(Clock::duration liveness_timeout, Clock::time_point
 
 void ActorRegistry::MarkAlive(uint32_t actor_id, Clock::time_point now) { actors_[actor_id].last_seen = now; }
 
+void ActorRegistry::RefreshIfKnown(uint32_t actor_id, Clock::time_point now) {
+  auto it = actors_.find(actor_id);
+  if (it != actors_.end() && it->second.last_seen >= now - liveness_timeout_) it->second.last_seen = now;
+}
+
 uint32_t ActorRegistry::CountAlive(Clock::time_point now) {
   const Clock::time_point cutoff = now - liveness_timeout_;
   std::erase_if(actors_, [&](const auto& entry) { return entry.second.last_seen < cutoff; });

@@ -14,6 +14,8 @@ bool DuplicateFilter::Contains(uint32_t actor_id, uint64_t incarnation, uint64_t
 void DuplicateFilter::Record(uint32_t actor_id, uint64_t incarnation, uint64_t sequence) {
   auto [found, is_new] = windows_.try_emplace({actor_id, incarnation});
   Window& window = found->second;
+  window.last_record = ++records_;
+  if (is_new && windows_.size() > kMaxActorProcesses) ForgetLeastRecent();
   if (is_new) {
     window.highest = sequence;
   } else if (sequence > window.highest) {
@@ -28,6 +30,15 @@ void DuplicateFilter::Record(uint32_t actor_id, uint64_t incarnation, uint64_t s
     return;  // already reported as stored by Contains; there is no bit for it
   }
   window.recorded.set(sequence % kWindow);
+}
+
+void DuplicateFilter::ForgetLeastRecent() {
+  // A linear scan, but only when a new actor process arrives with the table full.
+  auto oldest = windows_.begin();
+  for (auto it = windows_.begin(); it != windows_.end(); ++it) {
+    if (it->second.last_record < oldest->second.last_record) oldest = it;
+  }
+  windows_.erase(oldest);
 }
 
 }  // namespace ddpg

@@ -9,7 +9,11 @@
 // than actor.max_chunks_in_flight (at most 1024) chunks unacknowledged, so it never resends a chunk that
 // far behind its newest one.
 //
-// Ownership: plain value, about kWindow / 8 bytes per actor process seen.
+// The windows of at most kMaxActorProcesses actor processes are kept: beyond that, the process that
+// recorded least recently is forgotten. Processes that died (a crash, a restart with a new incarnation)
+// stop recording, so they are the ones forgotten; a live actor records a chunk every few milliseconds.
+//
+// Ownership: plain value, about kWindow / 8 bytes per actor process kept (at most about 2.2 MB).
 // Blocking: never blocks. Thread-safety: not thread-safe; owned by the replay service thread.
 #pragma once
 
@@ -23,20 +27,27 @@ namespace ddpg {
 class DuplicateFilter {
  public:
   static constexpr uint64_t kWindow = 4096;
+  static constexpr size_t kMaxActorProcesses = 4096;
 
   // True if the chunk was recorded, or is more than kWindow sequence numbers below the newest one
   // recorded for its actor process.
   bool Contains(uint32_t actor_id, uint64_t incarnation, uint64_t sequence) const;
   void Record(uint32_t actor_id, uint64_t incarnation, uint64_t sequence);
 
+  size_t actor_processes() const { return windows_.size(); }
+
  private:
   struct Window {
     uint64_t highest = 0;
     std::bitset<kWindow> recorded;  // bit (s % kWindow) for s in (highest - kWindow, highest]
+    uint64_t last_record = 0;       // Record calls so far, when this process last recorded
   };
   using ActorProcess = std::pair<uint32_t, uint64_t>;  // (actor id, incarnation)
 
+  void ForgetLeastRecent();
+
   std::map<ActorProcess, Window> windows_;
+  uint64_t records_ = 0;
 };
 
 }  // namespace ddpg

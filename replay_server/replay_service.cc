@@ -77,6 +77,8 @@ ReplayService::ReplayService(const Config& config, const EnvSpec& spec, std::opt
       heartbeat_timeout_(config.run.heartbeat_timeout_ms),
       report_interval_(
           std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(config.run.report_interval_s))),
+      act_low_(spec.act_low),
+      act_high_(spec.act_high),
       store_(static_cast<uint32_t>(spec.obs_dim), static_cast<uint32_t>(spec.act_dim), config.replay.capacity),
       limiter_(config.replay.samples_per_insert, config.replay.min_size_to_sample, config.replay.rate_error_buffer),
       rng_(config.env.seed ^ kSamplerSeedSalt),
@@ -119,9 +121,10 @@ void ReplayService::Run() {
   }
   spdlog::info(
       "replay server stopping: {} of {} inserted transitions stored, {} sampled, {} inserts and {} samples "
-      "still waiting, {} duplicates dropped, {} malformed frames, {} replies undeliverable, {} inserts forced",
+      "still waiting, {} duplicates dropped, {} malformed frames, {} chunks refused, {} replies undeliverable, {} "
+      "inserts forced",
       store_.size(), store_.total_inserted(), limiter_.sampled(), pending_inserts_.size(), pending_samples_.size(),
-      duplicates_dropped_, malformed_frames_, unsent_replies_, forced_inserts_);
+      duplicates_dropped_, malformed_frames_, refused_chunks_, unsent_replies_, forced_inserts_);
 }
 
 void ReplayService::Handle(std::string routing_id, StatusOr<protocol::Message> message) {
@@ -160,13 +163,14 @@ void ReplayService::HandleUndecodable(const std::string& routing_id, const Statu
 }
 
 void ReplayService::HandleHeartbeat(const std::string& routing_id, const protocol::Heartbeat& heartbeat) {
-  if (std::optional<uint32_t> actor_id = ActorIdFromSender(heartbeat.sender))
-    actors_.MarkAlive(*actor_id, Clock::now());
+  // Only refreshes an actor known from a stored chunk or an assigned id: anyone can send a heartbeat.
+  if (std::optional<uint32_t> actor_id = ActorIdFromSender(heartbeat.sender)) {
+    actors_.RefreshIfKnown(*actor_id, Clock::now());
+  }
   Reply(routing_id, protocol::Heartbeat{"replay_server", instance_});
 }
 
 void ReplayService::HandleInsert(std::string routing_id, protocol::InsertChunk chunk) {
-  actors_.MarkAlive(chunk.actor_id, Clock::now());
   const protocol::TransitionBatch& transitions = chunk.transitions;
   if (transitions.obs_dim != store_.obs_dim() || transitions.act_dim != store_.act_dim()) {
     Reply(
@@ -178,6 +182,15 @@ void ReplayService::HandleInsert(std::string routing_id, protocol::InsertChunk c
                        ", act_dim " + std::to_string(store_.act_dim()) + " for env.id = " + config_.env.id));
     return;
   }
+  if (Status values = protocol::CheckBatchValues(transitions, act_low_, act_high_); !values.ok()) {
+    ++refused_chunks_;
+    refused_log_.Warn("refused chunk " + std::to_string(chunk.sequence) + " of actor " +
+                      std::to_string(chunk.actor_id) + ": " + values.message());
+    Reply(routing_id, ChunkError(chunk, protocol::ErrorCode::kInvalidValue,
+                                 "chunk " + std::to_string(chunk.sequence) + " was not stored: " + values.message()));
+    return;
+  }
+  actors_.MarkAlive(chunk.actor_id, Clock::now());
   if (duplicates_.Contains(chunk.actor_id, chunk.incarnation, chunk.sequence)) {
     ++duplicates_dropped_;
     Reply(routing_id,
@@ -360,6 +373,7 @@ void ReplayService::ReportIfDue() {
                      {"pending_samples", stats.pending_samples},
                      {"duplicates_dropped", stats.duplicates_dropped},
                      {"malformed_frames", malformed_frames_},
+                     {"refused_chunks", refused_chunks_},
                      {"unsent_replies", unsent_replies_},
                      {"forced_inserts", forced_inserts_}});
   }

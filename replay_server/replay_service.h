@@ -12,6 +12,11 @@
 //    and StatsReply, so clients notice a replaced server whatever the timing of its restart.
 //  - SampleReply.run_inserted counts the transitions stored since the run named by the latest
 //    SampleRequest.run_id attached (all of them for the first run): the learner counts env steps from it.
+//  - A chunk is checked value by value before it is stored (protocol::CheckBatchValues): one holding a
+//    non-finite value, an action out of bounds or a discount outside [0, 1] is refused whole with
+//    kInvalidValue, nothing of it stored.
+//  - Only actors known from a stored chunk or an assigned id count as connected; a heartbeat refreshes a
+//    known actor but never adds one.
 //  - A frame that cannot be served gets an Error saying why, naming the refused request's type and id so
 //    that the client frees the credit or slot it held, and the service keeps serving. Warnings
 //    about undecodable frames are rate-limited so that a flood cannot fill the disk.
@@ -122,6 +127,7 @@ class ReplayService {
   const Config config_;
   const std::chrono::milliseconds heartbeat_timeout_;
   const Clock::duration report_interval_;
+  const std::vector<float> act_low_, act_high_;  // of env.id: every stored action lies within them
 
   TransitionStore store_;
   RateLimiter limiter_;
@@ -137,9 +143,11 @@ class ReplayService {
 
   uint64_t duplicates_dropped_ = 0;
   uint64_t malformed_frames_ = 0;
+  uint64_t refused_chunks_ = 0;  // decoded, but with a non-finite or out-of-range value
   uint64_t unsent_replies_ = 0;  // peers that left, or whose queue was full, before their reply
   uint64_t forced_inserts_ = 0;
   RateLimitedLog undecodable_log_;
+  RateLimitedLog refused_log_;
   RateLimitedLog forced_insert_log_;
 
   std::optional<MetricsWriter> metrics_;

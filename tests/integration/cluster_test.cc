@@ -37,6 +37,12 @@ uint64_t TotalInserted(const TestCluster& cluster) {
   return stats ? stats->total_inserted : 0;
 }
 
+// 0 while the server does not answer.
+uint32_t ConnectedActors(const TestCluster& cluster) {
+  auto stats = QueryReplayStats(cluster.replay_endpoint());
+  return stats ? stats->connected_actors : 0;
+}
+
 double LearnerStep(const TestCluster& cluster) {
   return LastMetric(cluster.MetricsPath("learner"), "step").value_or(0.0);
 }
@@ -127,7 +133,7 @@ TEST_CASE("an actor killed with SIGKILL does not disturb the learner and a resta
   REQUIRE(victim->Wait(5s));
   const double step_at_kill = LearnerStep(cluster);
   REQUIRE(WaitFor([&] { return LearnerStep(cluster) > step_at_kill + 100; }, 30s));
-  REQUIRE(WaitFor([&] { return QueryReplayStats(cluster.replay_endpoint())->connected_actors == 1; }, 10s));
+  REQUIRE(WaitFor([&] { return ConnectedActors(cluster) == 1; }, 10s));
   CHECK(learner->Running());
 
   const uint64_t inserted_before = TotalInserted(cluster);
@@ -140,7 +146,7 @@ TEST_CASE("an actor killed with SIGKILL does not disturb the learner and a resta
     return lines.size() > old_lines && lines.back()["acked_transitions"].get<double>() > 0;
   };
   REQUIRE(WaitFor(new_process_acked, 30s));
-  REQUIRE(WaitFor([&] { return QueryReplayStats(cluster.replay_endpoint())->connected_actors == 2; }, 10s));
+  REQUIRE(WaitFor([&] { return ConnectedActors(cluster) == 2; }, 10s));
   CHECK(TotalInserted(cluster) > inserted_before);
   auto stats = QueryReplayStats(cluster.replay_endpoint());
   REQUIRE(stats);
@@ -282,7 +288,7 @@ TEST_CASE("after a partition longer than the heartbeat timeout: actors and learn
       3s));
   const double step_after_partition = LearnerStep(cluster);
   REQUIRE(WaitFor([&] { return LearnerStep(cluster) > step_after_partition + 200; }, 5s));
-  REQUIRE(WaitFor([&] { return QueryReplayStats(cluster.replay_endpoint())->connected_actors == 2; }, 5s));
+  REQUIRE(WaitFor([&] { return ConnectedActors(cluster) == 2; }, 5s));
   CHECK(replay->Running());
   CHECK(learner->Running());
   CHECK(first->Running());

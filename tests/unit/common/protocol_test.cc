@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <new>
 #include <random>
@@ -968,6 +970,44 @@ TEST_CASE("ValidateBatch accepts consistent batches and names the first inconsis
   status = ValidateBatch(b);
   REQUIRE_FALSE(status.ok());
   REQUIRE_THAT(status.message(), Catch::Contains("zero obs_dim or act_dim"));
+}
+
+TEST_CASE("CheckBatchValues accepts finite in-range values and names the first bad one", "[protocol]") {
+  const std::vector<float> low = {-2.0f, -1.0f};
+  const std::vector<float> high = {2.0f, 1.0f};
+  TransitionBatch batch;
+  batch.obs_dim = 3;
+  batch.act_dim = 2;
+  batch.observations.assign(6, 0.5f);
+  batch.actions = {-2.0f, 1.0f, 2.0f, -1.0f};  // the bounds themselves are allowed
+  batch.rewards = {-16.0f, 0.0f};
+  batch.discounts = {0.0f, 1.0f};
+  batch.next_observations.assign(6, -0.5f);
+  batch.policy_versions = {0, 3};
+  REQUIRE(ValidateBatch(batch).ok());
+  CHECK(CheckBatchValues(batch, low, high).ok());
+
+  struct Case {
+    std::function<void(TransitionBatch&)> poison;
+    std::string named;
+  };
+  const std::vector<Case> cases = {
+      {[](TransitionBatch& b) { b.observations[4] = NAN; }, "transition 1 has observations[1] = nan"},
+      {[](TransitionBatch& b) { b.next_observations[0] = -INFINITY; }, "transition 0 has next_observations[0] = -inf"},
+      {[](TransitionBatch& b) { b.rewards[1] = INFINITY; }, "transition 1 has rewards[0] = inf"},
+      {[](TransitionBatch& b) { b.actions[3] = -1.001f; }, "transition 1 has actions[1]"},
+      {[](TransitionBatch& b) { b.actions[0] = NAN; }, "transition 0 has actions[0] = nan"},
+      {[](TransitionBatch& b) { b.discounts[0] = -0.01f; }, "transition 0 has discounts[0]"},
+      {[](TransitionBatch& b) { b.discounts[1] = 1.01f; }, "transition 1 has discounts[0]"},
+  };
+  for (const Case& c : cases) {
+    TransitionBatch poisoned = batch;
+    c.poison(poisoned);
+    const Status status = CheckBatchValues(poisoned, low, high);
+    INFO(c.named);
+    CHECK(status.code() == StatusCode::kInvalidArgument);
+    CHECK_THAT(status.message(), Catch::Contains(c.named));
+  }
 }
 
 }  // namespace

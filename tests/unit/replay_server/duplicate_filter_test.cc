@@ -82,5 +82,22 @@ TEST_CASE("recording a sequence number below the window changes nothing", "[dupl
   CHECK_FALSE(filter.Contains(0, kIncarnation, kWindow + 1));
 }
 
+TEST_CASE(
+    "the filter keeps at most kMaxActorProcesses actor processes, forgetting the one that recorded least "
+    "recently",
+    "[duplicate_filter]") {
+  DuplicateFilter filter;
+  filter.Record(0, 7, 1);  // a live actor: it keeps recording below
+  for (uint64_t incarnation = 100; incarnation < 100 + DuplicateFilter::kMaxActorProcesses; ++incarnation) {
+    filter.Record(1, incarnation, 0);  // restarted processes of another actor, one chunk each
+    if (incarnation % 100 == 0) filter.Record(0, 7, 2 + incarnation);
+  }
+  CHECK(filter.actor_processes() == DuplicateFilter::kMaxActorProcesses);
+  CHECK(filter.Contains(0, 7, 4102));       // the live actor's window survived
+  CHECK_FALSE(filter.Contains(1, 100, 0));  // the oldest dead process was forgotten
+  CHECK(filter.Contains(1, 101, 0));
+  CHECK(filter.Contains(1, 100 + DuplicateFilter::kMaxActorProcesses - 1, 0));
+}
+
 }  // namespace
 }  // namespace ddpg

@@ -3,8 +3,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -377,14 +379,24 @@ TEST_CASE("connected actors are the ones heard from within the heartbeat timeout
   zmq::context_t context;
   Client peer(context, service.endpoint());
 
-  for (const char* sender : {"actor-7", "actor-8", "actor-7", "learner", "actor-", "actor-9x"}) {
-    CHECK(peer.Request<protocol::Heartbeat>(protocol::Heartbeat{sender}).sender == "replay_server");
+  Insert(peer, Chunk(7, 0, 0, 5));
+  Insert(peer, Chunk(8, 0, 5, 5));
+  CHECK(peer.Stats().connected_actors == 2);
+  // Heartbeats keep actors 7 and 8 alive past the timeout; other senders are no actors.
+  for (int round = 0; round < 4; ++round) {
+    std::this_thread::sleep_for(100ms);
+    for (const char* sender : {"actor-7", "actor-8", "learner", "actor-", "actor-9x"}) {
+      CHECK(peer.Request<protocol::Heartbeat>(protocol::Heartbeat{sender}).sender == "replay_server");
+    }
   }
   CHECK(peer.Stats().connected_actors == 2);
 
   std::this_thread::sleep_for(400ms);
   CHECK(peer.Stats().connected_actors == 0);
-  Insert(peer, Chunk(3, 0, 0, 5));
+  // A heartbeat no longer brings a timed-out actor back: only a chunk (or an assigned id) does.
+  peer.Request<protocol::Heartbeat>(protocol::Heartbeat{"actor-7"});
+  CHECK(peer.Stats().connected_actors == 0);
+  Insert(peer, Chunk(3, 0, 10, 5));
   CHECK(peer.Stats().connected_actors == 1);
 }
 
@@ -486,7 +498,7 @@ TEST_CASE("an actor id request gets the lowest id no live actor holds and a rese
   Client second(context, service.endpoint());
 
   std::this_thread::sleep_for(1100ms);  // past the start-up grace (see the test below)
-  CHECK(fixed.Request<protocol::Heartbeat>(protocol::Heartbeat{"actor-0"}).sender == "replay_server");
+  Insert(fixed, Chunk(/*actor_id=*/0, 0, 0, 5));  // an actor with a configured id
   CHECK(RequestId(first, 11) == 1);
   CHECK(RequestId(second, 12) == 2);
   CHECK(RequestId(first, 11) == 1);  // e.g. resent after a reconnect
@@ -520,8 +532,9 @@ TEST_CASE("id requests wait out the first heartbeat timeout so that actors of a 
 
   newcomer.Send(protocol::ActorIdRequest{31});
   newcomer.ExpectSilence();
-  // The survivor of the server's restart announces itself only after the newcomer asked.
-  survivor.Request<protocol::Heartbeat>(protocol::Heartbeat{"actor-0"});
+  // The survivor of the server's restart announces itself, by resending a chunk, only after the newcomer
+  // asked.
+  Insert(survivor, Chunk(/*actor_id=*/0, 0, 0, 5));
   const protocol::ActorIdReply reply = newcomer.Expect<protocol::ActorIdReply>();
   CHECK(reply.nonce == 31);
   CHECK(reply.actor_id == 1);
@@ -613,6 +626,65 @@ TEST_CASE("an Error names the type and id of the request it refuses", "[replay_s
   peer.SendFrames({"not a frame"});
   const protocol::Error undecodable = peer.Expect<protocol::Error>();
   CHECK(undecodable.request_type == protocol::MessageType{});
+}
+
+TEST_CASE("a chunk holding a NaN reward is refused whole, stored nowhere, and its actor not counted",
+          "[replay_service]") {
+  RunningService service(TestConfig());
+  zmq::context_t context;
+  Client actor(context, service.endpoint());
+
+  protocol::InsertChunk poisoned = Chunk(kActor, 0, 0, 4);
+  poisoned.transitions.rewards[2] = std::numeric_limits<float>::quiet_NaN();
+  const protocol::Error error = actor.Request<protocol::Error>(poisoned);
+  CHECK(error.code == ErrorCode::kInvalidValue);
+  CHECK(error.request_type == protocol::MessageType::kInsertChunk);
+  CHECK(error.request_id == 0);
+  CHECK_THAT(error.message, Catch::Contains("transition 2 has rewards[0] = nan"));
+
+  protocol::StatsReply stats = actor.Stats();
+  CHECK(stats.total_inserted == 0);
+  CHECK(stats.connected_actors == 0);
+  // The same chunk with finite values is stored: nothing about the refusal stuck to its sequence number.
+  CHECK_FALSE(Insert(actor, Chunk(kActor, 0, 0, 4)).duplicate);
+  stats = actor.Stats();
+  CHECK(stats.total_inserted == 4);
+  CHECK(stats.connected_actors == 1);
+}
+
+TEST_CASE("chunks with an action out of bounds, an infinite observation or a discount above 1 are refused",
+          "[replay_service]") {
+  RunningService service(TestConfig());
+  zmq::context_t context;
+  Client actor(context, service.endpoint());
+  auto refused = [&](auto poison) {
+    protocol::InsertChunk chunk = Chunk(kActor, 0, 0, 3);
+    poison(chunk.transitions);
+    return actor.Request<protocol::Error>(chunk);
+  };
+  // Pendulum's torque lies within [-2, 2].
+  CHECK_THAT(refused([](protocol::TransitionBatch& b) { b.actions[1] = 2.5f; }).message, Catch::Contains("actions"));
+  CHECK_THAT(refused([](protocol::TransitionBatch& b) { b.next_observations[4] = INFINITY; }).message,
+             Catch::Contains("next_observations[1]"));
+  CHECK_THAT(refused([](protocol::TransitionBatch& b) { b.discounts[0] = 1.5f; }).message,
+             Catch::Contains("discounts"));
+  CHECK(actor.Stats().total_inserted == 0);
+}
+
+TEST_CASE("heartbeats from actor ids that never inserted or got an id do not count as connected actors",
+          "[replay_service]") {
+  RunningService service(TestConfig());
+  zmq::context_t context;
+  Client stranger(context, service.endpoint());
+  for (int id = 0; id < 50; ++id) {
+    stranger.Request<protocol::Heartbeat>(protocol::Heartbeat{"actor-" + std::to_string(id)});
+  }
+  CHECK(stranger.Stats().connected_actors == 0);
+
+  Client actor(context, service.endpoint());
+  Insert(actor, Chunk(kActor, 0, 0, 5));
+  actor.Request<protocol::Heartbeat>(protocol::Heartbeat{"actor-" + std::to_string(kActor)});
+  CHECK(actor.Stats().connected_actors == 1);
 }
 
 }  // namespace

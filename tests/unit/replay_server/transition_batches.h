@@ -10,7 +10,9 @@ namespace ddpg::testing {
 
 inline float ObservationValue(uint64_t id, uint32_t j) { return static_cast<float>(id * 100 + j); }
 inline float NextObservationValue(uint64_t id, uint32_t j) { return ObservationValue(id, j) + 0.5f; }
-inline float ActionValue(uint64_t id, uint32_t j) { return -static_cast<float>(id * 100 + j); }
+// Small enough to lie within Pendulum's action bounds [-2, 2] for ids below 20,000, which the replay
+// server checks; still one distinct float per (id, j).
+inline float ActionValue(uint64_t id, uint32_t j) { return -static_cast<float>(id * 100 + j) * 1e-6f; }
 inline float RewardValue(uint64_t id) { return static_cast<float>(id) + 0.25f; }
 inline float DiscountValue(uint64_t id) { return id % 2 == 0 ? 0.99f : 0.0f; }
 
