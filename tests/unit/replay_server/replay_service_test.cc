@@ -497,7 +497,7 @@ TEST_CASE("an actor id request gets the lowest id no live actor holds and a rese
   Client first(context, service.endpoint());
   Client second(context, service.endpoint());
 
-  std::this_thread::sleep_for(1100ms);  // past the start-up grace (see the test below)
+  std::this_thread::sleep_for(1100ms);            // past the start-up grace (see the test below)
   Insert(fixed, Chunk(/*actor_id=*/0, 0, 0, 5));  // an actor with a configured id
   CHECK(RequestId(first, 11) == 1);
   CHECK(RequestId(second, 12) == 2);
