@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake g++ make pkg-config clang-format  # clang-format: the test suite checks the tree's formatting
+  clang libclang-rt-14-dev           # the test suite fuzzes the wire decoder with libFuzzer
   libtorch-dev libopenblas0-openmp   # without OpenBLAS, LibTorch falls back to reference BLAS (~15x slower)
   libzmq3-dev cppzmq-dev libcereal-dev libboost-program-options-dev
   libspdlog-dev nlohmann-json3-dev catch2
