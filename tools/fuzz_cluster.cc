@@ -1,0 +1,221 @@
+// fuzz_cluster: sends malformed frames to the listening sockets of a running cluster (the replay server's
+// ROUTER, the learner's reports PULL), then checks that the replay server still answers and reports the
+// resident memory of the processes named by --pids before and after.
+//
+//   fuzz_cluster --replay tcp://127.0.0.1:5550 --reports tcp://127.0.0.1:5552 [--frames N] [--pids P,Q]
+//
+// Frames, in turn: random bytes; a valid frame of each of the 12 message types cut short; the same with a
+// length field overwritten by a huge count; the same with 1-8 random bits flipped; the same under another
+// protocol version; and (to the ROUTER) messages of 2 or 3 parts. Replies from the replay server are read
+// and dropped as they come. Single-threaded; blocks until done. Exit codes: 0 the replay server answered
+// afterwards, 1 it did not, 2 bad usage.
+#include <boost/program_options.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "common/protocol.h"
+#include "common/transport.h"
+
+namespace po = boost::program_options;
+
+namespace ddpg {
+namespace {
+
+using protocol::Message;
+
+protocol::TransitionBatch SmallBatch() {
+  protocol::TransitionBatch batch;
+  batch.obs_dim = 3;
+  batch.act_dim = 1;
+  batch.observations = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f};
+  batch.actions = {0.5f, -0.5f};
+  batch.rewards = {-1.0f, -2.0f};
+  batch.discounts = {0.99f, 0.0f};
+  batch.next_observations = {0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f};
+  batch.policy_versions = {0, 7};
+  return batch;
+}
+
+// One valid frame of every message type.
+std::vector<std::string> ValidFrames() {
+  const protocol::TransitionBatch batch = SmallBatch();
+  const std::vector<Message> messages = {
+      protocol::Error{protocol::ErrorCode::kOverloaded, "busy", protocol::MessageType::kSampleRequest, 3},
+      protocol::Heartbeat{"actor-1", 42},
+      protocol::InsertChunk{1, 2, 3, batch},
+      protocol::InsertAck{1, 3, false, 100, 42},
+      protocol::SampleRequest{5, 2, 9},
+      protocol::SampleReply{5, batch, {10, 11}, 100, 200, 2, 42, 150},
+      protocol::StatsRequest{},
+      protocol::StatsReply{100, 1000, 200, 300, 1, 2, 3, 4, 42},
+      protocol::Weights{7, 3, 1, {4}, std::vector<float>(21, 0.25f), 43},
+      protocol::EpisodeReport{1, true, -150.0, 200, 10, 7, 4000, 43},
+      protocol::ActorIdRequest{99},
+      protocol::ActorIdReply{99, 3},
+  };
+  std::vector<std::string> frames;
+  for (const Message& message : messages) frames.push_back(protocol::Encode(message));
+  return frames;
+}
+
+class FrameMaker {
+ public:
+  explicit FrameMaker(uint64_t seed) : rng_(seed), valid_(ValidFrames()) {}
+
+  std::string Next(uint64_t i) {
+    std::string frame = valid_[i % valid_.size()];
+    switch ((i / valid_.size()) % 5) {
+      case 0: {  // random bytes
+        frame.resize(std::uniform_int_distribution<size_t>(0, 512)(rng_));
+        for (char& c : frame) c = static_cast<char>(rng_());
+        break;
+      }
+      case 1:  // cut short
+        frame.resize(std::uniform_int_distribution<size_t>(0, frame.size() - 1)(rng_));
+        break;
+      case 2: {  // a huge count where a length field may be
+        if (frame.size() < protocol::kHeaderBytes + 9) break;
+        const size_t at = std::uniform_int_distribution<size_t>(protocol::kHeaderBytes + 1, frame.size() - 8)(rng_);
+        const uint64_t huge = 0xffffffffffffff00ull | (rng_() & 0xff);
+        for (int b = 0; b < 8; ++b) frame[at + b] = static_cast<char>(huge >> (8 * b));
+        break;
+      }
+      case 3: {  // bit flips
+        const int flips = std::uniform_int_distribution<int>(1, 8)(rng_);
+        for (int f = 0; f < flips; ++f) {
+          const size_t bit = std::uniform_int_distribution<size_t>(0, frame.size() * 8 - 1)(rng_);
+          frame[bit / 8] = static_cast<char>(frame[bit / 8] ^ (1 << (bit % 8)));
+        }
+        break;
+      }
+      default:  // another protocol version
+        frame[4] = static_cast<char>(protocol::kProtocolVersion + 1 + rng_() % 100);
+        break;
+    }
+    return frame;
+  }
+
+ private:
+  std::mt19937_64 rng_;
+  std::vector<std::string> valid_;
+};
+
+// VmRSS of a process in kB, 0 if it cannot be read.
+uint64_t ResidentKb(const std::string& pid) {
+  std::ifstream status("/proc/" + pid + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
+  }
+  return 0;
+}
+
+std::vector<std::string> Split(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  for (std::string part; std::getline(stream, part, ',');) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+void Drain(zmq::socket_t& socket, uint64_t& replies) {
+  zmq::message_t message;
+  while (socket.recv(message, zmq::recv_flags::dontwait)) ++replies;
+}
+
+bool ReplayAnswers(zmq::context_t& context, const std::string& endpoint) {
+  zmq::socket_t socket(context, zmq::socket_type::dealer);
+  ConfigureSocket(socket);
+  socket.connect(endpoint);
+  if (!SendMessage(socket, protocol::StatsRequest{}, /*dont_wait=*/false)) return false;
+  std::vector<zmq::pollitem_t> items = {{socket.handle(), 0, ZMQ_POLLIN, 0}};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (Poll(items, 200) == 0) continue;
+    std::optional<Received> received = ReceiveMessage(socket, /*routed=*/false);
+    if (received && received->message.ok() && std::holds_alternative<protocol::StatsReply>(*received->message)) {
+      const auto& stats = std::get<protocol::StatsReply>(*received->message);
+      std::cout << "replay server answers: size " << stats.replay_size << ", connected actors "
+                << stats.connected_actors << ", pending samples " << stats.pending_samples << "\n";
+      return true;
+    }
+  }
+  return false;
+}
+
+int Run(const po::variables_map& options) {
+  const uint64_t frames = options["frames"].as<uint64_t>();
+  const std::vector<std::string> pids = Split(options["pids"].as<std::string>());
+  std::vector<uint64_t> rss_before;
+  for (const std::string& pid : pids) rss_before.push_back(ResidentKb(pid));
+
+  zmq::context_t context;
+  FrameMaker maker(options["seed"].as<uint64_t>());
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t replies = 0;
+  if (options.count("replay")) {
+    zmq::socket_t router_peer(context, zmq::socket_type::dealer);
+    router_peer.set(zmq::sockopt::linger, 0);
+    router_peer.connect(options["replay"].as<std::string>());
+    for (uint64_t i = 0; i < frames; ++i) {
+      const std::string frame = maker.Next(i);
+      const bool multipart = i % 97 == 0;
+      (void)router_peer.send(zmq::buffer(frame), multipart ? zmq::send_flags::sndmore : zmq::send_flags::none);
+      if (multipart) (void)router_peer.send(zmq::buffer(maker.Next(i + 1)), zmq::send_flags::none);
+      if (i % 256 == 0) Drain(router_peer, replies);
+    }
+    Drain(router_peer, replies);
+  }
+  if (options.count("reports")) {
+    zmq::socket_t push(context, zmq::socket_type::push);
+    push.set(zmq::sockopt::linger, 2000);
+    push.connect(options["reports"].as<std::string>());
+    for (uint64_t i = 0; i < frames; ++i) (void)push.send(zmq::buffer(maker.Next(i)), zmq::send_flags::none);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "sent " << frames << " frames to each socket in " << seconds << " s; " << replies
+            << " replies from the replay server\n";
+  for (size_t i = 0; i < pids.size(); ++i) {
+    std::cout << "pid " << pids[i] << ": resident " << rss_before[i] / 1024 << " MB before, "
+              << ResidentKb(pids[i]) / 1024 << " MB after\n";
+  }
+  if (!options.count("replay")) return 0;
+  if (ReplayAnswers(context, options["replay"].as<std::string>())) return 0;
+  std::cout << "the replay server did not answer a StatsRequest within 5 s\n";
+  return 1;
+}
+
+}  // namespace
+}  // namespace ddpg
+
+int main(int argc, char** argv) {
+  po::options_description description("fuzz_cluster: malformed frames to a running cluster's sockets");
+  description.add_options()("help", "this text")("replay", po::value<std::string>(), "the replay server's endpoint")(
+      "reports", po::value<std::string>(), "the learner's reports endpoint")(
+      "frames", po::value<uint64_t>()->default_value(1000000), "frames per socket")(
+      "pids", po::value<std::string>()->default_value(""), "comma-separated pids whose memory to report")(
+      "seed", po::value<uint64_t>()->default_value(1), "random seed");
+  po::variables_map options;
+  try {
+    po::store(po::parse_command_line(argc, argv, description), options);
+    po::notify(options);
+  } catch (const po::error& error) {
+    std::cerr << "fuzz_cluster: error: " << error.what() << "\n";
+    return 2;
+  }
+  if (options.count("help")) {
+    std::cout << description;
+    return 0;
+  }
+  return ddpg::Run(options);
+}
