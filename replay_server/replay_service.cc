@@ -117,17 +117,19 @@ void ReplayService::Run() {
       Handle(std::move(received->routing_id), std::move(received->message));
     }
     ServePendingIdRequests();
+    if (!pending_samples_.empty() && !PeerAlive(pending_samples_.front().routing_id)) ServePending();
     ReportIfDue();
   }
   spdlog::info(
       "replay server stopping: {} of {} inserted transitions stored, {} sampled, {} inserts and {} samples "
-      "still waiting, {} duplicates dropped, {} malformed frames, {} chunks refused, {} replies undeliverable, {} "
-      "inserts forced",
+      "still waiting, {} duplicates dropped, {} malformed frames, {} chunks refused, {} samples abandoned, {} "
+      "replies undeliverable, {} inserts forced",
       store_.size(), store_.total_inserted(), limiter_.sampled(), pending_inserts_.size(), pending_samples_.size(),
-      duplicates_dropped_, malformed_frames_, refused_chunks_, unsent_replies_, forced_inserts_);
+      duplicates_dropped_, malformed_frames_, refused_chunks_, abandoned_samples_, unsent_replies_, forced_inserts_);
 }
 
 void ReplayService::Handle(std::string routing_id, StatusOr<protocol::Message> message) {
+  peers_last_heard_[routing_id] = Clock::now();
   if (!message.ok()) {
     HandleUndecodable(routing_id, message.status());
     return;
@@ -219,6 +221,7 @@ void ReplayService::HandleSampleRequest(std::string routing_id, const protocol::
                           std::to_string(request.batch_size) + ": allowed 1 .. " + std::to_string(kMaxBatchSize)));
     return;
   }
+  if (pending_samples_.size() >= kMaxPendingSamples) DropAbandonedSamples();
   if (pending_samples_.size() >= kMaxPendingSamples) {
     Reply(routing_id, SampleError(request, protocol::ErrorCode::kOverloaded,
                                   "too many pending sample requests (" + std::to_string(kMaxPendingSamples) +
@@ -267,6 +270,22 @@ void ReplayService::AttachRun(uint64_t run_id) {
   run_id_ = run_id;
 }
 
+bool ReplayService::PeerAlive(const std::string& routing_id) const {
+  auto it = peers_last_heard_.find(routing_id);
+  return it != peers_last_heard_.end() && Clock::now() - it->second <= heartbeat_timeout_;
+}
+
+void ReplayService::DropAbandonedSamples() {
+  const size_t before = pending_samples_.size();
+  std::erase_if(pending_samples_, [&](const PendingSample& pending) { return !PeerAlive(pending.routing_id); });
+  abandoned_samples_ += before - pending_samples_.size();
+}
+
+void ReplayService::ForgetSilentPeers() {
+  const Clock::time_point cutoff = Clock::now() - heartbeat_timeout_;
+  std::erase_if(peers_last_heard_, [&](const auto& entry) { return entry.second < cutoff; });
+}
+
 void ReplayService::ServePendingIdRequests() {
   if (pending_id_requests_.empty() || !actors_.CanAssign(Clock::now())) return;
   for (const PendingIdRequest& pending : pending_id_requests_) {
@@ -284,7 +303,13 @@ void ReplayService::ServePending() {
       pending_inserts_.pop_front();
       moved = true;
     }
-    if (!pending_samples_.empty() && limiter_.CanSample(pending_samples_.front().request.batch_size)) {
+    if (!pending_samples_.empty() && !PeerAlive(pending_samples_.front().routing_id)) {
+      // Its learner is gone (a crash, a dropped connection it re-issued from): serving it would spend the
+      // rate limiter's samples on a reply nobody reads.
+      ++abandoned_samples_;
+      pending_samples_.pop_front();
+      moved = true;
+    } else if (!pending_samples_.empty() && limiter_.CanSample(pending_samples_.front().request.batch_size)) {
       ServeSample(pending_samples_.front());
       pending_samples_.pop_front();
       moved = true;
@@ -374,9 +399,11 @@ void ReplayService::ReportIfDue() {
                      {"duplicates_dropped", stats.duplicates_dropped},
                      {"malformed_frames", malformed_frames_},
                      {"refused_chunks", refused_chunks_},
+                     {"abandoned_samples", abandoned_samples_},
                      {"unsent_replies", unsent_replies_},
                      {"forced_inserts", forced_inserts_}});
   }
+  ForgetSilentPeers();
   last_report_ = now;
   inserted_at_last_report_ = stats.total_inserted;
   sampled_at_last_report_ = stats.total_sampled;

@@ -7,7 +7,10 @@
 //    before (same actor id, incarnation and sequence number) is acknowledged again with duplicate = true
 //    and not stored twice; one resent while still queued keeps the queued copy's place in line, and the
 //    ack goes to the connection it was resent on.
-//  - Sample requests the rate limiter holds back wait in a FIFO queue of at most kMaxPendingSamples.
+//  - Sample requests the rate limiter holds back wait in a FIFO queue of at most kMaxPendingSamples. A
+//    waiting request whose peer has not been heard from for the heartbeat timeout (a learner waiting for
+//    samples sends heartbeats) is dropped unserved, so a vanished learner, or a flood from a peer that
+//    left, neither spends samples nor keeps the queue full.
 //  - The server draws an instance id when it starts and sends it in every Heartbeat, InsertAck, SampleReply
 //    and StatsReply, so clients notice a replaced server whatever the timing of its restart.
 //  - SampleReply.run_inserted counts the transitions stored since the run named by the latest
@@ -43,6 +46,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <zmq.hpp>
@@ -114,6 +118,10 @@ class ReplayService {
   // Makes run_id the run whose inserted transitions SampleReply.run_inserted counts (0: keep the current).
   void AttachRun(uint64_t run_id);
   void ServePendingIdRequests();
+  // Whether the peer with this routing id sent anything within the heartbeat timeout.
+  bool PeerAlive(const std::string& routing_id) const;
+  void DropAbandonedSamples();
+  void ForgetSilentPeers();
 
   // Serves the queues' heads in turn for as long as the rate limiter lets either move.
   void ServePending();
@@ -143,7 +151,9 @@ class ReplayService {
 
   uint64_t duplicates_dropped_ = 0;
   uint64_t malformed_frames_ = 0;
-  uint64_t refused_chunks_ = 0;  // decoded, but with a non-finite or out-of-range value
+  uint64_t refused_chunks_ = 0;     // decoded, but with a non-finite or out-of-range value
+  uint64_t abandoned_samples_ = 0;  // waiting sample requests dropped because their peer fell silent
+  std::unordered_map<std::string, Clock::time_point> peers_last_heard_;  // by routing id
   uint64_t unsent_replies_ = 0;  // peers that left, or whose queue was full, before their reply
   uint64_t forced_inserts_ = 0;
   RateLimitedLog undecodable_log_;

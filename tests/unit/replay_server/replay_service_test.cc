@@ -687,5 +687,33 @@ TEST_CASE("heartbeats from actor ids that never inserted or got an id do not cou
   CHECK(actor.Stats().connected_actors == 1);
 }
 
+TEST_CASE("sample requests of a peer silent for the heartbeat timeout are dropped unserved and free the queue",
+          "[replay_service]") {
+  Config config = TestConfig();
+  config.run.heartbeat_interval_ms = 10;
+  config.run.heartbeat_timeout_ms = 300;
+  RunningService service(config);
+  zmq::context_t context;
+  {
+    Client vanished(context, service.endpoint());
+    for (uint64_t id = 0; id < ReplayService::kMaxPendingSamples; ++id)
+      vanished.Send(protocol::SampleRequest{id, 4, 1});
+    CHECK(vanished.Stats().pending_samples == ReplayService::kMaxPendingSamples);
+  }
+  std::this_thread::sleep_for(400ms);
+
+  // Another learner is not refused as overloaded, and the vanished one's requests take no samples.
+  Client actor(context, service.endpoint());
+  Client learner(context, service.endpoint());
+  learner.Send(protocol::SampleRequest{7, 4, 2});
+  Insert(actor, Chunk(kActor, 0, 0, 5));
+  Insert(actor, Chunk(kActor, 1, 5, 5));
+  Insert(actor, Chunk(kActor, 2, 10, 5));
+  CHECK(learner.Expect<protocol::SampleReply>().request_id == 7);
+  const protocol::StatsReply stats = learner.Stats();
+  CHECK(stats.total_sampled == 4);
+  CHECK(stats.pending_samples == 0);
+}
+
 }  // namespace
 }  // namespace ddpg
