@@ -7,7 +7,7 @@
 # ---- build: compilers and -dev packages (scripts/install-deps.sh, the list the README's build uses) ----
 FROM debian:bookworm-slim AS build
 COPY scripts/install-deps.sh /tmp/install-deps.sh
-RUN bash /tmp/install-deps.sh && rm -rf /var/lib/apt/lists/*
+RUN bash /tmp/install-deps.sh --build-only && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 # Two jobs by default: a compile of this project needs about 1.5 GiB of memory per job.

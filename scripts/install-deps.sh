@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages that building and running ddpg-cluster needs, if any are missing.
+# Installs the Debian 12 packages that building, running and testing ddpg-cluster need, if any are missing.
 # Uses sudo when not run as root. Nothing is downloaded from outside Debian's package archive.
+#
+#   scripts/install-deps.sh [--build-only]
 set -euo pipefail
 
 packages=(
@@ -13,6 +15,11 @@ packages=(
   libmujoco-dev libqhull-dev zlib1g-dev dart-doc  # MuJoCo engine; dart-doc ships Gym's MuJoCo models (MIT)
   libgl-dev libopengl-dev            # MuJoCo's CMake package looks for OpenGL even though nothing renders
 )
+# Not needed to build: scripts/plot.py's figures, and the test that loads an exported policy in Python.
+# `install-deps.sh --build-only` leaves them out (the Docker image's build stage).
+if [ "${1:-}" != "--build-only" ]; then
+  packages+=(python3-matplotlib python3-torch)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

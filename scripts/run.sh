@@ -38,8 +38,17 @@ stop_all() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
+# The learning curves (scripts/plot.py), also of a run stopped with Ctrl-C; a run without them still succeeds.
+plot() {
+  local written
+  if written=$(scripts/plot.py "$run_dir" 2>&1); then
+    echo "run: plots:" $written >&2
+  else
+    echo "run: no plots: $written" >&2
+  fi
+}
 trap stop_all EXIT
-trap 'echo "run: stopping (Ctrl-C)" >&2; exit 130' INT TERM
+trap 'echo "run: stopping (Ctrl-C)" >&2; stop_all; plot; exit 130' INT TERM
 
 start() {  # start NAME COMMAND...: other processes log to the run directory only
   "$@" 2>/dev/null &
@@ -68,5 +77,7 @@ done
 
 status=0
 wait "$learner" || status=$?
-echo "run: learner finished (status $status); run directory $run_dir (learner.metrics.jsonl, logs, checkpoint.pt)" >&2
+echo "run: learner finished (status $status); run directory $run_dir (learner.metrics.jsonl, logs, checkpoint.pt," \
+  "best_policy.pt)" >&2
+plot
 exit "$status"

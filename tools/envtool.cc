@@ -1,14 +1,18 @@
-// envtool: inspects the environment registry, records rollouts as JSON lines, and measures environment
-// throughput. See `envtool --help` and `envtool SUBCOMMAND --help`.
+// envtool: inspects the environment registry, records rollouts as JSON lines, evaluates a trained policy,
+// and measures environment throughput. See `envtool --help` and `envtool SUBCOMMAND --help`.
 //
 //   envtool list
-//   envtool rollout --env ID [--seed S] [--episodes E] [--policy random|zero] [--out FILE]
+//   envtool rollout --env ID [--seed S] [--episodes E] [--policy random|zero|FILE] [--out FILE]
+//   envtool eval --policy random|zero|FILE --env ID [--episodes E] [--seed S]
 //   envtool bench --env ID [--envs K] [--seconds T] [--seed S]
 //
+// FILE is a policy the learner wrote: best_policy.pt or checkpoint.pt of a run directory.
 // Single-threaded; blocks until the subcommand is done. Exit codes: 0 done, 1 failed while writing,
-// 2 bad usage (unknown id, bad arguments, unwritable --out), with `envtool: error: ...` on stderr.
+// 2 bad usage (unknown id, bad arguments, unwritable --out, unreadable or unfitting policy file), with
+// `envtool: error: ...` on stderr.
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -16,9 +20,11 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <random>
 #include <string>
@@ -26,11 +32,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actor/policy.h"
 #include "common/status.h"
 #include "envs/env_batch.h"
 #include "envs/env_spec.h"
 #include "envs/environment.h"
 #include "envs/registry.h"
+#include "learner/saved_policy.h"
 
 namespace po = boost::program_options;
 
@@ -49,7 +57,8 @@ const char* const kUsage =
     "\n"
     "subcommands:\n"
     "  list      every registered environment id with its dimensions, bounds and time limit\n"
-    "  rollout   episodes of one environment under a random or zero policy, as JSON lines\n"
+    "  rollout   episodes of one environment under a random, zero or trained policy, as JSON lines\n"
+    "  eval      mean, std, min and max return of a trained policy (best_policy.pt, checkpoint.pt)\n"
     "  bench     environment steps per second of a batch of environments on one thread\n"
     "\n"
     "`envtool SUBCOMMAND --help` describes the options of one subcommand.\n";
@@ -115,6 +124,72 @@ class RandomPolicy {
   std::vector<std::uniform_real_distribution<float>> distributions_;
 };
 
+// A trained policy from a file the learner wrote, acting as the evaluator does: the deterministic mu(s),
+// computed by the actor's own network code.
+StatusOr<std::unique_ptr<Policy>> LoadTrainedPolicy(const std::string& path, const EnvSpec& spec,
+                                                    std::string& description) {
+  StatusOr<SavedPolicy> saved = LoadSavedPolicy(path);
+  if (!saved.ok()) return saved.status();
+  const DdpgOptions& network = saved->options;
+  if (network.obs_dim != spec.obs_dim || network.act_dim != spec.act_dim || network.act_low != spec.act_low ||
+      network.act_high != spec.act_high) {
+    return InvalidArgument(path + " holds a policy for observations of " + std::to_string(network.obs_dim) +
+                           " and actions of " + std::to_string(network.act_dim) + " in " +
+                           FormatVector(network.act_low) + " .. " + FormatVector(network.act_high) + ", but " +
+                           spec.id + " has " + std::to_string(spec.obs_dim) + " and " + std::to_string(spec.act_dim) +
+                           " in " + FormatVector(spec.act_low) + " .. " + FormatVector(spec.act_high) +
+                           ": was it trained on another environment?");
+  }
+  auto policy = std::make_unique<Policy>(spec, network.hidden_sizes);
+  protocol::Weights weights;
+  weights.obs_dim = static_cast<uint32_t>(network.obs_dim);
+  weights.act_dim = static_cast<uint32_t>(network.act_dim);
+  weights.hidden_sizes.assign(network.hidden_sizes.begin(), network.hidden_sizes.end());
+  weights.parameters = saved->actor_parameters;
+  DDPG_RETURN_IF_ERROR(policy->SetWeights(weights));
+  description = saved->description + " from " + path;
+  return policy;
+}
+
+// Where rollout and eval take their actions from: `random` (uniform over the action bounds), `zero`, or
+// any other value as the path of a trained policy.
+class EpisodePolicy {
+ public:
+  static StatusOr<EpisodePolicy> Create(const std::string& name, const EnvSpec& spec, uint64_t seed) {
+    EpisodePolicy policy;
+    policy.description_ = name + " policy";
+    if (name == "random") {
+      auto random = RandomPolicy::Create(spec, seed);
+      if (!random.ok()) return random.status();
+      policy.random_ = std::move(*random);
+    } else if (name != "zero") {
+      auto trained = LoadTrainedPolicy(name, spec, policy.description_);
+      if (!trained.ok()) {
+        if (trained.status().code() == StatusCode::kNotFound) {
+          return InvalidArgument("--policy '" + name + "' is neither random, zero nor an existing policy file");
+        }
+        return trained.status();
+      }
+      policy.trained_ = std::move(*trained);
+    }
+    return policy;
+  }
+
+  void Act(const std::vector<float>& observation, std::vector<float>& action) {
+    if (random_) random_->Act(action.data());
+    if (trained_) trained_->Act(observation, action);
+  }
+
+  const std::string& description() const { return description_; }
+
+ private:
+  EpisodePolicy() = default;
+
+  std::optional<RandomPolicy> random_;
+  std::unique_ptr<Policy> trained_;
+  std::string description_;
+};
+
 // Parses one subcommand's options; nullopt after printing --help.
 std::optional<po::variables_map> ParseOptions(const std::string& subcommand, const po::options_description& options,
                                               int argc, char** argv) {
@@ -155,8 +230,49 @@ int List(int argc, char** argv) {
   return 0;
 }
 
+// Runs `episodes` episodes one after another: the first reset is seeded, later ones continue the
+// environment's generator (Gymnasium's reset(seed=S) followed by reset()). `on_step` sees every step;
+// `on_episode` each finished episode's return, length and whether it terminated.
+struct EpisodeSummary {
+  double episode_return = 0.0;
+  int length = 0;
+  bool terminated = false;
+};
+
+void RunEpisodes(
+    Environment& env, EpisodePolicy& policy, uint64_t seed, int episodes,
+    const std::function<void(int episode, int t, const std::vector<float>& obs, const std::vector<float>& action,
+                             const StepResult& result, const std::vector<float>& next_obs)>& on_step,
+    const std::function<void(int episode, const EpisodeSummary& result)>& on_episode) {
+  const EnvSpec& spec = env.spec();
+  std::vector<float> obs(spec.obs_dim), next_obs(spec.obs_dim), action(spec.act_dim, 0.0f);
+  for (int episode = 0; episode < episodes; ++episode) {
+    if (episode == 0) {
+      env.Reset(seed, obs.data());
+    } else {
+      env.Reset(obs.data());
+    }
+    EpisodeSummary summary;
+    StepResult result;
+    for (; !result.terminated && !result.truncated; ++summary.length) {
+      policy.Act(obs, action);
+      result = env.Step(action.data(), next_obs.data());
+      summary.episode_return += result.reward;
+      if (on_step) on_step(episode, summary.length, obs, action, result, next_obs);
+      obs.swap(next_obs);
+    }
+    summary.terminated = result.terminated;
+    on_episode(episode, summary);
+  }
+}
+
+void PrintEpisode(int episode, const EpisodeSummary& result) {
+  std::cerr << "episode " << episode << ": return " << result.episode_return << ", length " << result.length << ", "
+            << (result.terminated ? "terminated" : "truncated") << "\n";
+}
+
 int Rollout(int argc, char** argv) {
-  std::string id, seed_text, policy, out;
+  std::string id, seed_text, policy_name, out;
   int episodes = 0;
   po::options_description options(
       "envtool rollout: one JSON object per step (episode, t, obs, action, reward, "
@@ -165,23 +281,18 @@ int Rollout(int argc, char** argv) {
       "seed", po::value(&seed_text)->default_value("0"),
       "seeds the first reset and the random policy; later episodes continue both generators")(
       "episodes", po::value(&episodes)->default_value(1), "number of episodes")(
-      "policy", po::value(&policy)->default_value("random"), "random (uniform over the action bounds) or zero")(
+      "policy", po::value(&policy_name)->default_value("random"),
+      "random (uniform over the action bounds), zero, or a policy file (best_policy.pt or checkpoint.pt)")(
       "out", po::value(&out), "write the JSON lines to this file instead of stdout");
   if (!ParseOptions("rollout", options, argc, argv)) return 0;
 
   auto seed = ParseSeed(seed_text);
   if (!seed.ok()) return Fail(seed.status().message());
   if (episodes < 1) return Fail("--episodes " + std::to_string(episodes) + " is not a positive number");
-  if (policy != "random" && policy != "zero") return Fail("--policy '" + policy + "' is neither random nor zero");
   auto env = MakeEnvironment(id);
   if (!env.ok()) return Fail(env.status().message());
-  const EnvSpec& spec = (*env)->spec();
-  std::optional<RandomPolicy> random;
-  if (policy == "random") {
-    auto created = RandomPolicy::Create(spec, *seed);
-    if (!created.ok()) return Fail(created.status().message());
-    random = std::move(*created);
-  }
+  auto policy = EpisodePolicy::Create(policy_name, (*env)->spec(), *seed);
+  if (!policy.ok()) return Fail(policy.status().message());
   std::ofstream file;
   if (!out.empty()) {
     file.open(out, std::ios::out | std::ios::trunc);
@@ -189,36 +300,61 @@ int Rollout(int argc, char** argv) {
   }
   std::ostream& lines = out.empty() ? std::cout : file;
 
-  std::vector<float> obs(spec.obs_dim), next_obs(spec.obs_dim), action(spec.act_dim, 0.0f);
-  for (int episode = 0; episode < episodes; ++episode) {
-    if (episode == 0) {
-      (*env)->Reset(*seed, obs.data());
-    } else {
-      (*env)->Reset(obs.data());
-    }
-    double episode_return = 0.0;
-    StepResult result;
-    int t = 0;
-    for (; !result.terminated && !result.truncated; ++t) {
-      if (random) random->Act(action.data());
-      result = (*env)->Step(action.data(), next_obs.data());
-      episode_return += result.reward;
-      FloatJson line = {{"episode", episode},
-                        {"t", t},
-                        {"obs", obs},
-                        {"action", action},
-                        {"reward", result.reward},
-                        {"terminated", result.terminated},
-                        {"truncated", result.truncated},
-                        {"next_obs", next_obs}};
-      lines << line.dump() << '\n';
-      obs.swap(next_obs);
-    }
-    std::cerr << "episode " << episode << ": return " << episode_return << ", length " << t << ", "
-              << (result.terminated ? "terminated" : "truncated") << "\n";
-  }
+  RunEpisodes(
+      **env, *policy, *seed, episodes,
+      [&](int episode, int t, const std::vector<float>& obs, const std::vector<float>& action, const StepResult& result,
+          const std::vector<float>& next_obs) {
+        FloatJson line = {{"episode", episode},
+                          {"t", t},
+                          {"obs", obs},
+                          {"action", action},
+                          {"reward", result.reward},
+                          {"terminated", result.terminated},
+                          {"truncated", result.truncated},
+                          {"next_obs", next_obs}};
+        lines << line.dump() << '\n';
+      },
+      PrintEpisode);
   lines.flush();
   if (!lines) return Fail("writing the rollout to " + (out.empty() ? std::string("stdout") : out) + " failed", 1);
+  return 0;
+}
+
+int Eval(int argc, char** argv) {
+  std::string id, seed_text, policy_name;
+  int episodes = 0;
+  po::options_description options(
+      "envtool eval: runs episodes with a policy's deterministic actions and prints the mean, standard "
+      "deviation (over episodes), min and max of their returns on stdout; each episode on stderr");
+  options.add_options()("policy", po::value(&policy_name)->required(),
+                        "a policy file the learner wrote (best_policy.pt or checkpoint.pt), or random or zero")(
+      "env", po::value(&id)->required(), "environment id (see envtool list); the one the policy was trained on")(
+      "episodes", po::value(&episodes)->default_value(10), "number of episodes")(
+      "seed", po::value(&seed_text)->default_value("0"),
+      "seeds the first reset (and the random policy); later episodes continue the generators");
+  if (!ParseOptions("eval", options, argc, argv)) return 0;
+
+  auto seed = ParseSeed(seed_text);
+  if (!seed.ok()) return Fail(seed.status().message());
+  if (episodes < 1) return Fail("--episodes " + std::to_string(episodes) + " is not a positive number");
+  auto env = MakeEnvironment(id);
+  if (!env.ok()) return Fail(env.status().message());
+  auto policy = EpisodePolicy::Create(policy_name, (*env)->spec(), *seed);
+  if (!policy.ok()) return Fail(policy.status().message());
+  std::cerr << "evaluating the " << policy->description() << " on " << id << "\n";
+
+  std::vector<double> returns;
+  RunEpisodes(**env, *policy, *seed, episodes, nullptr, [&](int episode, const EpisodeSummary& result) {
+    PrintEpisode(episode, result);
+    returns.push_back(result.episode_return);
+  });
+  const double n = static_cast<double>(returns.size());
+  const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / n;
+  double squares = 0.0;
+  for (double value : returns) squares += (value - mean) * (value - mean);
+  const auto [low, high] = std::minmax_element(returns.begin(), returns.end());
+  std::cout << id << ": return over " << returns.size() << " episodes: mean " << mean << ", std "
+            << std::sqrt(squares / n) << ", min " << *low << ", max " << *high << "\n";
   return 0;
 }
 
@@ -281,10 +417,10 @@ int Main(int argc, char** argv) {
     return 0;
   }
   const std::map<std::string, int (*)(int, char**)> subcommands = {
-      {"list", List}, {"rollout", Rollout}, {"bench", Bench}};
+      {"list", List}, {"rollout", Rollout}, {"eval", Eval}, {"bench", Bench}};
   const auto found = subcommands.find(subcommand);
   if (found == subcommands.end())
-    return Fail("unknown subcommand '" + subcommand + "'; expected list, rollout or bench");
+    return Fail("unknown subcommand '" + subcommand + "'; expected list, rollout, eval or bench");
   try {
     // The subcommand sees its own name as argv[0], so that its parser starts at its options.
     return found->second(argc - 1, argv + 1);

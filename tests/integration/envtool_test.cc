@@ -21,25 +21,9 @@ using namespace std::chrono_literals;
 using ddpg::testing::BinaryPath;
 using ddpg::testing::ChildProcess;
 using ddpg::testing::ReadJsonLines;
+using ddpg::testing::TempDir;
 
 namespace {
-
-// A temporary directory for one test's outputs, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "envtool-test-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 struct Run {
   std::optional<int> code;
@@ -237,9 +221,10 @@ TEST_CASE("envtool --help describes every subcommand") {
   Run run = RunEnvtool(dir, {"--help"});
   CHECK(run.code == std::optional<int>(0));
   CHECK(Contains(run.output, "rollout"));
+  CHECK(Contains(run.output, "eval"));
   CHECK(Contains(run.output, "bench"));
   for (const auto& [subcommand, option] : std::vector<std::pair<std::string, std::string>>{
-           {"list", "--help"}, {"rollout", "--policy"}, {"bench", "--seconds"}}) {
+           {"list", "--help"}, {"rollout", "--policy"}, {"eval", "--episodes"}, {"bench", "--seconds"}}) {
     run = RunEnvtool(dir, {subcommand, "--help"});
     INFO(subcommand << ": " << run.output);
     CHECK(run.code == std::optional<int>(0));

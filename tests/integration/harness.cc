@@ -42,6 +42,16 @@ ChildProcess::~ChildProcess() {
   }
 }
 
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "ddpg-test-XXXXXX").string();
+  path_ = mkdtemp(pattern.data());
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
 bool ChildProcess::Running() { return !Wait(std::chrono::milliseconds(0)).has_value(); }
 
 void ChildProcess::Signal(int signal) {

@@ -41,6 +41,21 @@ class ChildProcess {
   std::string log_path_;
 };
 
+// A fresh directory under the system's temporary directory, removed with its contents afterwards.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
 
