@@ -7,7 +7,6 @@ set -euo pipefail
 
 packages=(
   cmake g++ make pkg-config clang-format  # clang-format: the test suite checks the tree's formatting
-  clang libclang-rt-14-dev           # the test suite fuzzes the wire decoder with libFuzzer
   libtorch-dev libopenblas0-openmp   # without OpenBLAS, LibTorch falls back to reference BLAS (~15x slower)
   libzmq3-dev cppzmq-dev libcereal-dev libboost-program-options-dev
   libspdlog-dev nlohmann-json3-dev catch2
@@ -15,10 +14,11 @@ packages=(
   libmujoco-dev libqhull-dev zlib1g-dev dart-doc  # MuJoCo engine; dart-doc ships Gym's MuJoCo models (MIT)
   libgl-dev libopengl-dev            # MuJoCo's CMake package looks for OpenGL even though nothing renders
 )
-# Not needed to build: scripts/plot.py's figures, and the test that loads an exported policy in Python.
-# `install-deps.sh --build-only` leaves them out (the Docker image's build stage).
+# Not needed to build: scripts/plot.py's figures, the test that loads an exported policy in Python, and
+# clang with libFuzzer, which the test suite fuzzes the wire decoder with. `install-deps.sh --build-only`
+# leaves them out (the Docker image's build stage).
 if [ "${1:-}" != "--build-only" ]; then
-  packages+=(python3-matplotlib python3-torch)
+  packages+=(python3-matplotlib python3-torch clang libclang-rt-14-dev)
 fi
 
 missing=()
