@@ -276,9 +276,21 @@ bool ReplayService::PeerAlive(const std::string& routing_id) const {
 }
 
 void ReplayService::DropAbandonedSamples() {
-  const size_t before = pending_samples_.size();
-  std::erase_if(pending_samples_, [&](const PendingSample& pending) { return !PeerAlive(pending.routing_id); });
-  abandoned_samples_ += before - pending_samples_.size();
+  std::erase_if(pending_samples_, [&](const PendingSample& pending) {
+    if (PeerAlive(pending.routing_id)) return false;
+    Abandon(pending);
+    return true;
+  });
+}
+
+void ReplayService::Abandon(const PendingSample& pending) {
+  ++abandoned_samples_;
+  // A peer that was only busy for a while gets its request slot back and asks again; to a peer that is
+  // gone, the reply cannot be delivered and is counted as such.
+  Reply(pending.routing_id,
+        SampleError(pending.request, protocol::ErrorCode::kOverloaded,
+                    "sample request " + std::to_string(pending.request.request_id) +
+                        " was dropped: its sender was silent for run.heartbeat_timeout_ms; send it again"));
 }
 
 void ReplayService::ForgetSilentPeers() {
@@ -306,7 +318,7 @@ void ReplayService::ServePending() {
     if (!pending_samples_.empty() && !PeerAlive(pending_samples_.front().routing_id)) {
       // Its learner is gone (a crash, a dropped connection it re-issued from): serving it would spend the
       // rate limiter's samples on a reply nobody reads.
-      ++abandoned_samples_;
+      Abandon(pending_samples_.front());
       pending_samples_.pop_front();
       moved = true;
     } else if (!pending_samples_.empty() && limiter_.CanSample(pending_samples_.front().request.batch_size)) {

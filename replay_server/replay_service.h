@@ -10,7 +10,8 @@
 //  - Sample requests the rate limiter holds back wait in a FIFO queue of at most kMaxPendingSamples. A
 //    waiting request whose peer has not been heard from for the heartbeat timeout (a learner waiting for
 //    samples sends heartbeats) is dropped unserved, so a vanished learner, or a flood from a peer that
-//    left, neither spends samples nor keeps the queue full.
+//    left, neither spends samples nor keeps the queue full. The peer gets a kOverloaded Error naming the
+//    request, so a learner that was only busy asks again.
 //  - The server draws an instance id when it starts and sends it in every Heartbeat, InsertAck, SampleReply
 //    and StatsReply, so clients notice a replaced server whatever the timing of its restart.
 //  - SampleReply.run_inserted counts the transitions stored since the run named by the latest
@@ -121,6 +122,7 @@ class ReplayService {
   // Whether the peer with this routing id sent anything within the heartbeat timeout.
   bool PeerAlive(const std::string& routing_id) const;
   void DropAbandonedSamples();
+  void Abandon(const PendingSample& pending);
   void ForgetSilentPeers();
 
   // Serves the queues' heads in turn for as long as the rate limiter lets either move.

@@ -2,6 +2,7 @@
 #include "learner/sample_client.h"
 
 #include <chrono>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -91,6 +92,29 @@ TEST_CASE("sample requests refused as overloaded give their slots back and are i
   REQUIRE(reply.has_value());
   CHECK(reply->transitions.size() == 4);
   CHECK(reply->run_inserted == 0);  // run 7 samples after run 9 did: the ten transitions were run 9's
+}
+
+TEST_CASE("a learner silent for longer than the heartbeat timeout gets its dropped requests back and resumes",
+          "[sample_client]") {
+  Config config = LooseConfig();
+  config.run.heartbeat_interval_ms = 10;
+  config.run.heartbeat_timeout_ms = 300;
+  testing::RunningService service(config);
+  zmq::context_t context;
+  SampleClient client(context, service.endpoint(), 4, /*requests_in_flight=*/4, /*run_id=*/7, 10, 5000);
+  REQUIRE_FALSE(client.Next(10));  // issues 4 requests, which wait: nothing is stored yet
+  REQUIRE(client.outstanding() == 4);
+  std::this_thread::sleep_for(500ms);  // busy, e.g. writing a large checkpoint: no heartbeats
+
+  zmq::socket_t actor(context, zmq::socket_type::dealer);
+  ConfigureSocket(actor);
+  actor.connect(service.endpoint());
+  REQUIRE(SendMessage(actor, TenTransitions(), /*dont_wait=*/false));
+  std::optional<protocol::SampleReply> reply;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!reply && std::chrono::steady_clock::now() < deadline) reply = client.Next(50);
+  REQUIRE(reply.has_value());
+  CHECK(reply->transitions.size() == 4);
 }
 
 }  // namespace

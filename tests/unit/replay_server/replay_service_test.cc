@@ -705,11 +705,11 @@ TEST_CASE("sample requests of a peer silent for the heartbeat timeout are droppe
   // Another learner is not refused as overloaded, and the vanished one's requests take no samples.
   Client actor(context, service.endpoint());
   Client learner(context, service.endpoint());
-  learner.Send(protocol::SampleRequest{7, 4, 2});
   Insert(actor, Chunk(kActor, 0, 0, 5));
   Insert(actor, Chunk(kActor, 1, 5, 5));
   Insert(actor, Chunk(kActor, 2, 10, 5));
-  CHECK(learner.Expect<protocol::SampleReply>().request_id == 7);
+  // Sent last: this test's learner sends no heartbeats, so it must not wait for longer than the timeout.
+  CHECK(learner.Request<protocol::SampleReply>(protocol::SampleRequest{7, 4, 2}).request_id == 7);
   const protocol::StatsReply stats = learner.Stats();
   CHECK(stats.total_sampled == 4);
   CHECK(stats.pending_samples == 0);
