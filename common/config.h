@@ -129,6 +129,7 @@ struct ActorConfig {
   bool auto_id = false;  // ask the replay server for the lowest free id instead of using id
   uint32_t count = 1;    // number of training actors; sets this actor's noise scale
   int num_envs = 4;
+  int n_step = 1;                // steps summed into one transition's reward (n-step returns)
   int chunk_size = 200;          // transitions per InsertChunk message
   int max_chunks_in_flight = 8;  // unacknowledged chunks before the actor waits
   NoiseKind noise = NoiseKind::kGaussian;
@@ -195,6 +196,7 @@ void VisitConfig(Config& c, Visitor&& visit) {
         "get the lowest id no live actor holds from the replay server instead of actor.id (training actors)");
   visit("actor.count", c.actor.count, "number of training actors (sets the noise schedule)");
   visit("actor.num_envs", c.actor.num_envs, "environments stepped together by one actor");
+  visit("actor.n_step", c.actor.n_step, "n-step returns: rewards of n steps summed, discount gamma^n");
   visit("actor.chunk_size", c.actor.chunk_size, "transitions per insert message");
   visit("actor.max_chunks_in_flight", c.actor.max_chunks_in_flight, "unacknowledged chunks before the actor waits");
   visit("actor.noise", c.actor.noise, "exploration noise: gaussian or ou");
@@ -221,5 +223,12 @@ std::string FormatConfigValue(const T& value);
 // Ape-X style per-actor exploration scale (documented in docs/operations.md). Ids beyond actor.count-1,
 // which only assigned ids (actor.auto_id) can be, wrap around: id i explores like id i % actor.count.
 double ActorNoiseSigma(const ActorConfig& actor);
+
+// The most transitions one of an actor's chunks can hold. The actor steps all actor.num_envs environments
+// at once and sends its chunk after the step that brings it to actor.chunk_size. One step emits at most
+// actor.n_step transitions per environment (an episode that ends completes its whole n-step window,
+// actor/transition_builder.h), so a chunk that held chunk_size - 1 transitions grows to
+// chunk_size - 1 + num_envs * n_step.
+size_t LargestChunkTransitions(const ActorConfig& actor);
 
 }  // namespace ddpg
