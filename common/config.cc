@@ -36,6 +36,7 @@ template std::string FormatConfigValue(const std::vector<int>&);
 template std::string FormatConfigValue(const ResumeMode&);
 template std::string FormatConfigValue(const NoiseKind&);
 template std::string FormatConfigValue(const Device&);
+template std::string FormatConfigValue(const Algorithm&);
 
 namespace {
 
@@ -93,6 +94,9 @@ Status ValidateConfig(const Config& c) {
       InRange("learner.tau", c.learner.tau, 0.0, 1.0),
       InRange("learner.actor_lr", c.learner.actor_lr, 1e-8, 1.0),
       InRange("learner.critic_lr", c.learner.critic_lr, 1e-8, 1.0),
+      InRange("learner.policy_noise", c.learner.policy_noise, 0.0, 10.0),
+      InRange("learner.noise_clip", c.learner.noise_clip, 0.0, 10.0),
+      InRange("learner.policy_delay", c.learner.policy_delay, 1, 1000),
       InRange("learner.requests_in_flight", c.learner.requests_in_flight, 1, 64),
       InRange("learner.publish_every", c.learner.publish_every, 1, 1000000),
       InRange("learner.republish_interval_s", c.learner.republish_interval_s, 0.05, 3600.0),

@@ -221,6 +221,9 @@ TEST_CASE("an out-of-range value is an error naming the key and the allowed rang
       {"[actor]\nnoise = foo\n", {"actor.noise = 'foo'", "gaussian", "ou"}},
       {"[replay]\nbind = localhost:5550\n", {"replay.bind = 'localhost:5550'", "tcp://"}},
       {"[learner]\ndevice = tpu\n", {"learner.device = 'tpu'", "cpu", "cuda"}},
+      {"[learner]\nalgorithm = sac\n", {"learner.algorithm = 'sac'", "ddpg", "td3"}},
+      {"[learner]\npolicy_delay = 0\n", {"learner.policy_delay = 0", "allowed 1 .. 1000"}},
+      {"[learner]\nnoise_clip = -0.5\n", {"learner.noise_clip = -0.5", "allowed 0 .. 10"}},
       {"[actor]\nn_step = 0\n", {"actor.n_step = 0", "allowed 1 .. 100"}},
       {"[actor]\nn_step = 101\n", {"actor.n_step = 101", "allowed 1 .. 100"}},
       {"[replay]\ncapacity = 0\n", {"replay.capacity = 0", "allowed 1 .. 100000000"}},
@@ -354,11 +357,15 @@ Config NonDefaultConfig() {
   c.learner.weights_address = "ipc:///tmp/ddpg-weights-client";
   c.learner.reports_bind = "inproc://reports";
   c.learner.reports_address = "tcp://learner.example:7000";
+  c.learner.algorithm = Algorithm::kTd3;
   c.learner.batch_size = 512;
   c.learner.gamma = 0.995;
   c.learner.tau = 0.01;
   c.learner.actor_lr = 3e-4;
   c.learner.critic_lr = 0.1 + 0.2;  // 0.30000000000000004: needs every digit
+  c.learner.policy_noise = 0.1;
+  c.learner.noise_clip = 0.25;
+  c.learner.policy_delay = 3;
   c.learner.requests_in_flight = 8;
   c.learner.publish_every = 10;
   c.learner.republish_interval_s = 0.5;
