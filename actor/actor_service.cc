@@ -47,7 +47,7 @@ ActorService::ActorService(const Config& config, MetricsWriter metrics, std::uni
                        config.actor.ou_theta, config.actor.num_envs, ActorSeed(config) + 1)),
       noise_sigma_(ActorNoiseSigma(config.actor)),
       policy_(envs_->spec(), config.network.hidden_sizes),
-      transitions_(envs_->spec().obs_dim, envs_->spec().act_dim, static_cast<float>(config.learner.gamma)),
+      transitions_(envs_->spec().obs_dim, envs_->spec().act_dim, config.learner.gamma, config.actor.n_step),
       learner_(context_, config.learner.weights_address, config.learner.reports_address),
       writer_(context_, config.replay.address, config.actor.id, config.actor.max_chunks_in_flight,
               config.run.heartbeat_interval_ms, config.run.heartbeat_timeout_ms),
@@ -57,10 +57,11 @@ ActorService::ActorService(const Config& config, MetricsWriter metrics, std::uni
 void ActorService::Run() {
   const EnvSpec& spec = envs_->spec();
   spdlog::info(
-      "actor {}: {} x {} (obs {}, act {}), noise {} sigma {:.4f} of the action half-range; replay {}, "
-      "weights {}, reports {}",
+      "actor {}: {} x {} (obs {}, act {}), noise {} sigma {:.4f} of the action half-range, {}-step returns; "
+      "replay {}, weights {}, reports {}",
       config_.actor.id, envs_->size(), spec.id, spec.obs_dim, spec.act_dim, FormatConfigValue(config_.actor.noise),
-      noise_sigma_, config_.replay.address, config_.learner.weights_address, config_.learner.reports_address);
+      noise_sigma_, config_.actor.n_step, config_.replay.address, config_.learner.weights_address,
+      config_.learner.reports_address);
   if (config_.actor.auto_id) {
     spdlog::info("actor id {} assigned by the replay server at {}; it explores like actor {} of actor.count = {}",
                  config_.actor.id, config_.replay.address, config_.actor.id % config_.actor.count, config_.actor.count);
@@ -128,6 +129,9 @@ void ActorService::DeliverRemaining() {
   const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
   while (true) {
     if (transitions_.size() > 0 && writer_.HasCredit()) writer_.Send(transitions_.Take());
+    // The n-step windows are completed only once the chunk before them is sent, so that no chunk grows
+    // past LargestChunkTransitions: at most (n - 1) * num_envs transitions wait in them.
+    if (transitions_.size() == 0 && transitions_.pending() > 0) transitions_.Flush();
     if (transitions_.size() == 0 && writer_.in_flight() == 0) return;
     const auto remaining =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
@@ -140,7 +144,7 @@ void ActorService::DeliverRemaining() {
 void ActorService::ReportFinalCounts() {
   // Every env step made one transition: acknowledged + refused + undelivered == env_steps_.
   const uint64_t unacknowledged = writer_.unacked_transitions();
-  const uint64_t never_sent = transitions_.size();
+  const uint64_t never_sent = transitions_.size() + transitions_.pending();
   spdlog::info(
       "actor {} stopped after {} env steps, {} episodes: {} transitions acknowledged, {} not delivered ({} in {} "
       "unacknowledged chunks, {} never sent), {} refused by the replay server",

@@ -8,7 +8,8 @@
 // actor.max_env_steps; while the replay server holds its chunks back it waits for credit, checking for a
 // signal every 100 ms. Then it spends at most two seconds on its last transitions: it sends those not yet
 // sent (a full chunk when the stop came during a wait for credit, else a partial one) as soon as there is
-// credit, and waits for every acknowledgement. Its last log line and metrics object count the transitions
+// credit, then those still in the n-step windows (completed as if truncated), and waits for every
+// acknowledgement. Its last log line and metrics object count the transitions
 // acknowledged and those not delivered (unacknowledged or never sent); the two add up to its env steps.
 // Thread-safety: one thread creates and runs it.
 #pragma once

@@ -1,5 +1,6 @@
 #include "common/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <sstream>
@@ -35,6 +36,7 @@ template std::string FormatConfigValue(const std::vector<int>&);
 template std::string FormatConfigValue(const ResumeMode&);
 template std::string FormatConfigValue(const NoiseKind&);
 template std::string FormatConfigValue(const Device&);
+template std::string FormatConfigValue(const Algorithm&);
 
 namespace {
 
@@ -83,13 +85,6 @@ Status ValidateConfig(const Config& c) {
       InRange<uint64_t>("replay.capacity", c.replay.capacity, 1, 100000000),
       InRange<uint64_t>("replay.min_size_to_sample", c.replay.min_size_to_sample, 1, c.replay.capacity),
       InRange("replay.samples_per_insert", c.replay.samples_per_insert, 1e-3, 1e6),
-      // The limiter must always let one side move: either a whole batch can be sampled or a whole chunk
-      // inserted, which needs twice the buffer to exceed one batch plus one chunk's worth of samples (a
-      // chunk can overshoot chunk_size by up to num_envs transitions).
-      InRange(
-          "replay.rate_error_buffer", c.replay.rate_error_buffer,
-          (c.learner.batch_size + c.replay.samples_per_insert * (c.actor.chunk_size + c.actor.num_envs)) / 2.0 + 1.0,
-          1e12),
       Endpoint("learner.weights_bind", c.learner.weights_bind),
       Endpoint("learner.weights_address", c.learner.weights_address),
       Endpoint("learner.reports_bind", c.learner.reports_bind),
@@ -99,6 +94,9 @@ Status ValidateConfig(const Config& c) {
       InRange("learner.tau", c.learner.tau, 0.0, 1.0),
       InRange("learner.actor_lr", c.learner.actor_lr, 1e-8, 1.0),
       InRange("learner.critic_lr", c.learner.critic_lr, 1e-8, 1.0),
+      InRange("learner.policy_noise", c.learner.policy_noise, 0.0, 10.0),
+      InRange("learner.noise_clip", c.learner.noise_clip, 0.0, 10.0),
+      InRange("learner.policy_delay", c.learner.policy_delay, 1, 1000),
       InRange("learner.requests_in_flight", c.learner.requests_in_flight, 1, 64),
       InRange("learner.publish_every", c.learner.publish_every, 1, 1000000),
       InRange("learner.republish_interval_s", c.learner.republish_interval_s, 0.05, 3600.0),
@@ -108,6 +106,7 @@ Status ValidateConfig(const Config& c) {
       InRange("learner.threads", c.learner.threads, 1, 256),
       InRange<uint32_t>("actor.count", c.actor.count, 1, 100000),
       InRange("actor.num_envs", c.actor.num_envs, 1, 4096),
+      InRange("actor.n_step", c.actor.n_step, 1, 100),
       InRange("actor.chunk_size", c.actor.chunk_size, 1, 100000),
       InRange("actor.max_chunks_in_flight", c.actor.max_chunks_in_flight, 1, 1024),
       InRange("actor.noise_sigma", c.actor.noise_sigma, 0.0, 1.0),
@@ -115,6 +114,13 @@ Status ValidateConfig(const Config& c) {
       InRange("actor.ou_theta", c.actor.ou_theta, 0.0, 10.0),
       InRange("actor.eval_episodes", c.actor.eval_episodes, 1, 100000),
       InRange("actor.eval_interval_s", c.actor.eval_interval_s, 0.0, 86400.0),
+      // The limiter must always let one side move: either a whole batch can be sampled or a whole chunk
+      // inserted, which needs twice the buffer to exceed one batch plus the samples of the largest chunk.
+      // Last: its bound is computed from values checked above.
+      InRange(
+          "replay.rate_error_buffer", c.replay.rate_error_buffer,
+          (c.learner.batch_size + c.replay.samples_per_insert * (LargestChunkTransitions(c.actor) + 1.0)) / 2.0 + 1.0,
+          1e12),
   };
   for (const Status& status : checks) {
     if (!status.ok()) return status;
@@ -153,6 +159,11 @@ double ActorNoiseSigma(const ActorConfig& actor) {
   if (actor.count <= 1) return actor.noise_sigma;
   const double exponent = 1.0 + actor.noise_alpha * (actor.id % actor.count) / static_cast<double>(actor.count - 1);
   return std::pow(actor.noise_sigma, exponent);
+}
+
+size_t LargestChunkTransitions(const ActorConfig& actor) {
+  return static_cast<size_t>(actor.chunk_size) - 1 +
+         static_cast<size_t>(actor.num_envs) * static_cast<size_t>(std::max(actor.n_step, 1));
 }
 
 }  // namespace ddpg

@@ -23,6 +23,9 @@ namespace ddpg {
 enum class ResumeMode { kNo, kYes, kAuto };
 enum class NoiseKind { kGaussian, kOrnsteinUhlenbeck };
 enum class Device { kCpu, kCuda };
+// What the learner trains: DDPG (Lillicrap et al. 2015) or TD3 (Fujimoto et al. 2018: twin critics,
+// target policy smoothing, delayed actor and target updates).
+enum class Algorithm { kDdpg, kTd3 };
 
 // The names an enum value has in INI files and on the command line. Parsing, formatting, --help and the
 // error message for an unknown name all read this one table per enum.
@@ -42,6 +45,12 @@ template <>
 struct ConfigEnumNames<Device> {
   static constexpr std::array<std::pair<Device, std::string_view>, 2> kNames = {
       {{Device::kCpu, "cpu"}, {Device::kCuda, "cuda"}}};
+};
+
+template <>
+struct ConfigEnumNames<Algorithm> {
+  static constexpr std::array<std::pair<Algorithm, std::string_view>, 2> kNames = {
+      {{Algorithm::kDdpg, "ddpg"}, {Algorithm::kTd3, "td3"}}};
 };
 
 template <class E>
@@ -106,11 +115,16 @@ struct LearnerConfig {
   std::string weights_address = "tcp://127.0.0.1:5551";
   std::string reports_bind = "tcp://*:5552";
   std::string reports_address = "tcp://127.0.0.1:5552";
+  Algorithm algorithm = Algorithm::kDdpg;
   int batch_size = 256;
   double gamma = 0.99;
   double tau = 0.005;
   double actor_lr = 1e-3;
   double critic_lr = 1e-3;
+  // TD3 only. The smoothing noise, like the actors' exploration noise, is a fraction of the action half-range.
+  double policy_noise = 0.2;
+  double noise_clip = 0.5;
+  int policy_delay = 2;  // critic updates per actor and target update
   int requests_in_flight = 4;
   int publish_every = 50;             // updates between weight publications
   double republish_interval_s = 1.0;  // newest weights are sent again this often for late joiners
@@ -129,6 +143,7 @@ struct ActorConfig {
   bool auto_id = false;  // ask the replay server for the lowest free id instead of using id
   uint32_t count = 1;    // number of training actors; sets this actor's noise scale
   int num_envs = 4;
+  int n_step = 1;                // steps summed into one transition's reward (n-step returns)
   int chunk_size = 200;          // transitions per InsertChunk message
   int max_chunks_in_flight = 8;  // unacknowledged chunks before the actor waits
   NoiseKind noise = NoiseKind::kGaussian;
@@ -172,11 +187,17 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("learner.weights_address", c.learner.weights_address, "endpoint actors subscribe to for weights");
   visit("learner.reports_bind", c.learner.reports_bind, "endpoint the learner collects episode reports on");
   visit("learner.reports_address", c.learner.reports_address, "endpoint actors send episode reports to");
+  visit("learner.algorithm", c.learner.algorithm, "what the learner trains: ddpg or td3");
   visit("learner.batch_size", c.learner.batch_size, "transitions per update");
   visit("learner.gamma", c.learner.gamma, "discount factor");
   visit("learner.tau", c.learner.tau, "Polyak averaging rate of the target networks");
   visit("learner.actor_lr", c.learner.actor_lr, "Adam learning rate of the actor");
   visit("learner.critic_lr", c.learner.critic_lr, "Adam learning rate of the critic");
+  visit("learner.policy_noise", c.learner.policy_noise,
+        "td3: std of the target policy smoothing noise, as a fraction of the action half-range");
+  visit("learner.noise_clip", c.learner.noise_clip,
+        "td3: the smoothing noise is clipped to +-noise_clip, as a fraction of the action half-range");
+  visit("learner.policy_delay", c.learner.policy_delay, "td3: critic updates per actor and target update");
   visit("learner.requests_in_flight", c.learner.requests_in_flight, "sample requests kept in flight");
   visit("learner.publish_every", c.learner.publish_every, "updates between weight publications");
   visit("learner.republish_interval_s", c.learner.republish_interval_s,
@@ -195,6 +216,7 @@ void VisitConfig(Config& c, Visitor&& visit) {
         "get the lowest id no live actor holds from the replay server instead of actor.id (training actors)");
   visit("actor.count", c.actor.count, "number of training actors (sets the noise schedule)");
   visit("actor.num_envs", c.actor.num_envs, "environments stepped together by one actor");
+  visit("actor.n_step", c.actor.n_step, "n-step returns: rewards of n steps summed, discount gamma^n");
   visit("actor.chunk_size", c.actor.chunk_size, "transitions per insert message");
   visit("actor.max_chunks_in_flight", c.actor.max_chunks_in_flight, "unacknowledged chunks before the actor waits");
   visit("actor.noise", c.actor.noise, "exploration noise: gaussian or ou");
@@ -221,5 +243,12 @@ std::string FormatConfigValue(const T& value);
 // Ape-X style per-actor exploration scale (documented in docs/operations.md). Ids beyond actor.count-1,
 // which only assigned ids (actor.auto_id) can be, wrap around: id i explores like id i % actor.count.
 double ActorNoiseSigma(const ActorConfig& actor);
+
+// The most transitions one of an actor's chunks can hold. The actor steps all actor.num_envs environments
+// at once and sends its chunk after the step that brings it to actor.chunk_size. One step emits at most
+// actor.n_step transitions per environment (an episode that ends completes its whole n-step window,
+// actor/transition_builder.h), so a chunk that held chunk_size - 1 transitions grows to
+// chunk_size - 1 + num_envs * n_step.
+size_t LargestChunkTransitions(const ActorConfig& actor);
 
 }  // namespace ddpg

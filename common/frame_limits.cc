@@ -122,10 +122,6 @@ size_t ActorParameterCount(int obs_dim, int act_dim, const std::vector<int>& hid
   return count + (inputs + 1) * static_cast<size_t>(act_dim);
 }
 
-size_t LargestChunkTransitions(const ActorConfig& actor) {
-  return static_cast<size_t>(actor.chunk_size) + static_cast<size_t>(actor.num_envs) - 1;
-}
-
 Status CheckFrameLimits(const Config& config, int obs_dim, int act_dim) {
   const std::string environment = fmt::format("{} (obs {}, act {})", config.env.id, obs_dim, act_dim);
   const std::string over = fmt::format("over the {} MiB frame limit", kLimit >> 20);
@@ -134,16 +130,22 @@ Status CheckFrameLimits(const Config& config, int obs_dim, int act_dim) {
   const size_t chunk_transitions = LargestChunkTransitions(config.actor);
   if (chunk.At(chunk_transitions) > kLimit) {
     const size_t num_envs = static_cast<size_t>(config.actor.num_envs);
+    const size_t n_step = static_cast<size_t>(config.actor.n_step);
+    // What one step can add on top of a chunk one short of chunk_size.
+    const size_t one_step = num_envs * n_step;
     const std::string prefix = fmt::format(
-        "actor.chunk_size = {} with actor.num_envs = {} makes InsertChunk frames of up to {} transitions, {}, for "
+        "actor.chunk_size = {} with actor.num_envs = {}{} makes InsertChunk frames of up to {} transitions, {}, for "
         "{}, {}",
-        config.actor.chunk_size, num_envs, GroupThousands(chunk_transitions), MiB(chunk.At(chunk_transitions)),
-        environment, over);
-    if (chunk.LargestFitting() < num_envs) {
-      return InvalidArgument(prefix + "; even one step of every environment does not fit: lower actor.num_envs");
+        config.actor.chunk_size, num_envs, n_step > 1 ? fmt::format(" and actor.n_step = {}", n_step) : "",
+        GroupThousands(chunk_transitions), MiB(chunk.At(chunk_transitions)), environment, over);
+    if (chunk.LargestFitting() < one_step) {
+      return InvalidArgument(prefix + (n_step > 1 ? "; even one step of every environment, completing its n-step "
+                                                    "window, does not fit: lower actor.num_envs or actor.n_step"
+                                                  : "; even one step of every environment does not fit: lower "
+                                                    "actor.num_envs"));
     }
     return InvalidArgument(fmt::format("{}; the largest chunk_size that fits is {}: lower actor.chunk_size", prefix,
-                                       GroupThousands(chunk.LargestFitting() - num_envs + 1)));
+                                       GroupThousands(chunk.LargestFitting() - one_step + 1)));
   }
 
   const AffineSize reply = SampleReplySize(obs_dim, act_dim);

@@ -3,7 +3,8 @@
 // A frame over protocol::kMaxMessageBytes never reaches user code: the receiving socket (ZMQ_MAXMSGSIZE)
 // drops the connection instead, and the sender reconnects and tries again, so an actor would insert
 // nothing, a learner would sample nothing and actors would never get weights, with no error anywhere.
-// Three messages grow with the configuration: an actor's InsertChunk (actor.chunk_size, actor.num_envs),
+// Three messages grow with the configuration: an actor's InsertChunk (actor.chunk_size, actor.num_envs and
+// actor.n_step: LargestChunkTransitions in config.h),
 // the SampleReply to the learner (learner.batch_size) and the Weights the learner publishes
 // (network.hidden_sizes). Every process checks all three at start-up (command_line.h, and each service's
 // Create), so a configuration that cannot work is refused before anything starts, with the key to lower.
@@ -31,11 +32,6 @@ size_t WeightsFrameBytes(int obs_dim, int act_dim, const std::vector<int>& hidde
 
 // Parameters of the actor network (common/networks.h): the weights and biases of every linear layer.
 size_t ActorParameterCount(int obs_dim, int act_dim, const std::vector<int>& hidden_sizes);
-
-// The most transitions one of an actor's chunks can hold. The actor steps all actor.num_envs environments
-// at once and sends its chunk after the step that brings it to actor.chunk_size, so a chunk that held
-// chunk_size - 1 transitions grows to chunk_size + num_envs - 1.
-size_t LargestChunkTransitions(const ActorConfig& actor);
 
 // InvalidArgument when the largest InsertChunk, the SampleReply for learner.batch_size or the Weights for
 // network.hidden_sizes would be over protocol::kMaxMessageBytes. The message names the key, the frame

@@ -42,10 +42,9 @@ std::vector<float> ToVector(const torch::Tensor& tensor) {
   return {values.data_ptr<float>(), values.data_ptr<float>() + values.numel()};
 }
 
-UpdateResult NotUpdated() {
-  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-  return {kNaN, kNaN, kNaN};
-}
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+UpdateResult NotUpdated() { return {kNaN, kNaN, kNaN, /*actor_updated=*/false}; }
 
 std::string ErrorText(const c10::Error& error) { return error.what_without_backtrace(); }
 
@@ -81,10 +80,22 @@ void WriteArchitecture(torch::serialize::OutputArchive& archive, const DdpgOptio
   archive.write("act_high", c10::IValue(ToDouble(options.act_high)));
 }
 
-// The sizes that decide whether a checkpoint's tensors fit this agent. Module::load replaces tensors
-// wholesale instead of checking their shapes, so this comparison is the only thing that catches a
-// checkpoint of other network sizes before it silently changes the architecture.
-Status CheckArchitecture(torch::serialize::InputArchive& archive, const DdpgOptions& options, const std::string& path) {
+int CriticCount(Algorithm algorithm) { return algorithm == Algorithm::kTd3 ? 2 : 1; }
+
+// Checkpoints only: a policy file holds an actor, which is the same network for every algorithm.
+void WriteAlgorithm(torch::serialize::OutputArchive& archive, const DdpgOptions& options) {
+  archive.write("algorithm", c10::IValue(std::string(ConfigEnumName(options.algorithm))));
+  archive.write("critics", c10::IValue(static_cast<int64_t>(CriticCount(options.algorithm))));
+}
+
+enum class FileKind { kCheckpoint, kPolicy };
+
+// The sizes that decide whether a checkpoint's tensors fit this agent, and for a checkpoint the algorithm
+// whose networks and optimizer state it holds. Module::load replaces tensors wholesale instead of checking
+// their shapes, so this comparison is the only thing that catches a checkpoint of other network sizes
+// before it silently changes the architecture.
+Status CheckArchitecture(torch::serialize::InputArchive& archive, const DdpgOptions& options, const std::string& path,
+                         FileKind kind) {
   c10::IValue hidden, low, high;
   archive.read("hidden_sizes", hidden);
   archive.read("act_low", low);
@@ -97,6 +108,15 @@ Status CheckArchitecture(torch::serialize::InputArchive& archive, const DdpgOpti
     differences += (differences.empty() ? "" : "; ") + name + " is " + saved + " in the file but " + configured +
                    " in the configuration";
   };
+  if (kind == FileKind::kCheckpoint) {
+    // Checkpoints from before TD3 hold one DDPG critic and no algorithm key.
+    c10::IValue algorithm;
+    compare("learner.algorithm", archive.try_read("algorithm", algorithm) ? algorithm.toStringRef() : "ddpg",
+            std::string(ConfigEnumName(options.algorithm)));
+    c10::IValue critics;
+    compare("critics", std::to_string(archive.try_read("critics", critics) ? critics.toInt() : 1),
+            std::to_string(CriticCount(options.algorithm)));
+  }
   compare("obs_dim", std::to_string(obs_dim), std::to_string(options.obs_dim));
   compare("act_dim", std::to_string(act_dim), std::to_string(options.act_dim));
   compare("hidden_sizes", Join(hidden.toIntVector()), Join(ToInt64(options.hidden_sizes)));
@@ -109,18 +129,52 @@ Status CheckArchitecture(torch::serialize::InputArchive& archive, const DdpgOpti
 }  // namespace
 
 struct DdpgAgent::Impl {
+  // The networks draw their initial weights in this order: actor, critic, target actor, target critic, as
+  // DDPG always did (one seed gives the same DDPG agent as before TD3 existed), then TD3's twin and its target.
   explicit Impl(const DdpgOptions& opts)
       : options(opts),
+        td3(opts.algorithm == Algorithm::kTd3),
         device(opts.device == Device::kCuda ? torch::kCUDA : torch::kCPU),
-        actor(OnDevice(Actor(opts.obs_dim, opts.act_dim, opts.hidden_sizes, opts.act_low, opts.act_high), device)),
-        critic(OnDevice(Critic(opts.obs_dim, opts.act_dim, opts.hidden_sizes), device)),
-        target_actor(
-            OnDevice(Actor(opts.obs_dim, opts.act_dim, opts.hidden_sizes, opts.act_low, opts.act_high), device)),
-        target_critic(OnDevice(Critic(opts.obs_dim, opts.act_dim, opts.hidden_sizes), device)),
+        actor(NewActor()),
+        critic(NewCritic()),
+        target_actor(NewActor()),
+        target_critic(NewCritic()),
+        twin_critic(td3 ? NewCritic() : Critic(nullptr)),
+        target_twin_critic(td3 ? NewCritic() : Critic(nullptr)),
         actor_optimizer(actor->parameters(), torch::optim::AdamOptions(opts.actor_lr)),
-        critic_optimizer(critic->parameters(), torch::optim::AdamOptions(opts.critic_lr)) {
+        critic_optimizer(CriticParameters(), torch::optim::AdamOptions(opts.critic_lr)),
+        act_low(BoundTensor(opts.act_low)),
+        act_high(BoundTensor(opts.act_high)),
+        act_half_range((act_high - act_low) / 2.0) {
     CopyParameters(*target_actor, *actor);
     CopyParameters(*target_critic, *critic);
+    if (td3) CopyParameters(*target_twin_critic, *twin_critic);
+  }
+
+  Actor NewActor() const {
+    return OnDevice(Actor(options.obs_dim, options.act_dim, options.hidden_sizes, options.act_low, options.act_high),
+                    device);
+  }
+  Critic NewCritic() const { return OnDevice(Critic(options.obs_dim, options.act_dim, options.hidden_sizes), device); }
+  // [1, act_dim]: broadcasts over a batch of actions.
+  torch::Tensor BoundTensor(const std::vector<float>& bound) const {
+    return ToTensor(bound, 1, static_cast<int64_t>(bound.size()), device);
+  }
+
+  // One optimizer for both of TD3's critics, stepping on the sum of their losses (as the TD3 authors do).
+  std::vector<torch::Tensor> CriticParameters() const {
+    std::vector<torch::Tensor> parameters = critic->parameters();
+    if (td3) {
+      for (const torch::Tensor& parameter : twin_critic->parameters()) parameters.push_back(parameter);
+    }
+    return parameters;
+  }
+
+  // The online and target network of critic `index`; null holders for an index out of range.
+  std::pair<Critic, Critic> CriticPair(int index) const {
+    if (index == 0) return {critic, target_critic};
+    if (index == 1 && td3) return {twin_critic, target_twin_critic};
+    return {Critic(nullptr), Critic(nullptr)};
   }
 
   Status CheckBatch(const protocol::TransitionBatch& batch) const {
@@ -146,13 +200,29 @@ struct DdpgAgent::Impl {
     torch::Tensor y;
     {
       torch::NoGradGuard no_grad;
-      y = rewards + discounts * target_critic->forward(next_observations, target_actor->forward(next_observations));
+      if (td3) {
+        const auto next_actions = SmoothedTargetActions(next_observations);
+        y = rewards + discounts * torch::minimum(target_critic->forward(next_observations, next_actions),
+                                                 target_twin_critic->forward(next_observations, next_actions));
+      } else {
+        y = rewards + discounts * target_critic->forward(next_observations, target_actor->forward(next_observations));
+      }
     }
     auto q = critic->forward(observations, actions);
     auto critic_loss = torch::mse_loss(q, y);
+    torch::Tensor twin_loss;
     critic_optimizer.zero_grad();
-    critic_loss.backward();
+    if (td3) {
+      twin_loss = torch::mse_loss(twin_critic->forward(observations, actions), y);
+      (critic_loss + twin_loss).backward();
+    } else {
+      critic_loss.backward();
+    }
     critic_optimizer.step();
+    ++critic_updates;
+    UpdateResult result{critic_loss.item<double>(), kNaN, q.mean().item<double>(), /*actor_updated=*/false};
+    if (td3) result.critic_loss = (result.critic_loss + twin_loss.item<double>()) / 2.0;
+    if (td3 && critic_updates % static_cast<uint64_t>(options.policy_delay) != 0) return result;
 
     auto actor_loss = -critic->forward(observations, actor->forward(observations)).mean();
     actor_optimizer.zero_grad();
@@ -164,7 +234,19 @@ struct DdpgAgent::Impl {
 
     PolyakUpdate(*target_actor, *actor, options.tau);
     PolyakUpdate(*target_critic, *critic, options.tau);
-    return {critic_loss.item<double>(), actor_loss.item<double>(), q.mean().item<double>()};
+    if (td3) PolyakUpdate(*target_twin_critic, *twin_critic, options.tau);
+    result.actor_loss = actor_loss.item<double>();
+    result.actor_updated = true;
+    return result;
+  }
+
+  // TD3's a' = clip(mu'(s') + clip(eps, -c, c), act_low, act_high) with eps ~ N(0, policy_noise^2) and
+  // c = noise_clip, both scaled by the action half-range. Without gradients: only the targets use it.
+  torch::Tensor SmoothedTargetActions(const torch::Tensor& next_observations) {
+    torch::NoGradGuard no_grad;
+    const auto mu = target_actor->forward(next_observations);
+    const auto noise = (torch::randn_like(mu) * options.policy_noise).clamp(-options.noise_clip, options.noise_clip);
+    return torch::minimum(torch::maximum(mu + noise * act_half_range, act_low), act_high);
   }
 
   // Rows of `observations`, or -1 when the vector does not hold whole rows.
@@ -189,13 +271,19 @@ struct DdpgAgent::Impl {
   }
 
   DdpgOptions options;
+  bool td3;
   torch::Device device;
   Actor actor;
   Critic critic;
   Actor target_actor;
   Critic target_critic;
+  Critic twin_critic;         // TD3 only
+  Critic target_twin_critic;  // TD3 only
   torch::optim::Adam actor_optimizer;
   torch::optim::Adam critic_optimizer;
+  torch::Tensor act_low, act_high, act_half_range;  // [1, act_dim]
+  // TD3's delay counts these; restored from checkpoints, so a resumed run keeps its phase.
+  uint64_t critic_updates = 0;
 };
 
 DdpgAgent::DdpgAgent(const DdpgOptions& options) {
@@ -236,19 +324,39 @@ std::vector<float> DdpgAgent::TargetAct(const std::vector<float>& observations) 
   return impl_->Mu(impl_->target_actor, observations);
 }
 
-std::vector<float> DdpgAgent::QValues(const std::vector<float>& observations, const std::vector<float>& actions) const {
-  return impl_->Q(impl_->critic, observations, actions);
+std::vector<float> DdpgAgent::TargetPolicyActions(const std::vector<float>& observations) const {
+  if (!impl_->td3) return TargetAct(observations);
+  const int64_t n = impl_->Rows(observations);
+  if (n < 0) return {};
+  return ToVector(impl_->SmoothedTargetActions(ToTensor(observations, n, impl_->options.obs_dim, impl_->device)));
 }
 
-std::vector<float> DdpgAgent::TargetQValues(const std::vector<float>& observations,
-                                            const std::vector<float>& actions) const {
-  return impl_->Q(impl_->target_critic, observations, actions);
+int DdpgAgent::critic_count() const { return CriticCount(impl_->options.algorithm); }
+
+std::vector<float> DdpgAgent::QValues(const std::vector<float>& observations, const std::vector<float>& actions,
+                                      int critic) const {
+  Critic online = impl_->CriticPair(critic).first;
+  return online ? impl_->Q(online, observations, actions) : std::vector<float>{};
+}
+
+std::vector<float> DdpgAgent::TargetQValues(const std::vector<float>& observations, const std::vector<float>& actions,
+                                            int critic) const {
+  Critic target = impl_->CriticPair(critic).second;
+  return target ? impl_->Q(target, observations, actions) : std::vector<float>{};
 }
 
 std::vector<float> DdpgAgent::ActorParameters() const { return FlattenParameters(*impl_->actor); }
 std::vector<float> DdpgAgent::TargetActorParameters() const { return FlattenParameters(*impl_->target_actor); }
-std::vector<float> DdpgAgent::CriticParameters() const { return FlattenParameters(*impl_->critic); }
-std::vector<float> DdpgAgent::TargetCriticParameters() const { return FlattenParameters(*impl_->target_critic); }
+
+std::vector<float> DdpgAgent::CriticParameters(int critic) const {
+  Critic online = impl_->CriticPair(critic).first;
+  return online ? FlattenParameters(*online) : std::vector<float>{};
+}
+
+std::vector<float> DdpgAgent::TargetCriticParameters(int critic) const {
+  Critic target = impl_->CriticPair(critic).second;
+  return target ? FlattenParameters(*target) : std::vector<float>{};
+}
 
 Status DdpgAgent::SetParameters(const std::vector<float>& actor, const std::vector<float>& critic) {
   const size_t actor_size = ActorParameters().size();
@@ -261,8 +369,21 @@ Status DdpgAgent::SetParameters(const std::vector<float>& actor, const std::vect
   for (torch::nn::Module* module : {impl_->actor.ptr().get(), impl_->target_actor.ptr().get()}) {
     if (Status loaded = LoadFlatParameters(*module, actor); !loaded.ok()) return loaded;
   }
-  for (torch::nn::Module* module : {impl_->critic.ptr().get(), impl_->target_critic.ptr().get()}) {
-    if (Status loaded = LoadFlatParameters(*module, critic); !loaded.ok()) return loaded;
+  for (int index = 0; index < critic_count(); ++index) {
+    if (Status loaded = SetCriticParameters(index, critic); !loaded.ok()) return loaded;
+  }
+  return Status::Ok();
+}
+
+Status DdpgAgent::SetCriticParameters(int critic, const std::vector<float>& parameters) {
+  auto [online, target] = impl_->CriticPair(critic);
+  if (!online) {
+    return InvalidArgument("SetCriticParameters: critic " + std::to_string(critic) +
+                           " does not exist; this agent has " + std::to_string(critic_count()));
+  }
+  // LoadFlatParameters checks the size before it writes, so a mismatch leaves both networks as they were.
+  for (torch::nn::Module* module : {online.ptr().get(), target.ptr().get()}) {
+    if (Status loaded = LoadFlatParameters(*module, parameters); !loaded.ok()) return loaded;
   }
   return Status::Ok();
 }
@@ -273,6 +394,8 @@ Status DdpgAgent::SaveCheckpoint(const std::string& path, const TrainingCounters
   try {
     torch::serialize::OutputArchive archive;
     WriteArchitecture(archive, impl_->options);
+    WriteAlgorithm(archive, impl_->options);
+    archive.write("critic_updates", c10::IValue(static_cast<int64_t>(impl_->critic_updates)));
     archive.write("updates", c10::IValue(static_cast<int64_t>(counters.updates)));
     archive.write("env_steps", c10::IValue(static_cast<int64_t>(counters.env_steps)));
     archive.write("run_id", c10::IValue(static_cast<int64_t>(counters.run_id)));
@@ -287,6 +410,10 @@ Status DdpgAgent::SaveCheckpoint(const std::string& path, const TrainingCounters
     write_module("critic", *impl_->critic);
     write_module("target_actor", *impl_->target_actor);
     write_module("target_critic", *impl_->target_critic);
+    if (impl_->td3) {
+      write_module("twin_critic", *impl_->twin_critic);
+      write_module("target_twin_critic", *impl_->target_twin_critic);
+    }
     auto write_optimizer = [&](const std::string& key, const torch::optim::Optimizer& optimizer) {
       torch::serialize::OutputArchive nested;
       optimizer.save(nested);
@@ -317,7 +444,9 @@ StatusOr<TrainingCounters> DdpgAgent::LoadCheckpoint(const std::string& path) {
   try {
     torch::serialize::InputArchive archive;
     archive.load_from(path, impl_->device);
-    if (Status fits = CheckArchitecture(archive, impl_->options, path); !fits.ok()) return fits;
+    if (Status fits = CheckArchitecture(archive, impl_->options, path, FileKind::kCheckpoint); !fits.ok()) {
+      return fits;
+    }
 
     // Everything goes into a fresh agent first, so a checkpoint that fails half-way leaves this one as it was.
     auto fresh = std::make_unique<Impl>(impl_->options);
@@ -330,6 +459,12 @@ StatusOr<TrainingCounters> DdpgAgent::LoadCheckpoint(const std::string& path) {
     read_module("critic", *fresh->critic);
     read_module("target_actor", *fresh->target_actor);
     read_module("target_critic", *fresh->target_critic);
+    if (fresh->td3) {
+      read_module("twin_critic", *fresh->twin_critic);
+      read_module("target_twin_critic", *fresh->target_twin_critic);
+    }
+    // Checkpoints from before TD3 did not count critic updates; DDPG does not need the count.
+    fresh->critic_updates = static_cast<uint64_t>(ReadOptionalInt(archive, "critic_updates"));
     // Adam keys its state by parameter identity, which Module::load keeps, so the state lands on the
     // freshly loaded parameters. Only that state is restored: the learning rates stay the configured ones,
     // so a resumed run may change them.
@@ -390,7 +525,7 @@ StatusOr<PolicyFile> LoadPolicyFile(const std::string& path, const DdpgOptions& 
   try {
     torch::serialize::InputArchive archive;
     archive.load_from(path, torch::kCPU);
-    if (Status fits = CheckArchitecture(archive, options, path); !fits.ok()) return fits;
+    if (Status fits = CheckArchitecture(archive, options, path, FileKind::kPolicy); !fits.ok()) return fits;
     Actor actor(options.obs_dim, options.act_dim, options.hidden_sizes, options.act_low, options.act_high);
     torch::serialize::InputArchive nested;
     archive.read("actor", nested);

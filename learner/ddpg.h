@@ -1,10 +1,17 @@
-// The DDPG algorithm (Lillicrap et al. 2015): actor, critic, their target networks and Adam optimizers.
+// The learner's agent: DDPG (Lillicrap et al. 2015) or TD3 (Fujimoto et al. 2018), chosen by
+// options.algorithm. Actor, critic(s), their target networks and Adam optimizers.
 //
-// Update performs one gradient step on a batch: the critic regresses Q(s, a) onto
-// r + discount * Q'(s', mu'(s')) (discount already holds gamma^k, 0 at termination), the actor ascends
-// Q(s, mu(s)), then both targets move by Polyak averaging with rate tau. LibTorch stays behind this header
-// (pimpl), so the learner's service code compiles without it. Networks live on options.device, chosen
-// once here. Not thread-safe: one thread drives an agent.
+// DDPG: Update performs one gradient step on a batch: the critic regresses Q(s, a) onto
+// r + discount * Q'(s', mu'(s')) (discount already holds gamma^k of an n-step transition, 0 at
+// termination), the actor ascends Q(s, mu(s)), then both targets move by Polyak averaging with rate tau.
+// TD3 changes three things:
+//  - twin critics Q1, Q2, both regressing onto r + discount * min(Q1', Q2')(s', a'), which counters the
+//    overestimation a single critic's maximization builds up;
+//  - target policy smoothing: a' = clip(mu'(s') + clip(eps, -c, c), act_low, act_high), eps ~ N(0, sigma^2),
+//    with sigma = policy_noise and c = noise_clip times the action half-range, like the actors' noise;
+//  - the actor (ascending Q1) and all target networks are updated only every policy_delay-th update.
+// LibTorch stays behind this header (pimpl), so the learner's service code compiles without it. Networks
+// live on options.device, chosen once here. Not thread-safe: one thread drives an agent.
 #pragma once
 
 #include <cstdint>
@@ -29,12 +36,19 @@ struct DdpgOptions {
   double critic_lr = 1e-3;
   uint64_t seed = 0;
   Device device = Device::kCpu;
+  Algorithm algorithm = Algorithm::kDdpg;
+  // TD3 only: the smoothing noise's std and clip, as fractions of the action half-range, and the critic
+  // updates per actor and target update.
+  double policy_noise = 0.2;
+  double noise_clip = 0.5;
+  int policy_delay = 2;
 };
 
 struct UpdateResult {
-  double critic_loss = 0.0;
-  double actor_loss = 0.0;
-  double q_mean = 0.0;
+  double critic_loss = 0.0;  // TD3: the mean of the twin critics' losses
+  double actor_loss = 0.0;   // NaN when this update left the actor alone (TD3's delay)
+  double q_mean = 0.0;       // mean Q(s, a) of the (first) critic over the batch
+  bool actor_updated = true;
 };
 
 // Counters stored with the networks, so a resumed learner continues its step count (see EnvStepCounter
@@ -64,33 +78,49 @@ class DdpgAgent {
   DdpgAgent(const DdpgAgent&) = delete;
   DdpgAgent& operator=(const DdpgAgent&) = delete;
 
-  // One critic step, one actor step, one Polyak update. The batch must match the agent's dimensions.
+  // One critic step; DDPG: then one actor step and one Polyak update; TD3: those only every
+  // policy_delay-th call. The batch must match the agent's dimensions.
   UpdateResult Update(const protocol::TransitionBatch& batch);
+
+  // Critics: 1 for DDPG, 2 for TD3. `critic` below picks one, 0 .. critic_count() - 1; an index out of
+  // range gives an empty result.
+  int critic_count() const;
 
   // Deterministic policy mu(s) for n = observations.size() / obs_dim observations.
   std::vector<float> Act(const std::vector<float>& observations) const;
-  // Q(s, a) of the online critic, one value per row.
-  std::vector<float> QValues(const std::vector<float>& observations, const std::vector<float>& actions) const;
-  // Q'(s, a) of the target critic and mu'(s) of the target actor (tests of the Polyak update and of the
+  // Q(s, a) of an online critic, one value per row.
+  std::vector<float> QValues(const std::vector<float>& observations, const std::vector<float>& actions,
+                             int critic = 0) const;
+  // Q'(s, a) of a target critic and mu'(s) of the target actor (tests of the Polyak update and of the
   // critic's regression target r + discount * Q'(s', mu'(s'))).
-  std::vector<float> TargetQValues(const std::vector<float>& observations, const std::vector<float>& actions) const;
+  std::vector<float> TargetQValues(const std::vector<float>& observations, const std::vector<float>& actions,
+                                   int critic = 0) const;
   std::vector<float> TargetAct(const std::vector<float>& observations) const;
+  // The actions a' at which the critics' target evaluates the target critics: mu'(s') for DDPG; for TD3
+  // clip(mu'(s') + clipped noise) with a fresh noise draw on every call (tests of the smoothing).
+  std::vector<float> TargetPolicyActions(const std::vector<float>& observations) const;
 
   // The online actor's parameters in the Weights wire order (see common/networks.h).
   std::vector<float> ActorParameters() const;
   std::vector<float> TargetActorParameters() const;
-  std::vector<float> CriticParameters() const;
-  std::vector<float> TargetCriticParameters() const;
-  // Replaces the online actor and critic, and their targets, with flat parameter vectors in the order above
-  // (for tests and tools that start an agent from known networks; the optimizers keep their state).
-  // InvalidArgument, leaving the agent unchanged, when a vector's size does not fit its network.
+  std::vector<float> CriticParameters(int critic = 0) const;
+  std::vector<float> TargetCriticParameters(int critic = 0) const;
+  // Replaces the online actor and every critic (TD3's twins alike), and their targets, with flat parameter
+  // vectors in the order above (for tests and tools that start an agent from known networks; the optimizers
+  // keep their state). InvalidArgument, leaving the agent unchanged, when a vector's size does not fit its
+  // network.
   Status SetParameters(const std::vector<float>& actor, const std::vector<float>& critic);
+  // Replaces one critic and its target (e.g. to give TD3's twins different values). InvalidArgument,
+  // leaving the agent unchanged, for an index out of range or a size that does not fit.
+  Status SetCriticParameters(int critic, const std::vector<float>& parameters);
 
-  // Writes actor, critic, both targets, both optimizers and the counters to `path` atomically (a
-  // temporary file renamed over the old one), so a crash mid-write never leaves a broken checkpoint.
+  // Writes the algorithm, the network sizes, actor, critic(s), all targets, both optimizers and the counters
+  // to `path` atomically (a temporary file renamed over the old one), so a crash mid-write never leaves a
+  // broken checkpoint.
   Status SaveCheckpoint(const std::string& path, const TrainingCounters& counters) const;
-  // Restores everything SaveCheckpoint wrote. NotFound / InvalidArgument (e.g. other network sizes) on
-  // failure, leaving the agent unchanged.
+  // Restores everything SaveCheckpoint wrote. NotFound / InvalidArgument on failure, leaving the agent
+  // unchanged; a checkpoint of another algorithm or other network sizes is InvalidArgument naming each
+  // difference. Checkpoints from before the algorithm was recorded are DDPG's.
   StatusOr<TrainingCounters> LoadCheckpoint(const std::string& path);
 
   // Writes a policy file: an actor network holding `actor_parameters` (a published version that was

@@ -28,6 +28,10 @@ DdpgOptions AgentOptions(const Config& config, const EnvSpec& spec) {
   options.critic_lr = config.learner.critic_lr;
   options.seed = config.env.seed;
   options.device = config.learner.device;
+  options.algorithm = config.learner.algorithm;
+  options.policy_noise = config.learner.policy_noise;
+  options.noise_clip = config.learner.noise_clip;
+  options.policy_delay = config.learner.policy_delay;
   return options;
 }
 
@@ -86,10 +90,15 @@ std::string LearnerService::BestPolicyPath() const { return config_.run.RunDirec
 std::string LearnerService::Run() {
   start_ = last_report_ = last_checkpoint_ = std::chrono::steady_clock::now();
   statistics_.StartWindow(counters_.updates, env_steps_.env_steps());
+  const LearnerConfig& learner = config_.learner;
+  const std::string algorithm = learner.algorithm == Algorithm::kTd3
+                                    ? fmt::format("TD3 (policy_noise {}, noise_clip {}, policy_delay {})",
+                                                  learner.policy_noise, learner.noise_clip, learner.policy_delay)
+                                    : std::string("DDPG");
   spdlog::info(
-      "DDPG on {} (obs {}, act {}), network {}, batch {}, {} thread(s); replay {}, weights on {}, "
+      "{} on {} (obs {}, act {}), network {}, batch {}, {} thread(s); replay {}, weights on {}, "
       "reports on {}; run directory {}",
-      spec_.id, spec_.obs_dim, spec_.act_dim, FormatConfigValue(config_.network.hidden_sizes),
+      algorithm, spec_.id, spec_.obs_dim, spec_.act_dim, FormatConfigValue(config_.network.hidden_sizes),
       config_.learner.batch_size, config_.learner.threads, config_.replay.address, config_.learner.weights_bind,
       config_.learner.reports_bind, config_.run.RunDirectory());
   if (counters_.updates > 0) PublishWeights();
@@ -175,7 +184,9 @@ void LearnerService::Train(const protocol::SampleReply& reply) {
 
   const UpdateResult result = agent_.Update(batch);
   ++counters_.updates;
-  statistics_.RecordUpdate(result.critic_loss, result.actor_loss, result.q_mean);
+  statistics_.RecordUpdate(result.critic_loss,
+                           result.actor_updated ? std::optional<double>(result.actor_loss) : std::nullopt,
+                           result.q_mean);
   if (counters_.updates % config_.learner.publish_every == 0) PublishWeights();
 }
 

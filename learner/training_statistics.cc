@@ -21,9 +21,12 @@ std::string Shown(double value, const char* format) {
 TrainingStatistics::TrainingStatistics(int batch_size, uint64_t max_env_steps)
     : batch_size_(batch_size), max_env_steps_(max_env_steps) {}
 
-void TrainingStatistics::RecordUpdate(double critic_loss, double actor_loss, double q_mean) {
+void TrainingStatistics::RecordUpdate(double critic_loss, std::optional<double> actor_loss, double q_mean) {
   critic_loss_sum_ += critic_loss;
-  actor_loss_sum_ += actor_loss;
+  if (actor_loss) {
+    actor_loss_sum_ += *actor_loss;
+    ++window_actor_updates_;
+  }
   q_sum_ += q_mean;
   ++window_updates_;
 }
@@ -62,7 +65,7 @@ void TrainingStatistics::EndWindow(uint64_t updates, uint64_t env_steps, double 
   StartWindow(updates, env_steps);
   last_means_ = CurrentMeans();
   critic_loss_sum_ = actor_loss_sum_ = q_sum_ = lag_sum_ = 0.0;
-  window_updates_ = window_lags_ = 0;
+  window_updates_ = window_actor_updates_ = window_lags_ = 0;
 }
 
 TrainingStatistics::Means TrainingStatistics::CurrentMeans() const {
@@ -70,9 +73,9 @@ TrainingStatistics::Means TrainingStatistics::CurrentMeans() const {
   if (window_updates_ > 0) {
     const double n = static_cast<double>(window_updates_);
     means.critic_loss = critic_loss_sum_ / n;
-    means.actor_loss = actor_loss_sum_ / n;
     means.q_mean = q_sum_ / n;
   }
+  if (window_actor_updates_ > 0) means.actor_loss = actor_loss_sum_ / static_cast<double>(window_actor_updates_);
   if (window_lags_ > 0) means.policy_lag = lag_sum_ / static_cast<double>(window_lags_);
   return means;
 }

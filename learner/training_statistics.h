@@ -27,7 +27,9 @@ class TrainingStatistics {
 
   TrainingStatistics(int batch_size, uint64_t max_env_steps);
 
-  void RecordUpdate(double critic_loss, double actor_loss, double q_mean);
+  // actor_loss is nullopt for an update that left the actor alone (TD3's delayed actor updates): the
+  // actor loss shown is the mean over the updates that stepped the actor.
+  void RecordUpdate(double critic_loss, std::optional<double> actor_loss, double q_mean);
   void RecordReplay(uint64_t replay_size, uint32_t connected_actors);
   // A finished training episode; its policy lag is learner_step minus the version that acted.
   void RecordTrainingEpisode(const protocol::EpisodeReport& report, uint64_t learner_step);
@@ -62,6 +64,7 @@ class TrainingStatistics {
 
   double critic_loss_sum_ = 0.0, actor_loss_sum_ = 0.0, q_sum_ = 0.0, lag_sum_ = 0.0;
   uint64_t window_updates_ = 0;
+  uint64_t window_actor_updates_ = 0;
   uint64_t window_lags_ = 0;
   Means last_means_;
   uint64_t updates_at_window_start_ = 0;

@@ -26,8 +26,11 @@ constexpr uint64_t kChunkSize = 100;
 // Samples per insert 1, min size 100 and an error buffer of 100 let the server store 200 transitions
 // without a learner (max_diff = 1 * 100 + 100); each further chunk of 100 needs 100 more sampled. With one
 // chunk in flight the actor sends chunks 1 and 2, chunk 3 is held at the server, and the actor fills
-// chunk 4 and waits for credit: 400 env steps (one transition each).
-const std::vector<std::string> kHeldBack = {"--network.hidden_sizes",
+// chunk 4 and waits for credit: 400 env steps (one transition each: one-step returns, so that every step's
+// transition is complete at once).
+const std::vector<std::string> kHeldBack = {"--actor.n_step",
+                                            "1",
+                                            "--network.hidden_sizes",
                                             "64,64",
                                             "--learner.batch_size",
                                             "64",
@@ -167,4 +170,27 @@ TEST_CASE("an actor stopped while the server never frees credit exits after the 
   CHECK(stats->total_inserted == counts->acknowledged);
   CHECK(LastMetric(cluster.MetricsPath("actor-0"), "undelivered_transitions") ==
         static_cast<double>(counts->undelivered));
+}
+
+// With n-step returns the last n - 1 steps of every environment wait in the transition builder for the steps
+// that would complete them. An actor that stops mid-episode completes them as if truncated and delivers
+// them: 150 env steps of two environments with n = 5 leave 2 x 4 steps waiting, which must still arrive.
+TEST_CASE("an actor that stops mid-episode delivers the transitions still waiting in its n-step windows") {
+  const std::vector<std::string> args = {
+      "--actor.n_step",        "5",   "--actor.num_envs",           "2",  "--actor.chunk_size", "64",
+      "--actor.max_env_steps", "150", "--replay.rate_error_buffer", "1e9"};
+  TestCluster cluster("stop-n-step");
+  auto replay = cluster.StartReplay(args);
+  auto actor = cluster.StartActor(0, 1, args);
+  const std::optional<int> exit_code = actor->Wait(30s);
+  INFO(actor->Log());
+  REQUIRE(exit_code == std::optional<int>(0));
+  const std::optional<FinalCounts> counts = ParseFinalCounts(actor->Log());
+  REQUIRE(counts);
+  CHECK(counts->env_steps == 150);
+  CHECK(counts->acknowledged == 150);
+  CHECK(counts->undelivered == 0);
+  auto stats = QueryReplayStats(cluster.replay_endpoint());
+  REQUIRE(stats);
+  CHECK(stats->total_inserted == 150);
 }

@@ -221,6 +221,11 @@ TEST_CASE("an out-of-range value is an error naming the key and the allowed rang
       {"[actor]\nnoise = foo\n", {"actor.noise = 'foo'", "gaussian", "ou"}},
       {"[replay]\nbind = localhost:5550\n", {"replay.bind = 'localhost:5550'", "tcp://"}},
       {"[learner]\ndevice = tpu\n", {"learner.device = 'tpu'", "cpu", "cuda"}},
+      {"[learner]\nalgorithm = sac\n", {"learner.algorithm = 'sac'", "ddpg", "td3"}},
+      {"[learner]\npolicy_delay = 0\n", {"learner.policy_delay = 0", "allowed 1 .. 1000"}},
+      {"[learner]\nnoise_clip = -0.5\n", {"learner.noise_clip = -0.5", "allowed 0 .. 10"}},
+      {"[actor]\nn_step = 0\n", {"actor.n_step = 0", "allowed 1 .. 100"}},
+      {"[actor]\nn_step = 101\n", {"actor.n_step = 101", "allowed 1 .. 100"}},
       {"[replay]\ncapacity = 0\n", {"replay.capacity = 0", "allowed 1 .. 100000000"}},
       {"[replay]\ncapacity = 100\nmin_size_to_sample = 101\n", {"replay.min_size_to_sample = 101", "allowed 1 .. 100"}},
       {"[run]\nheartbeat_interval_ms = 1000\nheartbeat_timeout_ms = 1500\n",
@@ -352,11 +357,15 @@ Config NonDefaultConfig() {
   c.learner.weights_address = "ipc:///tmp/ddpg-weights-client";
   c.learner.reports_bind = "inproc://reports";
   c.learner.reports_address = "tcp://learner.example:7000";
+  c.learner.algorithm = Algorithm::kTd3;
   c.learner.batch_size = 512;
   c.learner.gamma = 0.995;
   c.learner.tau = 0.01;
   c.learner.actor_lr = 3e-4;
   c.learner.critic_lr = 0.1 + 0.2;  // 0.30000000000000004: needs every digit
+  c.learner.policy_noise = 0.1;
+  c.learner.noise_clip = 0.25;
+  c.learner.policy_delay = 3;
   c.learner.requests_in_flight = 8;
   c.learner.publish_every = 10;
   c.learner.republish_interval_s = 0.5;
@@ -372,6 +381,7 @@ Config NonDefaultConfig() {
   c.actor.auto_id = true;
   c.actor.count = 5;
   c.actor.num_envs = 8;
+  c.actor.n_step = 5;
   c.actor.chunk_size = 100;
   c.actor.max_chunks_in_flight = 16;
   c.actor.noise = NoiseKind::kOrnsteinUhlenbeck;
@@ -495,6 +505,16 @@ TEST_CASE("ValidateConfig names the key of an invalid value set in code", "[conf
   c.replay.rate_error_buffer = 10.0;
   status = ValidateConfig(c);
   REQUIRE_THAT(status.message(), Catch::Contains("replay.rate_error_buffer"));
+
+  // The largest chunk grows with n_step (num_envs * n_step transitions can complete in one step), and so does
+  // the buffer the rate limiter needs: (256 + 256 * (200 - 1 + 4 * n + 1)) / 2 + 1 is 26,241 for n = 1 and
+  // 30,849 for n = 10.
+  c = Config{};
+  c.replay.rate_error_buffer = 30000.0;
+  REQUIRE(ValidateConfig(c).ok());
+  c.actor.n_step = 10;
+  status = ValidateConfig(c);
+  REQUIRE_THAT(status.message(), Catch::Contains("replay.rate_error_buffer = 30000") && Catch::Contains("30849"));
 
   c = Config{};
   c.learner.actor_lr = std::nan("");

@@ -88,13 +88,16 @@ TEST_CASE("the predicted frame sizes are those of real encodings", "[frame_limit
   CHECK(WeightsFrameBytes(kHumanoidObs, kHumanoidAct, hidden_sizes) == protocol::Encode(weights).size());
 }
 
-TEST_CASE("a chunk can hold chunk_size + num_envs - 1 transitions", "[frame_limits]") {
+TEST_CASE("a chunk can hold chunk_size - 1 + num_envs * n_step transitions", "[frame_limits]") {
   ActorConfig actor;
   actor.chunk_size = 200;
   actor.num_envs = 4;
   CHECK(LargestChunkTransitions(actor) == 203);
   actor.num_envs = 1;
   CHECK(LargestChunkTransitions(actor) == 200);
+  actor.num_envs = 4;
+  actor.n_step = 5;
+  CHECK(LargestChunkTransitions(actor) == 219);
 }
 
 TEST_CASE("the default configuration fits for Pendulum and Humanoid", "[frame_limits]") {
@@ -161,6 +164,21 @@ TEST_CASE("a chunk_size whose InsertChunk is over the frame limit is refused nam
   CHECK_THAT(CheckFrameLimits(config, kHumanoidObs, kHumanoidAct).message(), Catch::Contains("lower actor.chunk_size"));
 }
 
+TEST_CASE("with n-step returns the chunk_size boundary counts the num_envs * n_step a step can add", "[frame_limits]") {
+  Config config = HumanoidConfig();
+  config.actor.chunk_size = 100000;
+  config.actor.num_envs = 4;
+  config.actor.n_step = 5;
+  const Status refused = CheckFrameLimits(config, kHumanoidObs, kHumanoidAct);
+  INFO(refused.message());
+  CHECK_THAT(refused.message(), Catch::StartsWith("actor.chunk_size = 100000 with actor.num_envs = 4 and actor.n_step "
+                                                  "= 5 makes InsertChunk frames of up to 100,019 transitions"));
+  config.actor.chunk_size = static_cast<int>(ReportedValue(refused.message(), "the largest chunk_size that fits is "));
+  CHECK(CheckFrameLimits(config, kHumanoidObs, kHumanoidAct).ok());
+  ++config.actor.chunk_size;
+  CHECK_THAT(CheckFrameLimits(config, kHumanoidObs, kHumanoidAct).message(), Catch::Contains("lower actor.chunk_size"));
+}
+
 TEST_CASE("num_envs whose single step is over the frame limit is refused naming actor.num_envs", "[frame_limits]") {
   Config config;
   config.env.id = "Wide-v0";  // observations this wide are not in the spec table, but nothing forbids them
@@ -169,6 +187,11 @@ TEST_CASE("num_envs whose single step is over the frame limit is refused naming 
   const Status refused = CheckFrameLimits(config, 20000, 1);
   INFO(refused.message());
   CHECK_THAT(refused.message(), Catch::Contains("actor.num_envs = 4096") && Catch::EndsWith("lower actor.num_envs"));
+  // With n-step returns one step can complete n transitions per environment: 256 steps of 160 kB fit, 1024 not.
+  config.actor.num_envs = 256;
+  REQUIRE(CheckFrameLimits(config, 20000, 1).ok());
+  config.actor.n_step = 4;
+  CHECK_THAT(CheckFrameLimits(config, 20000, 1).message(), Catch::EndsWith("lower actor.num_envs or actor.n_step"));
 }
 
 }  // namespace ddpg

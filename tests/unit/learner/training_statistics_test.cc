@@ -39,6 +39,24 @@ TEST_CASE("losses and Q are means over the report window and stay shown until th
   CHECK(statistics.Snapshot(3, 0)["critic_loss"] == 5.0);
 }
 
+TEST_CASE("the actor loss is the mean over the updates that stepped the actor (TD3 delays them)",
+          "[training_statistics]") {
+  TrainingStatistics statistics(256, 1000);
+  statistics.RecordUpdate(1.0, std::nullopt, -5.0);
+  statistics.RecordUpdate(3.0, -20.0, -7.0);
+  statistics.RecordUpdate(5.0, std::nullopt, -9.0);
+  nlohmann::json snapshot = statistics.Snapshot(3, 0);
+  CHECK(snapshot["critic_loss"] == 3.0);
+  CHECK(snapshot["actor_loss"] == -20.0);
+  CHECK(snapshot["q_mean"] == -7.0);
+  statistics.EndWindow(3, 0, 1.0);
+  // A window whose updates all left the actor alone keeps showing the last actor loss known.
+  statistics.RecordUpdate(7.0, std::nullopt, -1.0);
+  snapshot = statistics.Snapshot(4, 0);
+  CHECK(snapshot["critic_loss"] == 7.0);
+  CHECK(snapshot["actor_loss"] == -20.0);
+}
+
 TEST_CASE("rates are per second over the window and a resumed run does not start at 0", "[training_statistics]") {
   TrainingStatistics statistics(64, 100000);
   statistics.StartWindow(5000, 20000);
