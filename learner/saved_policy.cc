@@ -36,6 +36,13 @@ StoredHeader ReadHeader(torch::serialize::InputArchive& archive) {
   return header;
 }
 
+// The algorithm decides the critics a checkpoint holds; files from before it was recorded are DDPG's.
+Status ReadAlgorithm(torch::serialize::InputArchive& archive, DdpgOptions& options) {
+  c10::IValue algorithm;
+  if (!archive.try_read("algorithm", algorithm)) return Status::Ok();
+  return ParseConfigEnum("learner.algorithm", algorithm.toStringRef(), options.algorithm);
+}
+
 // Sizes that no learner writes would make the networks below fail in LibTorch, or allocate absurdly.
 std::optional<std::string> ImplausibleSizes(const DdpgOptions& options) {
   constexpr int kLargest = 1 << 20;
@@ -64,6 +71,7 @@ StatusOr<SavedPolicy> LoadSavedPolicy(const std::string& path) {
     torch::serialize::InputArchive archive;
     archive.load_from(path, torch::kCPU);
     header = ReadHeader(archive);
+    DDPG_RETURN_IF_ERROR(ReadAlgorithm(archive, header.options));
   } catch (const c10::Error& e) {
     return InvalidArgument(path + " is neither a policy file (best_policy.pt) nor a checkpoint (checkpoint.pt): " +
                            e.what_without_backtrace());

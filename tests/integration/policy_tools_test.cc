@@ -289,6 +289,28 @@ TEST_CASE("a checkpoint's online actor, not its target, is what envtool and expo
   CHECK(LargestDifference(ModuleActions(module, probe, 3), agent.Act(probe)) <= 1e-6f);
 }
 
+TEST_CASE("a TD3 checkpoint and policy file are read with their twin critics and evaluate like the agent") {
+  TempDir dir;
+  DdpgOptions options = PendulumOptions();
+  options.algorithm = ddpg::Algorithm::kTd3;
+  DdpgAgent agent(options);
+  RandomizeActor(agent, 5, 0.3f);
+  const std::string checkpoint = dir.File("checkpoint.pt");
+  REQUIRE(agent.SaveCheckpoint(checkpoint, {.updates = 3}).ok());
+  const std::string policy = dir.File("best_policy.pt");
+  REQUIRE(agent.SavePolicy(policy, agent.ActorParameters(), 3, -100.0).ok());
+  const std::vector<double> expected = Returns([&](const std::vector<float>& obs) { return agent.Act(obs); }, 4, 1);
+  for (const std::string& path : {checkpoint, policy}) {
+    Run run = RunTool(dir, BinaryPath("envtool"),
+                      {"eval", "--policy", path, "--env", "Pendulum-v1", "--episodes", "1", "--seed", "4"});
+    INFO(run.output);
+    REQUIRE(run.code == std::optional<int>(0));
+    const EvalOutput eval = ParseEval(run.output);
+    REQUIRE(eval.returns.size() == 1);
+    CHECK(eval.returns[0] == Approx(expected[0]).epsilon(1e-5));
+  }
+}
+
 TEST_CASE("export_policy writes a TorchScript module whose actions are the learner's, in C++ and in Python") {
   TempDir dir;
   // Asymmetric bounds and layers of different widths, so that a swapped scale and offset, a dropped bound or
