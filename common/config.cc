@@ -85,6 +85,7 @@ Status ValidateConfig(const Config& c) {
       InRange<uint64_t>("replay.capacity", c.replay.capacity, 1, 100000000),
       InRange<uint64_t>("replay.min_size_to_sample", c.replay.min_size_to_sample, 1, c.replay.capacity),
       InRange("replay.samples_per_insert", c.replay.samples_per_insert, 1e-3, 1e6),
+      InRange("replay.max_abs_value", c.replay.max_abs_value, 1.0, 1e30),
       Endpoint("learner.weights_bind", c.learner.weights_bind),
       Endpoint("learner.weights_address", c.learner.weights_address),
       Endpoint("learner.reports_bind", c.learner.reports_bind),

@@ -108,6 +108,9 @@ struct ReplayConfig {
   // either side may run ahead of that ratio, in sampled transitions, before it waits.
   double samples_per_insert = 256.0;
   double rate_error_buffer = 200000.0;
+  // No environment here produces an observation or reward near this; a value beyond it (e.g. a flipped
+  // exponent bit) would overflow the critic's squared error and stall training, so it is refused.
+  double max_abs_value = 1e6;
 };
 
 struct LearnerConfig {
@@ -183,6 +186,8 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("replay.min_size_to_sample", c.replay.min_size_to_sample, "inserted transitions before sampling starts");
   visit("replay.samples_per_insert", c.replay.samples_per_insert, "sampled transitions per inserted transition");
   visit("replay.rate_error_buffer", c.replay.rate_error_buffer, "tolerance of the rate limit, in sampled transitions");
+  visit("replay.max_abs_value", c.replay.max_abs_value,
+        "largest magnitude of an observation or reward that is stored and trained on");
   visit("learner.weights_bind", c.learner.weights_bind, "endpoint the learner publishes weights on");
   visit("learner.weights_address", c.learner.weights_address, "endpoint actors subscribe to for weights");
   visit("learner.reports_bind", c.learner.reports_bind, "endpoint the learner collects episode reports on");

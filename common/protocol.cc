@@ -261,15 +261,17 @@ Status ValidateBatch(const TransitionBatch& batch) {
 }
 
 Status CheckBatchValues(const TransitionBatch& batch, const std::vector<float>& act_low,
-                        const std::vector<float>& act_high) {
+                        const std::vector<float>& act_high, double max_abs_value) {
   auto bad = [&](const char* field, size_t index, size_t width, float value, const char* requirement) {
     return InvalidArgument(std::string("transition ") + std::to_string(index / width) + " has " + field + "[" +
                            std::to_string(index % width) + "] = " + std::to_string(value) + ", which is not " +
                            requirement);
   };
+  const std::string within = "finite and within +-" + std::to_string(max_abs_value);
   auto all_finite = [&](const char* field, const std::vector<float>& values, size_t width) -> Status {
     for (size_t i = 0; i < values.size(); ++i) {
-      if (!std::isfinite(values[i])) return bad(field, i, width, values[i], "finite");
+      // Written as a negation so that NaN, which fails every comparison, is refused too.
+      if (!(std::fabs(values[i]) <= max_abs_value)) return bad(field, i, width, values[i], within.c_str());
     }
     return Status::Ok();
   };
@@ -279,7 +281,6 @@ Status CheckBatchValues(const TransitionBatch& batch, const std::vector<float>& 
   for (size_t i = 0; i < batch.actions.size(); ++i) {
     const size_t d = i % batch.act_dim;
     const float action = batch.actions[i];
-    // Written as a negation so that NaN, which fails every comparison, is refused too.
     if (!(action >= act_low[d] && action <= act_high[d])) {
       return bad("actions", i, batch.act_dim, action, "finite and within the action bounds");
     }

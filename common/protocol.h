@@ -275,10 +275,11 @@ uint64_t NewInstanceId();
 Status ValidateBatch(const TransitionBatch& batch);
 
 // Checks the values of a batch that passed ValidateBatch before they are stored or trained on: every
-// observation, action and reward finite, every action within [act_low, act_high] of its dimension (actors
-// clip to the bounds), every discount within [0, 1]. InvalidArgument naming the first bad value's field,
-// row and value. act_low and act_high hold batch.act_dim bounds.
+// observation and reward finite and at most max_abs_value in magnitude, every action within
+// [act_low, act_high] of its dimension (actors clip to the bounds), every discount within [0, 1].
+// InvalidArgument naming the first bad value's field, row and value. act_low and act_high hold
+// batch.act_dim bounds.
 Status CheckBatchValues(const TransitionBatch& batch, const std::vector<float>& act_low,
-                        const std::vector<float>& act_high);
+                        const std::vector<float>& act_high, double max_abs_value);
 
 }  // namespace ddpg::protocol

@@ -212,11 +212,15 @@ struct DdpgAgent::Impl {
     auto critic_loss = torch::mse_loss(q, y);
     torch::Tensor twin_loss;
     critic_optimizer.zero_grad();
+    torch::Tensor total_critic_loss = critic_loss;
     if (td3) {
       twin_loss = torch::mse_loss(twin_critic->forward(observations, actions), y);
-      (critic_loss + twin_loss).backward();
-    } else {
-      critic_loss.backward();
+      total_critic_loss = critic_loss + twin_loss;
+    }
+    total_critic_loss.backward();
+    if (!LossAndGradientsFinite(total_critic_loss, CriticParameters())) {
+      critic_optimizer.zero_grad();
+      return {kNaN, kNaN, kNaN, /*actor_updated=*/false, /*critic_updated=*/false, /*skipped_non_finite=*/true};
     }
     critic_optimizer.step();
     ++critic_updates;
@@ -230,6 +234,11 @@ struct DdpgAgent::Impl {
     // no gradients on the critic and skips computing its weight gradients (a matmul per layer).
     const auto actor_parameters = actor->parameters();
     actor_loss.backward({}, {}, /*create_graph=*/false, actor_parameters);
+    if (!LossAndGradientsFinite(actor_loss, actor_parameters)) {
+      actor_optimizer.zero_grad();
+      result.skipped_non_finite = true;
+      return result;
+    }
     actor_optimizer.step();
 
     PolyakUpdate(*target_actor, *actor, options.tau);
@@ -238,6 +247,15 @@ struct DdpgAgent::Impl {
     result.actor_loss = actor_loss.item<double>();
     result.actor_updated = true;
     return result;
+  }
+
+  // One check, one synchronisation: the loss and every gradient of `parameters` hold only finite values.
+  static bool LossAndGradientsFinite(const torch::Tensor& loss, const std::vector<torch::Tensor>& parameters) {
+    std::vector<torch::Tensor> checks = {torch::isfinite(loss).all()};
+    for (const torch::Tensor& parameter : parameters) {
+      if (parameter.grad().defined()) checks.push_back(torch::isfinite(parameter.grad()).all());
+    }
+    return torch::stack(checks).all().item<bool>();
   }
 
   // TD3's a' = clip(mu'(s') + clip(eps, -c, c), act_low, act_high) with eps ~ N(0, policy_noise^2) and

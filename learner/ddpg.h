@@ -49,6 +49,10 @@ struct UpdateResult {
   double actor_loss = 0.0;   // NaN when this update left the actor alone (TD3's delay)
   double q_mean = 0.0;       // mean Q(s, a) of the (first) critic over the batch
   bool actor_updated = true;
+  // A loss or gradient was not finite (e.g. a reward of 1e38 overflowed): the part of the update it belongs
+  // to was not applied, so the networks stay finite. critic_updated is false when nothing was applied.
+  bool critic_updated = true;
+  bool skipped_non_finite = false;
 };
 
 // Counters stored with the networks, so a resumed learner continues its step count (see EnvStepCounter

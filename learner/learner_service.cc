@@ -167,7 +167,8 @@ void LearnerService::Train(const protocol::SampleReply& reply) {
   }
   // The replay server checks what it stores; a batch is checked again because it arrived over the network
   // from whatever answers at replay.address, and one NaN would poison the networks for good.
-  if (Status values = protocol::CheckBatchValues(batch, spec_.act_low, spec_.act_high); !values.ok()) {
+  if (Status values = protocol::CheckBatchValues(batch, spec_.act_low, spec_.act_high, config_.replay.max_abs_value);
+      !values.ok()) {
     statistics_.RecordRejectedBatch();
     reports_log_.Warn("not training on a sampled batch: " + values.message());
     return;
@@ -183,6 +184,13 @@ void LearnerService::Train(const protocol::SampleReply& reply) {
   statistics_.RecordReplay(reply.replay_size, reply.connected_actors);
 
   const UpdateResult result = agent_.Update(batch);
+  if (result.skipped_non_finite) {
+    statistics_.RecordSkippedUpdate();
+    reports_log_.Warn(std::string("a loss or gradient was not finite: the ") +
+                      (result.critic_updated ? "actor's" : "whole") +
+                      " update was skipped and the networks keep their last finite values");
+  }
+  if (!result.critic_updated) return;
   ++counters_.updates;
   statistics_.RecordUpdate(result.critic_loss,
                            result.actor_updated ? std::optional<double>(result.actor_loss) : std::nullopt,

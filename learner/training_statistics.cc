@@ -101,6 +101,7 @@ nlohmann::json TrainingStatistics::Snapshot(uint64_t updates, uint64_t env_steps
           {"train_return", NullIfUnknown(MeanTrainReturn())},
           {"train_episodes", train_episodes_},
           {"rejected_batches", rejected_batches_},
+          {"skipped_updates", skipped_updates_},
           {"connected_actors", connected_actors_}};
 }
 

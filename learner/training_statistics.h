@@ -36,6 +36,8 @@ class TrainingStatistics {
   void RecordEvaluation(const protocol::EpisodeReport& report);
   // A sampled batch that was not trained on because a value was not finite or out of range.
   void RecordRejectedBatch() { ++rejected_batches_; }
+  // An update (or its actor part) not applied because a loss or gradient was not finite.
+  void RecordSkippedUpdate() { ++skipped_updates_; }
 
   // Starts the first report window at (updates, env_steps): a resumed run does not start at 0.
   void StartWindow(uint64_t updates, uint64_t env_steps);
@@ -77,6 +79,7 @@ class TrainingStatistics {
   std::deque<double> recent_train_returns_;
   uint64_t train_episodes_ = 0;
   uint64_t rejected_batches_ = 0;
+  uint64_t skipped_updates_ = 0;
   std::optional<protocol::EpisodeReport> last_eval_;
   std::optional<double> best_eval_;
 };

@@ -184,7 +184,8 @@ void ReplayService::HandleInsert(std::string routing_id, protocol::InsertChunk c
                        ", act_dim " + std::to_string(store_.act_dim()) + " for env.id = " + config_.env.id));
     return;
   }
-  if (Status values = protocol::CheckBatchValues(transitions, act_low_, act_high_); !values.ok()) {
+  if (Status values = protocol::CheckBatchValues(transitions, act_low_, act_high_, config_.replay.max_abs_value);
+      !values.ok()) {
     ++refused_chunks_;
     refused_log_.Warn("refused chunk " + std::to_string(chunk.sequence) + " of actor " +
                       std::to_string(chunk.actor_id) + ": " + values.message());

@@ -6,7 +6,8 @@
 //
 // Frames, in turn: random bytes; a valid frame of each of the 12 message types cut short; the same with a
 // length field overwritten by a huge count; the same with 1-8 random bits flipped; the same under another
-// protocol version; and (to the ROUTER) messages of 2 or 3 parts. Replies from the replay server are read
+// protocol version; an InsertChunk that passes every check but holds an absurd finite reward or
+// observation (up to 3e38); and (to the ROUTER) messages of 2 or 3 parts. Replies from the replay server are read
 // and dropped as they come. Single-threaded; blocks until done. Exit codes: 0 the replay server answered
 // afterwards, 1 it did not, 2 bad usage.
 #include <boost/program_options.hpp>
@@ -71,9 +72,21 @@ class FrameMaker {
  public:
   explicit FrameMaker(uint64_t seed) : rng_(seed), valid_(ValidFrames()) {}
 
+  // A chunk that passes every check of the replay server (its own sequence number, finite values, actions
+  // within bounds) but holds a reward or observation of a magnitude no environment produces.
+  protocol::InsertChunk AbsurdChunk(uint64_t i) {
+    protocol::InsertChunk chunk{static_cast<uint32_t>(1000 + i % 8), 0xf022, i, SmallBatch()};
+    const float absurd = (rng_() % 2 ? 1.0f : -1.0f) * std::uniform_real_distribution<float>(1e20f, 3e38f)(rng_);
+    std::vector<float>& field = rng_() % 2 ? chunk.transitions.rewards : chunk.transitions.observations;
+    field[rng_() % field.size()] = absurd;
+    return chunk;
+  }
+
   std::string Next(uint64_t i) {
     std::string frame = valid_[i % valid_.size()];
-    switch ((i / valid_.size()) % 5) {
+    switch ((i / valid_.size()) % 6) {
+      case 5:  // valid and new, but one reward or observation finite and absurd
+        return protocol::Encode(AbsurdChunk(i));
       case 0: {  // random bytes
         frame.resize(std::uniform_int_distribution<size_t>(0, 512)(rng_));
         for (char& c : frame) c = static_cast<char>(rng_());

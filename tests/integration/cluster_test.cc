@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <regex>
 #include <thread>
@@ -545,4 +546,36 @@ TEST_CASE("a run stopped at the target saves and publishes last the weights that
   REQUIRE(last_weights.has_value());
   CHECK(last_weights->version == evaluated);
   INFO("learner step at the stop: " << LearnerStep(cluster));
+}
+
+TEST_CASE("a cluster flooded with malformed frames at every listening socket keeps training") {
+  TestCluster cluster("fuzzed");
+  // The shipped Pendulum configuration: batches of 256 from a large buffer are sure to hold fuzzed rows.
+  auto replay = cluster.StartReplay();
+  auto learner = cluster.StartLearner();
+  auto actor = cluster.StartActor(0, 1);
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 100; }, 40s));
+
+  ChildProcess fuzz(
+      ddpg::testing::BinaryPath("fuzz_cluster"),
+      {"--replay", cluster.replay_endpoint(), "--reports", cluster.reports_endpoint(), "--frames", "30000"},
+      cluster.LogPath("fuzz_cluster"));
+  REQUIRE(fuzz.Wait(60s) == std::optional<int>(0));
+  INFO(fuzz.Log());
+
+  // Bit-flipped chunks that decode can hold huge finite values: the learner must skip what would make its
+  // networks non-finite, and go on training on the actor's transitions.
+  // Non-finite networks would show as NaN losses (null in the metrics) and as NaN actions, which make the
+  // actor's observations NaN and every chunk of it refused.
+  const double step = LearnerStep(cluster);
+  const uint64_t inserted = TotalInserted(cluster);
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > step + 200; }, 30s));
+  REQUIRE(WaitFor([&] { return TotalInserted(cluster) > inserted + 2000; }, 30s));
+  const std::vector<nlohmann::json> metrics = ddpg::testing::ReadJsonLines(cluster.MetricsPath("learner"));
+  REQUIRE(!metrics.empty());
+  CHECK(metrics.back()["critic_loss"].is_number());
+  CHECK(metrics.back()["actor_loss"].is_number());
+  CHECK(replay->Running());
+  CHECK(learner->Running());
+  CHECK(actor->Running());
 }

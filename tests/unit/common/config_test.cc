@@ -352,6 +352,7 @@ Config NonDefaultConfig() {
   c.replay.capacity = 50000;
   c.replay.min_size_to_sample = 2000;
   c.replay.samples_per_insert = 0.125;
+  c.replay.max_abs_value = 12345.5;
   c.replay.rate_error_buffer = 1e12;
   c.learner.weights_bind = "ipc:///tmp/ddpg-weights";
   c.learner.weights_address = "ipc:///tmp/ddpg-weights-client";

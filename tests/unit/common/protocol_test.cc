@@ -980,12 +980,12 @@ TEST_CASE("CheckBatchValues accepts finite in-range values and names the first b
   batch.act_dim = 2;
   batch.observations.assign(6, 0.5f);
   batch.actions = {-2.0f, 1.0f, 2.0f, -1.0f};  // the bounds themselves are allowed
-  batch.rewards = {-16.0f, 0.0f};
+  batch.rewards = {-16.0f, 1e6f};              // max_abs_value itself is allowed
   batch.discounts = {0.0f, 1.0f};
   batch.next_observations.assign(6, -0.5f);
   batch.policy_versions = {0, 3};
   REQUIRE(ValidateBatch(batch).ok());
-  CHECK(CheckBatchValues(batch, low, high).ok());
+  CHECK(CheckBatchValues(batch, low, high, 1e6).ok());
 
   struct Case {
     std::function<void(TransitionBatch&)> poison;
@@ -995,6 +995,8 @@ TEST_CASE("CheckBatchValues accepts finite in-range values and names the first b
       {[](TransitionBatch& b) { b.observations[4] = NAN; }, "transition 1 has observations[1] = nan"},
       {[](TransitionBatch& b) { b.next_observations[0] = -INFINITY; }, "transition 0 has next_observations[0] = -inf"},
       {[](TransitionBatch& b) { b.rewards[1] = INFINITY; }, "transition 1 has rewards[0] = inf"},
+      {[](TransitionBatch& b) { b.rewards[1] = 1.5e6f; }, "transition 1 has rewards[0] = 1500000"},
+      {[](TransitionBatch& b) { b.observations[2] = -3e38f; }, "transition 0 has observations[2]"},
       {[](TransitionBatch& b) { b.actions[3] = -1.001f; }, "transition 1 has actions[1]"},
       {[](TransitionBatch& b) { b.actions[0] = NAN; }, "transition 0 has actions[0] = nan"},
       {[](TransitionBatch& b) { b.discounts[0] = -0.01f; }, "transition 0 has discounts[0]"},
@@ -1003,7 +1005,7 @@ TEST_CASE("CheckBatchValues accepts finite in-range values and names the first b
   for (const Case& c : cases) {
     TransitionBatch poisoned = batch;
     c.poison(poisoned);
-    const Status status = CheckBatchValues(poisoned, low, high);
+    const Status status = CheckBatchValues(poisoned, low, high, 1e6);
     INFO(c.named);
     CHECK(status.code() == StatusCode::kInvalidArgument);
     CHECK_THAT(status.message(), Catch::Contains(c.named));

@@ -420,5 +420,38 @@ TEST_CASE("a checkpoint that cannot be written is an error") {
   CHECK_THAT(status.message(), Catch::Contains("no/such/directory/checkpoint.pt"));
 }
 
+TEST_CASE("an update whose loss overflows is skipped whole and every network keeps its finite values", "[ddpg]") {
+  SingleThreaded single;
+  for (Algorithm algorithm : {Algorithm::kDdpg, Algorithm::kTd3}) {
+    INFO(ConfigEnumName(algorithm));
+    DdpgOptions options = PendulumOptions(1);
+    options.algorithm = algorithm;
+    DdpgAgent agent(options);
+    const auto actor = agent.ActorParameters();
+    const auto critic = agent.CriticParameters();
+    const auto target_actor = agent.TargetActorParameters();
+    const auto target_critic = agent.TargetCriticParameters();
+
+    // Finite, so the replay server stores it; its square is not, so the critic's loss overflows.
+    protocol::TransitionBatch batch = MakeBatch(64, 3);
+    batch.rewards[5] = 3e38f;
+    const UpdateResult result = agent.Update(batch);
+    CHECK(result.skipped_non_finite);
+    CHECK_FALSE(result.critic_updated);
+    CHECK_FALSE(result.actor_updated);
+    CHECK(agent.ActorParameters() == actor);
+    CHECK(agent.CriticParameters() == critic);
+    CHECK(agent.TargetActorParameters() == target_actor);
+    CHECK(agent.TargetCriticParameters() == target_critic);
+
+    // The agent trains on as before: the skipped update left no gradients or optimizer state behind.
+    const UpdateResult next = agent.Update(MakeBatch(64, 4));
+    CHECK(next.critic_updated);
+    CHECK_FALSE(next.skipped_non_finite);
+    CHECK(std::isfinite(next.critic_loss));
+    for (float value : agent.CriticParameters()) REQUIRE(std::isfinite(value));
+  }
+}
+
 }  // namespace
 }  // namespace ddpg
