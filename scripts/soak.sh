@@ -87,7 +87,7 @@ sample "$((SECONDS - start_time))"
 for name in "${names[@]}"; do
   kill -0 "${pid_of[$name]}" 2>/dev/null || echo "soak: $name is not running at the end" >&2
 done
-python3 - "$csv" <<'PY'
+/usr/bin/python3 - "$csv" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 print(f"{'process':>14} {'first MB':>9} {'last MB':>9}")
