@@ -198,14 +198,19 @@ void LearnerService::Train(const protocol::SampleReply& reply) {
   if (counters_.updates % config_.learner.publish_every == 0) PublishWeights();
 }
 
-void LearnerService::PublishWeights() {
+protocol::Weights LearnerService::WeightsMessage(uint64_t version, std::vector<float> parameters) const {
   protocol::Weights weights;
-  weights.version = counters_.updates;
+  weights.version = version;
   weights.obs_dim = spec_.obs_dim;
   weights.act_dim = spec_.act_dim;
   weights.hidden_sizes.assign(config_.network.hidden_sizes.begin(), config_.network.hidden_sizes.end());
-  weights.parameters = agent_.ActorParameters();
+  weights.parameters = std::move(parameters);
   weights.learner_instance = published_.learner_instance();
+  return weights;
+}
+
+void LearnerService::PublishWeights() {
+  const protocol::Weights weights = WeightsMessage(counters_.updates, agent_.ActorParameters());
   published_.Record(weights.version, weights.parameters);
   publisher_.Publish(weights);
 }
@@ -218,14 +223,7 @@ void LearnerService::PublishEvaluatedWeights(uint64_t version) {
     PublishWeights();
     return;
   }
-  protocol::Weights weights;
-  weights.version = version;
-  weights.obs_dim = spec_.obs_dim;
-  weights.act_dim = spec_.act_dim;
-  weights.hidden_sizes.assign(config_.network.hidden_sizes.begin(), config_.network.hidden_sizes.end());
-  weights.parameters = *parameters;
-  weights.learner_instance = published_.learner_instance();
-  publisher_.Publish(weights);
+  publisher_.Publish(WeightsMessage(version, *parameters));
   spdlog::info("published the evaluated weights v{} last (training had reached step {})", version, counters_.updates);
 }
 

@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -56,6 +57,8 @@ class LearnerService {
   void Train(const protocol::SampleReply& reply);
   void HandleReports();
   void HandleEvaluation(const protocol::EpisodeReport& report);
+  // The actor network's parameters as this learner publishes them.
+  protocol::Weights WeightsMessage(uint64_t version, std::vector<float> parameters) const;
   void PublishWeights();
   void PublishEvaluatedWeights(uint64_t version);
   void SaveCheckpoint();

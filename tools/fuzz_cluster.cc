@@ -25,6 +25,7 @@
 
 #include "common/protocol.h"
 #include "common/transport.h"
+#include "tools/sample_messages.h"
 
 namespace po = boost::program_options;
 
@@ -33,38 +34,10 @@ namespace {
 
 using protocol::Message;
 
-protocol::TransitionBatch SmallBatch() {
-  protocol::TransitionBatch batch;
-  batch.obs_dim = 3;
-  batch.act_dim = 1;
-  batch.observations = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f};
-  batch.actions = {0.5f, -0.5f};
-  batch.rewards = {-1.0f, -2.0f};
-  batch.discounts = {0.99f, 0.0f};
-  batch.next_observations = {0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f};
-  batch.policy_versions = {0, 7};
-  return batch;
-}
-
 // One valid frame of every message type.
 std::vector<std::string> ValidFrames() {
-  const protocol::TransitionBatch batch = SmallBatch();
-  const std::vector<Message> messages = {
-      protocol::Error{protocol::ErrorCode::kOverloaded, "busy", protocol::MessageType::kSampleRequest, 3},
-      protocol::Heartbeat{"actor-1", 42},
-      protocol::InsertChunk{1, 2, 3, batch},
-      protocol::InsertAck{1, 3, false, 100, 42},
-      protocol::SampleRequest{5, 2, 9},
-      protocol::SampleReply{5, batch, {10, 11}, 100, 200, 2, 42, 150},
-      protocol::StatsRequest{},
-      protocol::StatsReply{100, 1000, 200, 300, 1, 2, 3, 4, 42},
-      protocol::Weights{7, 3, 1, {4}, std::vector<float>(21, 0.25f), 43},
-      protocol::EpisodeReport{1, true, -150.0, 200, 10, 7, 4000, 43},
-      protocol::ActorIdRequest{99},
-      protocol::ActorIdReply{99, 3},
-  };
   std::vector<std::string> frames;
-  for (const Message& message : messages) frames.push_back(protocol::Encode(message));
+  for (const Message& message : fuzzing::OneMessageOfEachType()) frames.push_back(protocol::Encode(message));
   return frames;
 }
 
@@ -75,7 +48,7 @@ class FrameMaker {
   // A chunk that passes every check of the replay server (its own sequence number, finite values, actions
   // within bounds) but holds a reward or observation of a magnitude no environment produces.
   protocol::InsertChunk AbsurdChunk(uint64_t i) {
-    protocol::InsertChunk chunk{static_cast<uint32_t>(1000 + i % 8), 0xf022, i, SmallBatch()};
+    protocol::InsertChunk chunk{static_cast<uint32_t>(1000 + i % 8), 0xf022, i, fuzzing::SmallBatch()};
     const float absurd = (rng_() % 2 ? 1.0f : -1.0f) * std::uniform_real_distribution<float>(1e20f, 3e38f)(rng_);
     std::vector<float>& field = rng_() % 2 ? chunk.transitions.rewards : chunk.transitions.observations;
     field[rng_() % field.size()] = absurd;

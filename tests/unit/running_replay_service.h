@@ -1,5 +1,5 @@
 // Test helper shared by the unit tests of the replay server's clients: a real ReplayService serving on
-// its own thread, and a free loopback port to start one on later.
+// its own thread, a free loopback port to start one on later, and transitions to send it.
 #pragma once
 
 #include <arpa/inet.h>
@@ -41,6 +41,21 @@ class RunningService {
   std::unique_ptr<ReplayService> service_;
   std::thread thread_;
 };
+
+// `count` transitions with in-range Pendulum-like values; obs_dim other than 3 makes a chunk the
+// Pendulum-v1 server refuses.
+inline protocol::TransitionBatch ConstantTransitions(uint32_t obs_dim, size_t count) {
+  protocol::TransitionBatch batch;
+  batch.obs_dim = obs_dim;
+  batch.act_dim = 1;
+  batch.observations.assign(obs_dim * count, 0.5f);
+  batch.actions.assign(count, 0.1f);
+  batch.rewards.assign(count, -1.0f);
+  batch.discounts.assign(count, 0.99f);
+  batch.next_observations.assign(obs_dim * count, 0.25f);
+  batch.policy_versions.assign(count, 0);
+  return batch;
+}
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 inline int FreeLoopbackPort() {

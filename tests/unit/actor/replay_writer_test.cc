@@ -29,19 +29,6 @@ Config InsertOnlyConfig() {
   return config;
 }
 
-protocol::TransitionBatch Transitions(uint32_t obs_dim, size_t count) {
-  protocol::TransitionBatch batch;
-  batch.obs_dim = obs_dim;
-  batch.act_dim = 1;
-  batch.observations.assign(obs_dim * count, 0.5f);
-  batch.actions.assign(count, 0.1f);
-  batch.rewards.assign(count, -1.0f);
-  batch.discounts.assign(count, 0.99f);
-  batch.next_observations.assign(obs_dim * count, 0.25f);
-  batch.policy_versions.assign(count, 0);
-  return batch;
-}
-
 void ServiceUntilDrained(ReplayWriter& writer, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (writer.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) writer.Service(50);
@@ -51,7 +38,7 @@ TEST_CASE("a chunk the server refuses gives its credit back and is counted as re
   testing::RunningService service(InsertOnlyConfig());
   zmq::context_t context;
   ReplayWriter writer(context, service.endpoint(), 1, /*max_in_flight=*/1, 100, 5000);
-  writer.Send(Transitions(/*obs_dim=*/4, 5));  // Pendulum observations have 3 values
+  writer.Send(testing::ConstantTransitions(/*obs_dim=*/4, 5));  // Pendulum observations have 3 values
   REQUIRE_FALSE(writer.HasCredit());
   ServiceUntilDrained(writer, 3s);
   CHECK(writer.in_flight() == 0);
@@ -69,7 +56,7 @@ TEST_CASE("every chunk sent before the server is up is delivered, more than Zero
   ReplayWriter writer(context, endpoint, 1, kChunks, 100, 60000);
   for (int i = 0; i < kChunks; ++i) {
     REQUIRE(writer.HasCredit());
-    writer.Send(Transitions(3, 1));
+    writer.Send(testing::ConstantTransitions(3, 1));
   }
   Config config = InsertOnlyConfig();
   config.replay.bind = endpoint;

@@ -34,14 +34,7 @@ protocol::InsertChunk TenTransitions() {
   protocol::InsertChunk chunk;
   chunk.actor_id = 1;
   chunk.incarnation = 1;
-  chunk.transitions = {.obs_dim = 3,
-                       .act_dim = 1,
-                       .observations = std::vector<float>(30, 0.5f),
-                       .actions = std::vector<float>(10, 0.1f),
-                       .rewards = std::vector<float>(10, -1.0f),
-                       .discounts = std::vector<float>(10, 0.99f),
-                       .next_observations = std::vector<float>(30, 0.25f),
-                       .policy_versions = std::vector<uint64_t>(10, 0)};
+  chunk.transitions = testing::ConstantTransitions(3, 10);
   return chunk;
 }
 
