@@ -15,11 +15,11 @@ packages=(
   libgl-dev libopengl-dev            # MuJoCo's CMake package looks for OpenGL even though nothing renders
 )
 # Not needed to build: scripts/plot.py's figures, the test that loads an exported policy in Python, and
-# clang with libFuzzer, which the test suite fuzzes the wire decoder with, and iproute2, whose `ip netns`
-# the fault tests partition actors with. `install-deps.sh --build-only` leaves them out (the Docker
+# clang with libFuzzer, which the test suite fuzzes the wire decoder with, iproute2, whose `ip netns` the
+# fault tests partition actors with, and r-cran-dslabs, whose copy of MovieLens the recommender tests read. `install-deps.sh --build-only` leaves them out (the Docker
 # image's build stage).
 if [ "${1:-}" != "--build-only" ]; then
-  packages+=(python3-matplotlib python3-torch clang libclang-rt-14-dev iproute2)
+  packages+=(python3-matplotlib python3-torch clang libclang-rt-14-dev iproute2 r-cran-dslabs)
 fi
 
 missing=()
