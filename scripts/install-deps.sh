@@ -11,6 +11,7 @@ packages=(
   libzmq3-dev cppzmq-dev libcereal-dev libboost-program-options-dev
   libspdlog-dev nlohmann-json3-dev catch2
   libbox2d-dev                       # LunarLanderContinuous-v3, BipedalWalker-v3
+  libhnswlib-dev                     # the recommender's approximate item index
   libmujoco-dev libqhull-dev zlib1g-dev dart-doc  # MuJoCo engine; dart-doc ships Gym's MuJoCo models (MIT)
   libgl-dev libopengl-dev            # MuJoCo's CMake package looks for OpenGL even though nothing renders
 )
