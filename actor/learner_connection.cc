@@ -7,13 +7,15 @@
 namespace ddpg {
 
 LearnerConnection::LearnerConnection(zmq::context_t& context, const std::string& weights_address,
-                                     const std::string& reports_address)
+                                     const std::string& reports_address, const std::optional<CurveClientKeys>& curve)
     : weights_socket_(context, zmq::socket_type::sub), reports_socket_(context, zmq::socket_type::push) {
   ConfigureSocket(weights_socket_);
+  SecureClientSocket(weights_socket_, curve);
   weights_socket_.set(zmq::sockopt::conflate, 1);  // only the newest weights matter
   weights_socket_.set(zmq::sockopt::subscribe, "");
   weights_socket_.connect(weights_address);
   ConfigureSocket(reports_socket_);
+  SecureClientSocket(reports_socket_, curve);
   reports_socket_.set(zmq::sockopt::sndhwm, 1000);
   reports_socket_.connect(reports_address);
 }

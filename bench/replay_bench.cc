@@ -4,15 +4,22 @@
 // Both sides run in this process on loopback TCP: the real ReplayService on one thread, a client on the
 // main thread. The baseline replaces the service with a bare ROUTER that answers every frame with a
 // pre-encoded reply of the same size, without decoding or storing anything, so the ratio is what the
-// protocol, the store and the rate limiter cost over the transport itself.
+// protocol, the store and the rate limiter cost over the transport itself. A second table compares two
+// fresh ReplayServices, one with run.security = curve (keys made in a temporary directory) and one plain,
+// in alternating rounds: what CurveZMQ's encryption costs the same inserts and samples.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 
 #include <zmq.hpp>
 
+#include "common/curve_security.h"
 #include "common/protocol.h"
 #include "common/transport.h"
 #include "replay_server/replay_service.h"
@@ -23,6 +30,12 @@ using Clock = std::chrono::steady_clock;
 constexpr int kChunkSize = 100;  // transitions per insert, as configs/pendulum.ini sends them
 constexpr int kBatchSize = 256;
 constexpr int kInFlight = 8;
+constexpr int kCurveRounds = 3;
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
 
 ddpg::protocol::TransitionBatch PendulumBatch(int n, std::mt19937& rng) {
   std::uniform_real_distribution<float> value(-1.0f, 1.0f);
@@ -42,10 +55,12 @@ ddpg::protocol::TransitionBatch PendulumBatch(int n, std::mt19937& rng) {
 
 // Keeps kInFlight requests outstanding for `seconds`; make_request(i) builds request i. Returns replies/s.
 template <class MakeRequest>
-double Pump(const std::string& endpoint, double seconds, MakeRequest make_request) {
+double Pump(const std::string& endpoint, double seconds, MakeRequest make_request,
+            const std::optional<ddpg::CurveClientKeys>& curve = std::nullopt) {
   zmq::context_t context;
   zmq::socket_t socket(context, zmq::socket_type::dealer);
   ddpg::ConfigureSocket(socket);
+  ddpg::SecureClientSocket(socket, curve);
   socket.connect(endpoint);
   uint64_t sent = 0, received = 0;
   for (; sent < kInFlight; ++sent) ddpg::SendMessage(socket, make_request(sent), /*dont_wait=*/false);
@@ -106,8 +121,27 @@ struct Service {
   }
 };
 
-std::unique_ptr<Service> StartService() {
+// run.security = curve with a fresh server pair and one allowed client pair in `dir`; the client's keys.
+ddpg::CurveClientKeys MakeCurveKeys(const std::string& dir, ddpg::RunConfig& run) {
+  run.security = ddpg::Security::kCurve;
+  run.server_public_key_file = dir + "/server.public";
+  run.server_secret_key_file = dir + "/server.secret";
+  run.client_secret_key_file = dir + "/client.secret";
+  run.allowed_clients_file = dir + "/allowed_clients";
+  auto server = ddpg::WriteCurveKeyPair(run.server_public_key_file, run.server_secret_key_file);
+  auto client = ddpg::WriteCurveKeyPair(dir + "/client.public", run.client_secret_key_file);
+  std::ofstream(run.allowed_clients_file) << (client.ok() ? *client : "") << " bench\n";
+  auto security = ddpg::LoadSocketSecurity(run, ddpg::SocketRoles::kClient);
+  if (!server.ok() || !client.ok() || !security.ok()) {
+    std::fprintf(stderr, "replay_bench: cannot make keys in %s\n", dir.c_str());
+    std::exit(1);
+  }
+  return *security->client;
+}
+
+std::unique_ptr<Service> StartService(const ddpg::RunConfig& run = {}) {
   ddpg::Config config;
+  config.run = run;
   config.replay.bind = "tcp://127.0.0.1:*";
   config.replay.capacity = 1000000;
   config.replay.min_size_to_sample = 1;
@@ -159,5 +193,42 @@ int main(int argc, char** argv) {
               samples / baseline_samples);
   std::printf("%-28s %14.0f %14.0f %8.2f\n", "  = transitions/s", samples * kBatchSize, baseline_samples * kBatchSize,
               samples / baseline_samples);
+  service.reset();
+
+  // CurveZMQ against plain on two fresh services side by side, in alternating rounds so that a load that
+  // comes and goes on a shared machine weighs on both; the medians are compared.
+  std::string dir = (std::filesystem::temp_directory_path() / "replay_bench_keys_XXXXXX").string();
+  if (mkdtemp(dir.data()) == nullptr) return 1;
+  ddpg::RunConfig run;
+  const ddpg::CurveClientKeys client = MakeCurveKeys(dir, run);
+  auto plain_service = StartService();
+  auto curve_service = StartService(run);
+  const std::string plain_endpoint = plain_service->service->endpoint();
+  const std::string curve_endpoint = curve_service->service->endpoint();
+  std::vector<double> plain_inserts, curve_inserts, plain_samples, curve_samples;
+  for (int round = 0; round < kCurveRounds; ++round) {
+    plain_inserts.push_back(Pump(plain_endpoint, seconds, insert));
+    curve_inserts.push_back(Pump(curve_endpoint, seconds, insert, client));
+  }
+  for (int round = 0; round < kCurveRounds; ++round) {
+    plain_samples.push_back(Pump(plain_endpoint, seconds, sample));
+    curve_samples.push_back(Pump(curve_endpoint, seconds, sample, client));
+  }
+  curve_service.reset();
+  plain_service.reset();
+  std::filesystem::remove_all(dir);
+
+  const double curve_insert = Median(curve_inserts), plain_insert = Median(plain_inserts);
+  const double curve_sample = Median(curve_samples), plain_sample = Median(plain_samples);
+  std::printf("\n%-28s %14s %14s %8s   (medians of %d rounds)\n", "replay_server", "CurveZMQ", "plain", "ratio",
+              kCurveRounds);
+  std::printf("%-28s %14.0f %14.0f %8.2f\n", "inserts (chunks of 100)/s", curve_insert, plain_insert,
+              curve_insert / plain_insert);
+  std::printf("%-28s %14.0f %14.0f %8.2f\n", "  = transitions/s", curve_insert * kChunkSize, plain_insert * kChunkSize,
+              curve_insert / plain_insert);
+  std::printf("%-28s %14.0f %14.0f %8.2f\n", "samples (batches of 256)/s", curve_sample, plain_sample,
+              curve_sample / plain_sample);
+  std::printf("%-28s %14.0f %14.0f %8.2f\n", "  = transitions/s", curve_sample * kBatchSize, plain_sample * kBatchSize,
+              curve_sample / plain_sample);
   return 0;
 }

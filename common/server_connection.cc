@@ -10,13 +10,15 @@
 namespace ddpg {
 
 ServerConnection::ServerConnection(zmq::context_t& context, std::string endpoint, std::string sender_name,
-                                   int heartbeat_interval_ms, int heartbeat_timeout_ms, int send_queue_limit)
+                                   int heartbeat_interval_ms, int heartbeat_timeout_ms, int send_queue_limit,
+                                   std::optional<CurveClientKeys> curve)
     : context_(context),
       endpoint_(std::move(endpoint)),
       sender_name_(std::move(sender_name)),
       heartbeat_interval_(heartbeat_interval_ms),
       heartbeat_timeout_(heartbeat_timeout_ms),
       send_queue_limit_(send_queue_limit),
+      curve_(std::move(curve)),
       instance_(protocol::NewInstanceId()) {
   Open();
 }
@@ -28,8 +30,13 @@ void ServerConnection::Open() {
   socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
   ConfigureSocket(*socket_);
   socket_->set(zmq::sockopt::sndhwm, send_queue_limit_);
+  SecureClientSocket(*socket_, curve_);
   const std::string monitor_endpoint = "inproc://server-connection-monitor-" + std::to_string(monitors++);
-  if (zmq_socket_monitor(socket_->handle(), monitor_endpoint.c_str(), ZMQ_EVENT_CONNECTED) != 0) {
+  // A connection counts once its handshake succeeded: a server that refuses this client makes ZeroMQ
+  // reconnect every 100 ms, and those connections never carried (nor lost) anything.
+  constexpr int kEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                          ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+  if (zmq_socket_monitor(socket_->handle(), monitor_endpoint.c_str(), kEvents) != 0) {
     throw zmq::error_t();
   }
   monitor_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::pair);
@@ -46,12 +53,29 @@ bool ServerConnection::Reconnected() {
   zmq::message_t event;
   // An event is two frames: [u16 event, u32 value] and the peer's address.
   while (monitor_->recv(event, zmq::recv_flags::dontwait)) {
-    if (event.size() >= sizeof(uint16_t)) {
-      uint16_t id = 0;
+    uint16_t id = 0;
+    uint32_t value = 0;
+    if (event.size() >= sizeof id + sizeof value) {
       std::memcpy(&id, event.data(), sizeof id);
-      if (id == ZMQ_EVENT_CONNECTED) ++connections_;
+      std::memcpy(&value, static_cast<const char*>(event.data()) + sizeof id, sizeof value);
     }
     while (event.more() && monitor_->recv(event, zmq::recv_flags::dontwait)) {
+    }
+    if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      ++connections_;
+    } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+      handshake_log_.Warn(endpoint_ + " refused this client (ZAP status " + std::to_string(value) +
+                          "): the servers' run.allowed_clients_file must list the public key of " +
+                          "run.client_secret_key_file");
+    } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
+      handshake_log_.Warn("the handshake with " + endpoint_ + " failed: the server uses another run.security");
+    } else if (id != 0) {
+      // A server that closes the connection mid-handshake shows as this too (EPIPE), whatever its reason.
+      handshake_log_.Warn(
+          fmt::format("the handshake with {} failed (ZeroMQ event {:#x}, value {:#x}): do both "
+                      "ends use the same run.security, and with curve, is "
+                      "run.server_public_key_file the server's?",
+                      endpoint_, id, value));
     }
   }
   return connections_ > before && connections_ > 1;
