@@ -6,10 +6,12 @@
 // pre-encoded reply of the same size, without decoding or storing anything, so the ratio is what the
 // protocol, the store and the rate limiter cost over the transport itself. A second table compares two
 // fresh ReplayServices, one with run.security = curve (keys made in a temporary directory) and one plain,
-// in alternating rounds: what CurveZMQ's encryption costs the same inserts and samples.
+// in alternating rounds: what CurveZMQ's encryption costs the same inserts and samples, in throughput and
+// in CPU time per message (the process's, so both ends together).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -30,7 +32,7 @@ using Clock = std::chrono::steady_clock;
 constexpr int kChunkSize = 100;  // transitions per insert, as configs/pendulum.ini sends them
 constexpr int kBatchSize = 256;
 constexpr int kInFlight = 8;
-constexpr int kCurveRounds = 3;
+constexpr int kCurveRounds = 5;
 
 double Median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
@@ -53,10 +55,23 @@ ddpg::protocol::TransitionBatch PendulumBatch(int n, std::mt19937& rng) {
   return batch;
 }
 
-// Keeps kInFlight requests outstanding for `seconds`; make_request(i) builds request i. Returns replies/s.
+// Replies per second, and the CPU time this whole process (client, server and their I/O threads) spent
+// per reply: unlike the rate, it barely depends on what else the machine runs.
+struct Throughput {
+  double per_s = 0;
+  double cpu_us = 0;
+};
+
+double ProcessCpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
+
+// Keeps kInFlight requests outstanding for `seconds`; make_request(i) builds request i.
 template <class MakeRequest>
-double Pump(const std::string& endpoint, double seconds, MakeRequest make_request,
-            const std::optional<ddpg::CurveClientKeys>& curve = std::nullopt) {
+Throughput Pump(const std::string& endpoint, double seconds, MakeRequest make_request,
+                const std::optional<ddpg::CurveClientKeys>& curve = std::nullopt) {
   zmq::context_t context;
   zmq::socket_t socket(context, zmq::socket_type::dealer);
   ddpg::ConfigureSocket(socket);
@@ -65,6 +80,7 @@ double Pump(const std::string& endpoint, double seconds, MakeRequest make_reques
   uint64_t sent = 0, received = 0;
   for (; sent < kInFlight; ++sent) ddpg::SendMessage(socket, make_request(sent), /*dont_wait=*/false);
   const auto start = Clock::now();
+  const double cpu_start = ProcessCpuSeconds();
   const auto end = start + std::chrono::duration<double>(seconds);
   zmq::message_t reply;
   while (Clock::now() < end) {
@@ -72,7 +88,8 @@ double Pump(const std::string& endpoint, double seconds, MakeRequest make_reques
     ++received;
     ddpg::SendMessage(socket, make_request(sent++), /*dont_wait=*/false);
   }
-  return received / std::chrono::duration<double>(Clock::now() - start).count();
+  return {received / std::chrono::duration<double>(Clock::now() - start).count(),
+          (ProcessCpuSeconds() - cpu_start) * 1e6 / static_cast<double>(received)};
 }
 
 // A ROUTER that answers every frame with `reply`.
@@ -164,25 +181,29 @@ int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
   std::mt19937 rng(1);
   const ddpg::protocol::TransitionBatch chunk = PendulumBatch(kChunkSize, rng);
+  // Each measurement is another actor process to the server (a new incarnation), so that no round's chunks
+  // are taken for duplicates of an earlier round's and acknowledged without being stored.
+  uint64_t incarnation = 0;
   auto insert = [&](uint64_t i) {
-    return ddpg::protocol::InsertChunk{.actor_id = 0, .incarnation = 1, .sequence = i, .transitions = chunk};
+    if (i == 0) ++incarnation;
+    return ddpg::protocol::InsertChunk{.actor_id = 0, .incarnation = incarnation, .sequence = i, .transitions = chunk};
   };
   auto sample = [&](uint64_t i) { return ddpg::protocol::SampleRequest{i, kBatchSize}; };
 
   double baseline_inserts, baseline_samples;
   {
     EchoServer echo(ddpg::protocol::Encode(ddpg::protocol::InsertAck{0, 0, false, 0}));
-    baseline_inserts = Pump(echo.endpoint(), seconds, insert);
+    baseline_inserts = Pump(echo.endpoint(), seconds, insert).per_s;
   }
   {
     ddpg::protocol::SampleReply reply{0, PendulumBatch(kBatchSize, rng), std::vector<uint64_t>(kBatchSize), 0, 0, 0};
     EchoServer echo(ddpg::protocol::Encode(reply));
-    baseline_samples = Pump(echo.endpoint(), seconds, sample);
+    baseline_samples = Pump(echo.endpoint(), seconds, sample).per_s;
   }
   auto service = StartService();
   const std::string endpoint = service->service->endpoint();
-  const double inserts = Pump(endpoint, seconds, insert);  // also fills the store for sampling
-  const double samples = Pump(endpoint, seconds, sample);
+  const double inserts = Pump(endpoint, seconds, insert).per_s;  // also fills the store for sampling
+  const double samples = Pump(endpoint, seconds, sample).per_s;
 
   std::printf("%-28s %14s %14s %8s\n", "", "replay_server", "raw ZeroMQ", "ratio");
   std::printf("%-28s %14.0f %14.0f %8.2f\n", "inserts (chunks of 100)/s", inserts, baseline_inserts,
@@ -205,7 +226,7 @@ int main(int argc, char** argv) {
   auto curve_service = StartService(run);
   const std::string plain_endpoint = plain_service->service->endpoint();
   const std::string curve_endpoint = curve_service->service->endpoint();
-  std::vector<double> plain_inserts, curve_inserts, plain_samples, curve_samples;
+  std::vector<Throughput> plain_inserts, curve_inserts, plain_samples, curve_samples;
   for (int round = 0; round < kCurveRounds; ++round) {
     plain_inserts.push_back(Pump(plain_endpoint, seconds, insert));
     curve_inserts.push_back(Pump(curve_endpoint, seconds, insert, client));
@@ -218,17 +239,22 @@ int main(int argc, char** argv) {
   plain_service.reset();
   std::filesystem::remove_all(dir);
 
-  const double curve_insert = Median(curve_inserts), plain_insert = Median(plain_inserts);
-  const double curve_sample = Median(curve_samples), plain_sample = Median(plain_samples);
-  std::printf("\n%-28s %14s %14s %8s   (medians of %d rounds)\n", "replay_server", "CurveZMQ", "plain", "ratio",
+  std::printf("\n%-36s %12s %12s %8s   (medians of %d rounds)\n", "replay_server", "CurveZMQ", "plain", "ratio",
               kCurveRounds);
-  std::printf("%-28s %14.0f %14.0f %8.2f\n", "inserts (chunks of 100)/s", curve_insert, plain_insert,
-              curve_insert / plain_insert);
-  std::printf("%-28s %14.0f %14.0f %8.2f\n", "  = transitions/s", curve_insert * kChunkSize, plain_insert * kChunkSize,
-              curve_insert / plain_insert);
-  std::printf("%-28s %14.0f %14.0f %8.2f\n", "samples (batches of 256)/s", curve_sample, plain_sample,
-              curve_sample / plain_sample);
-  std::printf("%-28s %14.0f %14.0f %8.2f\n", "  = transitions/s", curve_sample * kBatchSize, plain_sample * kBatchSize,
-              curve_sample / plain_sample);
+  auto row = [](const char* name, const std::vector<Throughput>& curve, const std::vector<Throughput>& plain,
+                double Throughput::*field, double scale) {
+    auto median = [&](const std::vector<Throughput>& rounds) {
+      std::vector<double> values;
+      for (const Throughput& round : rounds) values.push_back(round.*field * scale);
+      return Median(values);
+    };
+    std::printf("%-36s %12.1f %12.1f %8.2f\n", name, median(curve), median(plain), median(curve) / median(plain));
+  };
+  row("inserts (chunks of 100)/s", curve_inserts, plain_inserts, &Throughput::per_s, 1.0);
+  row("  = transitions/s", curve_inserts, plain_inserts, &Throughput::per_s, kChunkSize);
+  row("  CPU us per chunk, both ends", curve_inserts, plain_inserts, &Throughput::cpu_us, 1.0);
+  row("samples (batches of 256)/s", curve_samples, plain_samples, &Throughput::per_s, 1.0);
+  row("  = transitions/s", curve_samples, plain_samples, &Throughput::per_s, kBatchSize);
+  row("  CPU us per batch, both ends", curve_samples, plain_samples, &Throughput::cpu_us, 1.0);
   return 0;
 }
