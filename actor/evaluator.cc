@@ -33,7 +33,8 @@ Evaluator::Evaluator(const Config& config, MetricsWriter metrics, std::unique_pt
       metrics_(std::move(metrics)),
       envs_(std::move(envs)),
       policy_(envs_->spec(), config.network.hidden_sizes),
-      learner_(context_, config.learner.weights_address, config.learner.reports_address, curve),
+      learner_(context_, config.learner.weights_address, config.learner.reports_address,
+               std::chrono::milliseconds(config.run.heartbeat_timeout_ms), curve),
       last_log_(std::chrono::steady_clock::now()) {}
 
 void Evaluator::Run() {

@@ -8,7 +8,7 @@
 //  - A server socket (CurveServer::Secure) encrypts every connection and asks the ZAP handler (ZeroMQ's
 //    authentication protocol, RFC 27) whether the client's public key may connect. CurveServer answers on
 //    its own thread for one ZeroMQ context: it accepts the allowlist's keys, refuses every other and logs
-//    the refusal (rate-limited: a refused client tries again every 100 ms). A client without CURVE, or
+//    the refusal (rate-limited: anyone who can reach the port can cause one). A client without CURVE, or
 //    with another server public key, fails the handshake and never exchanges a message.
 //  - ZeroMQ lets every client in on a CURVE socket whose context has no ZAP handler, so a server socket is
 //    secured only through a running CurveServer, and the CurveServer must outlive the socket (declare it

@@ -2,9 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <atomic>
-#include <cstring>
-
 #include "common/transport.h"
 
 namespace ddpg {
@@ -24,24 +21,13 @@ ServerConnection::ServerConnection(zmq::context_t& context, std::string endpoint
 }
 
 void ServerConnection::Open() {
-  static std::atomic<uint64_t> monitors{0};
   socket_.reset();
   monitor_.reset();
   socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
   ConfigureSocket(*socket_);
   socket_->set(zmq::sockopt::sndhwm, send_queue_limit_);
   SecureClientSocket(*socket_, curve_);
-  const std::string monitor_endpoint = "inproc://server-connection-monitor-" + std::to_string(monitors++);
-  // A connection counts once its handshake succeeded: a server that refuses this client makes ZeroMQ
-  // reconnect every 100 ms, and those connections never carried (nor lost) anything.
-  constexpr int kEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                          ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
-  if (zmq_socket_monitor(socket_->handle(), monitor_endpoint.c_str(), kEvents) != 0) {
-    throw zmq::error_t();
-  }
-  monitor_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::pair);
-  monitor_->set(zmq::sockopt::linger, 0);
-  monitor_->connect(monitor_endpoint);
+  monitor_ = std::make_unique<HandshakeMonitor>(context_, *socket_, endpoint_);
   connections_ = 0;
   socket_->connect(endpoint_);
   last_sent_ = Clock::now();
@@ -50,34 +36,11 @@ void ServerConnection::Open() {
 
 bool ServerConnection::Reconnected() {
   const uint64_t before = connections_;
-  zmq::message_t event;
-  // An event is two frames: [u16 event, u32 value] and the peer's address.
-  while (monitor_->recv(event, zmq::recv_flags::dontwait)) {
-    uint16_t id = 0;
-    uint32_t value = 0;
-    if (event.size() >= sizeof id + sizeof value) {
-      std::memcpy(&id, event.data(), sizeof id);
-      std::memcpy(&value, static_cast<const char*>(event.data()) + sizeof id, sizeof value);
-    }
-    while (event.more() && monitor_->recv(event, zmq::recv_flags::dontwait)) {
-    }
-    if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-      ++connections_;
-    } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-      handshake_log_.Warn(endpoint_ + " refused this client (ZAP status " + std::to_string(value) +
-                          "): the servers' run.allowed_clients_file must list the public key of " +
-                          "run.client_secret_key_file");
-    } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
-      handshake_log_.Warn("the handshake with " + endpoint_ + " failed: the server uses another run.security");
-    } else if (id != 0) {
-      // A server that closes the connection mid-handshake shows as this too (EPIPE), whatever its reason.
-      handshake_log_.Warn(
-          fmt::format("the handshake with {} failed (ZeroMQ event {:#x}, value {:#x}): do both "
-                      "ends use the same run.security, and with curve, is "
-                      "run.server_public_key_file the server's?",
-                      endpoint_, id, value));
-    }
-  }
+  monitor_->Poll();
+  // A connection counts once its handshake succeeded: ZeroMQ retries one that the server dropped in the
+  // handshake (this client holds the wrong server key, say) every 100 ms, and it never carried, nor lost,
+  // anything.
+  connections_ = monitor_->succeeded();
   return connections_ > before && connections_ > 1;
 }
 

@@ -13,9 +13,10 @@
 //  - the server has been silent for the heartbeat timeout (a partition, a hung server): the socket is
 //    closed and a fresh one opened.
 // Frames that fail to decode are logged (rate-limited) and skipped; Heartbeats are consumed here. With CURVE
-// keys (common/curve_security.h) the connection is encrypted; a handshake the server refuses (this client's
-// key is not allowed, or the two ends disagree on run.security or the server key) is logged, rate-limited,
-// and ZeroMQ tries again every 100 ms.
+// keys (common/curve_security.h) the connection is encrypted. A failed handshake (this client's key is not
+// allowed, or the two ends disagree on run.security or the server key) is logged (HandshakeMonitor);
+// ZeroMQ itself retries only a connection the server dropped, not one it refused, so the heartbeat
+// timeout's fresh socket is what tries again.
 //
 // The DEALER queues at most send_queue_limit messages while the server is away; a client that keeps more
 // requests outstanding than that must pass a larger limit, or its sends fail.
@@ -32,6 +33,7 @@
 #include <zmq.hpp>
 
 #include "common/curve_security.h"
+#include "common/handshake_monitor.h"
 #include "common/protocol.h"
 #include "common/rate_limited_log.h"
 
@@ -61,7 +63,7 @@ class ServerConnection {
   using Clock = std::chrono::steady_clock;
   void Open();
   // True if the DEALER connected to the server again since the last call (not counting its first
-  // connection). Logs failed handshakes.
+  // connection). Failed handshakes are logged by the monitor.
   bool Reconnected();
   // Notes the server instance a message carries, if any.
   void ObserveServerInstance(const protocol::Message& message);
@@ -76,14 +78,13 @@ class ServerConnection {
   uint64_t instance_;             // this client's, sent in its heartbeats
   uint64_t server_instance_ = 0;  // the newest seen; 0 before any
   bool server_replaced_ = false;
-  std::unique_ptr<zmq::socket_t> monitor_;  // declared before socket_: it must close after it
+  std::unique_ptr<HandshakeMonitor> monitor_;  // declared before socket_: it must close after it
   std::unique_ptr<zmq::socket_t> socket_;
   uint64_t connections_ = 0;  // of the current socket
   Clock::time_point last_sent_;
   Clock::time_point last_received_;
   uint64_t reconnects_ = 0;
   RateLimitedLog rejected_log_;
-  RateLimitedLog handshake_log_;
 };
 
 }  // namespace ddpg

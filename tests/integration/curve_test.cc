@@ -140,8 +140,8 @@ TEST_CASE("clients with a key not allowed or the wrong server key get nothing wh
     CHECK(process->Running());
     CHECK(LastMetric(cluster.MetricsPath(name), "acked_transitions").value_or(0) == 0);
     CHECK(LastMetric(cluster.MetricsPath(name), "policy_version").value_or(0) == 0);
-    // ZeroMQ reconnects every 100 ms after a failed handshake, but such a connection never carried anything:
-    // the actor must not take it for a replaced connection and resend all it holds each time.
+    // ZeroMQ reconnects every 100 ms when the server drops a handshake (the mistaken key), but such a
+    // connection never carried anything: the actor must not take it for a replaced one and resend each time.
     CHECK_FALSE(Contains(process->Log(), "was replaced"));
   }
   CHECK_FALSE(QueryReplayStats(cluster.replay_endpoint(), keys.Client("stranger")));
