@@ -36,10 +36,14 @@ StatusOr<std::unique_ptr<ActorService>> ActorService::Create(const Config& confi
   auto envs = EnvBatch::Create(config.env.id, config.actor.num_envs, ActorSeed(config));
   if (!envs.ok()) return envs.status();
   DDPG_RETURN_IF_ERROR(CheckFrameLimits(config, (*envs)->spec().obs_dim, (*envs)->spec().act_dim));
-  return std::unique_ptr<ActorService>(new ActorService(config, std::move(metrics), std::move(*envs)));
+  StatusOr<SocketSecurity> security = LoadSocketSecurity(config.run, SocketRoles::kClient);
+  if (!security.ok()) return security.status();
+  return std::unique_ptr<ActorService>(
+      new ActorService(config, std::move(metrics), std::move(*envs), security->client));
 }
 
-ActorService::ActorService(const Config& config, MetricsWriter metrics, std::unique_ptr<EnvBatch> envs)
+ActorService::ActorService(const Config& config, MetricsWriter metrics, std::unique_ptr<EnvBatch> envs,
+                           const std::optional<CurveClientKeys>& curve)
     : config_(config),
       metrics_(std::move(metrics)),
       envs_(std::move(envs)),
@@ -48,9 +52,10 @@ ActorService::ActorService(const Config& config, MetricsWriter metrics, std::uni
       noise_sigma_(ActorNoiseSigma(config.actor)),
       policy_(envs_->spec(), config.network.hidden_sizes),
       transitions_(envs_->spec().obs_dim, envs_->spec().act_dim, config.learner.gamma, config.actor.n_step),
-      learner_(context_, config.learner.weights_address, config.learner.reports_address),
+      learner_(context_, config.learner.weights_address, config.learner.reports_address,
+               std::chrono::milliseconds(config.run.heartbeat_timeout_ms), curve),
       writer_(context_, config.replay.address, config.actor.id, config.actor.max_chunks_in_flight,
-              config.run.heartbeat_interval_ms, config.run.heartbeat_timeout_ms),
+              config.run.heartbeat_interval_ms, config.run.heartbeat_timeout_ms, curve),
       rng_(ActorSeed(config) + 2),
       last_log_(std::chrono::steady_clock::now()) {}
 

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <random>
 
 #include <zmq.hpp>
@@ -32,13 +33,14 @@ namespace ddpg {
 
 class ActorService {
  public:
-  // Fails for an unknown env.id.
+  // Fails for an unknown env.id, or unreadable key files with run.security = curve.
   static StatusOr<std::unique_ptr<ActorService>> Create(const Config& config, MetricsWriter metrics);
 
   void Run();
 
  private:
-  ActorService(const Config& config, MetricsWriter metrics, std::unique_ptr<EnvBatch> envs);
+  ActorService(const Config& config, MetricsWriter metrics, std::unique_ptr<EnvBatch> envs,
+               const std::optional<CurveClientKeys>& curve);
 
   void ChooseActions(std::vector<float>& actions);
   // Waits until the replay server acknowledges enough to send another chunk; false when stopped first.

@@ -22,15 +22,19 @@ StatusOr<std::unique_ptr<Evaluator>> Evaluator::Create(const Config& config, Met
   auto envs = EnvBatch::Create(config.env.id, config.actor.eval_episodes, EvaluationSeed(config));
   if (!envs.ok()) return envs.status();
   DDPG_RETURN_IF_ERROR(CheckFrameLimits(config, (*envs)->spec().obs_dim, (*envs)->spec().act_dim));
-  return std::unique_ptr<Evaluator>(new Evaluator(config, std::move(metrics), std::move(*envs)));
+  StatusOr<SocketSecurity> security = LoadSocketSecurity(config.run, SocketRoles::kClient);
+  if (!security.ok()) return security.status();
+  return std::unique_ptr<Evaluator>(new Evaluator(config, std::move(metrics), std::move(*envs), security->client));
 }
 
-Evaluator::Evaluator(const Config& config, MetricsWriter metrics, std::unique_ptr<EnvBatch> envs)
+Evaluator::Evaluator(const Config& config, MetricsWriter metrics, std::unique_ptr<EnvBatch> envs,
+                     const std::optional<CurveClientKeys>& curve)
     : config_(config),
       metrics_(std::move(metrics)),
       envs_(std::move(envs)),
       policy_(envs_->spec(), config.network.hidden_sizes),
-      learner_(context_, config.learner.weights_address, config.learner.reports_address),
+      learner_(context_, config.learner.weights_address, config.learner.reports_address,
+               std::chrono::milliseconds(config.run.heartbeat_timeout_ms), curve),
       last_log_(std::chrono::steady_clock::now()) {}
 
 void Evaluator::Run() {

@@ -22,13 +22,14 @@ namespace ddpg {
 
 class Evaluator {
  public:
-  // Fails for an unknown env.id.
+  // Fails for an unknown env.id, or unreadable key files with run.security = curve.
   static StatusOr<std::unique_ptr<Evaluator>> Create(const Config& config, MetricsWriter metrics);
 
   void Run();
 
  private:
-  Evaluator(const Config& config, MetricsWriter metrics, std::unique_ptr<EnvBatch> envs);
+  Evaluator(const Config& config, MetricsWriter metrics, std::unique_ptr<EnvBatch> envs,
+            const std::optional<CurveClientKeys>& curve);
 
   // Runs one episode in every environment with the current policy; false if interrupted by a signal.
   bool Evaluate();

@@ -11,9 +11,11 @@ namespace {
 // Training actors started with actor.auto_id ask the replay server for an id first.
 ddpg::Status AcquireIdIfAsked(ddpg::Config& config) {
   if (!config.actor.auto_id || config.actor.eval) return ddpg::Status::Ok();
+  ddpg::StatusOr<ddpg::SocketSecurity> security = ddpg::LoadSocketSecurity(config.run, ddpg::SocketRoles::kClient);
+  DDPG_RETURN_IF_ERROR(security.status());
   zmq::context_t context(1);
   ddpg::StatusOr<uint32_t> id = ddpg::AcquireActorId(context, config.replay.address, config.run.heartbeat_interval_ms,
-                                                     config.run.heartbeat_timeout_ms);
+                                                     config.run.heartbeat_timeout_ms, security->client);
   DDPG_RETURN_IF_ERROR(id.status());
   config.actor.id = *id;
   return ddpg::Status::Ok();

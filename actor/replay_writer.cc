@@ -15,9 +15,9 @@ constexpr int kControlMessageHeadroom = 16;
 }  // namespace
 
 ReplayWriter::ReplayWriter(zmq::context_t& context, const std::string& endpoint, uint32_t actor_id, int max_in_flight,
-                           int heartbeat_interval_ms, int heartbeat_timeout_ms)
+                           int heartbeat_interval_ms, int heartbeat_timeout_ms, std::optional<CurveClientKeys> curve)
     : connection_(context, endpoint, "actor-" + std::to_string(actor_id), heartbeat_interval_ms, heartbeat_timeout_ms,
-                  max_in_flight + kControlMessageHeadroom),
+                  max_in_flight + kControlMessageHeadroom, std::move(curve)),
       actor_id_(actor_id),
       incarnation_(std::random_device{}() * 0x100000000ull + std::random_device{}()),
       max_in_flight_(max_in_flight) {}
@@ -101,10 +101,11 @@ void ReplayWriter::HandleError(const protocol::Error& error) {
 }
 
 StatusOr<uint32_t> AcquireActorId(zmq::context_t& context, const std::string& endpoint, int heartbeat_interval_ms,
-                                  int heartbeat_timeout_ms) {
+                                  int heartbeat_timeout_ms, std::optional<CurveClientKeys> curve) {
   constexpr auto kNoticeInterval = std::chrono::seconds(10);
   constexpr auto kRetryAfterOverload = std::chrono::milliseconds(500);
-  ServerConnection connection(context, endpoint, "actor", heartbeat_interval_ms, heartbeat_timeout_ms);
+  ServerConnection connection(context, endpoint, "actor", heartbeat_interval_ms, heartbeat_timeout_ms,
+                              ServerConnection::kDefaultSendQueueLimit, std::move(curve));
   const protocol::ActorIdRequest request{std::random_device{}() * 0x100000000ull + std::random_device{}()};
   connection.Send(request);
   auto next_notice = std::chrono::steady_clock::now() + kNoticeInterval;

@@ -10,11 +10,13 @@
 //    again by the next Service call;
 //  - a chunk the server refuses (an Error naming its sequence, e.g. wrong dimensions) can never be stored:
 //    it is dropped, logged and counted in refused_transitions().
-// Owns its socket; used from the actor's thread only.
+// With CURVE keys (run.security = curve) the channel uses CurveZMQ. Owns its socket; used from the actor's
+// thread only.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <zmq.hpp>
@@ -29,7 +31,8 @@ namespace ddpg {
 class ReplayWriter {
  public:
   ReplayWriter(zmq::context_t& context, const std::string& endpoint, uint32_t actor_id, int max_in_flight,
-               int heartbeat_interval_ms, int heartbeat_timeout_ms);
+               int heartbeat_interval_ms, int heartbeat_timeout_ms,
+               std::optional<CurveClientKeys> curve = std::nullopt);
 
   bool HasCredit() const { return static_cast<int>(unacked_.size()) < max_in_flight_; }
   // Sends the chunk (the caller checked HasCredit). The writer keeps it until it is acknowledged.
@@ -79,6 +82,6 @@ class ReplayWriter {
 // moment when the server is overloaded. Fails when the server refuses otherwise (a release without id
 // assignment) or on shutdown (ShutdownRequested()).
 StatusOr<uint32_t> AcquireActorId(zmq::context_t& context, const std::string& endpoint, int heartbeat_interval_ms,
-                                  int heartbeat_timeout_ms);
+                                  int heartbeat_timeout_ms, std::optional<CurveClientKeys> curve = std::nullopt);
 
 }  // namespace ddpg

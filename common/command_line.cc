@@ -10,6 +10,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "common/curve_security.h"
 #include "common/frame_limits.h"
 #include "envs/env_spec.h"
 
@@ -151,6 +152,13 @@ StatusOr<CommandLine> ParseCommandLine(int argc, const char* const argv[], Progr
   if (!spec.ok()) return InvalidArgument("env.id = '" + result.config.env.id + "': " + spec.status().message());
   status = CheckFrameLimits(result.config, spec->obs_dim, spec->act_dim);
   if (!status.ok()) return status;
+  // A key file that is missing or malformed is a configuration error, found before anything starts.
+  const SocketRoles roles = program == Program::kReplayServer ? SocketRoles::kServer
+                            : program == Program::kLearner    ? SocketRoles::kServerAndClient
+                                                              : SocketRoles::kClient;
+  if (StatusOr<SocketSecurity> security = LoadSocketSecurity(result.config.run, roles); !security.ok()) {
+    return security.status();
+  }
   return result;
 }
 

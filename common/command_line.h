@@ -4,7 +4,8 @@
 // Every key of VisitConfig can be set in the INI file given by --config (section [learner], key
 // batch_size) and overridden on the command line (--learner.batch_size 512); the command line wins.
 // Values are converted and validated here, so a main either gets a valid Config or a message naming the
-// key to fix. Stateless and thread-safe.
+// key to fix; with run.security = curve that includes reading the key files the program needs. Stateless
+// and thread-safe.
 #pragma once
 
 #include <string>

@@ -37,6 +37,7 @@ template std::string FormatConfigValue(const ResumeMode&);
 template std::string FormatConfigValue(const NoiseKind&);
 template std::string FormatConfigValue(const Device&);
 template std::string FormatConfigValue(const Algorithm&);
+template std::string FormatConfigValue(const Security&);
 
 namespace {
 

@@ -26,6 +26,9 @@ enum class Device { kCpu, kCuda };
 // What the learner trains: DDPG (Lillicrap et al. 2015) or TD3 (Fujimoto et al. 2018: twin critics,
 // target policy smoothing, delayed actor and target updates).
 enum class Algorithm { kDdpg, kTd3 };
+// What protects the cluster's sockets: nothing (plain TCP, for loopback and trusted networks) or CurveZMQ
+// (encryption, and servers accept only the client keys they list; common/curve_security.h).
+enum class Security { kNone, kCurve };
 
 // The names an enum value has in INI files and on the command line. Parsing, formatting, --help and the
 // error message for an unknown name all read this one table per enum.
@@ -58,6 +61,12 @@ concept ConfigEnum = std::is_enum_v<E> && requires {
   ConfigEnumNames<E>::kNames;
 };
 
+template <>
+struct ConfigEnumNames<Security> {
+  static constexpr std::array<std::pair<Security, std::string_view>, 2> kNames = {
+      {{Security::kNone, "none"}, {Security::kCurve, "curve"}}};
+};
+
 template <ConfigEnum E>
 std::string_view ConfigEnumName(E value) {
   for (const auto& [candidate, name] : ConfigEnumNames<E>::kNames) {
@@ -86,6 +95,14 @@ struct RunConfig {
   double report_interval_s = 5.0;  // one log line and one metrics object per process per interval
   int heartbeat_interval_ms = 1000;
   int heartbeat_timeout_ms = 5000;  // a silent peer is presumed dead after this long
+  // CurveZMQ key files (docs/operations.md, "Security"), read only with security = curve. Servers (replay
+  // server, learner) read the server's secret key and the allowlist; clients (learner, actors) their own
+  // secret key and the server's public key. Relative paths start at the working directory.
+  Security security = Security::kNone;
+  std::string server_public_key_file = "keys/server.public";
+  std::string server_secret_key_file = "keys/server.secret";
+  std::string client_secret_key_file = "keys/client.secret";
+  std::string allowed_clients_file = "keys/allowed_clients";
 
   std::string RunDirectory() const { return root + "/" + name; }
 };
@@ -177,6 +194,14 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("run.report_interval_s", c.run.report_interval_s, "seconds between log lines / metrics objects");
   visit("run.heartbeat_interval_ms", c.run.heartbeat_interval_ms, "heartbeat period on request channels");
   visit("run.heartbeat_timeout_ms", c.run.heartbeat_timeout_ms, "silence after which a peer is presumed dead");
+  visit("run.security", c.run.security, "socket security: none (plain TCP) or curve (CurveZMQ, key files below)");
+  visit("run.server_public_key_file", c.run.server_public_key_file, "curve: the servers' public key (clients)");
+  visit("run.server_secret_key_file", c.run.server_secret_key_file,
+        "curve: the servers' secret key (replay server, learner)");
+  visit("run.client_secret_key_file", c.run.client_secret_key_file,
+        "curve: this client's secret key (learner, actors)");
+  visit("run.allowed_clients_file", c.run.allowed_clients_file,
+        "curve: public keys of the clients the servers accept, one per line");
   visit("env.id", c.env.id, "environment id, as Gymnasium spells it");
   visit("env.seed", c.env.seed, "base seed; each actor and environment derives its own");
   visit("network.hidden_sizes", c.network.hidden_sizes, "hidden layer widths of actor and critic, e.g. 256,256");

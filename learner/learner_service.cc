@@ -60,11 +60,20 @@ StatusOr<std::unique_ptr<LearnerService>> LearnerService::Create(const Config& c
   }
   // A checkpoint from before run ids existed continues as a run with a new id.
   if (service->counters_.run_id == 0) service->counters_.run_id = protocol::NewInstanceId();
-  service->sampler_ = std::make_unique<SampleClient>(
-      service->context_, config.replay.address, config.learner.batch_size, config.learner.requests_in_flight,
-      service->counters_.run_id, config.run.heartbeat_interval_ms, config.run.heartbeat_timeout_ms);
-  if (Status status = service->publisher_.Bind(config.learner.weights_bind); !status.ok()) return status;
+  StatusOr<SocketSecurity> security = LoadSocketSecurity(config.run, SocketRoles::kServerAndClient);
+  if (!security.ok()) return security.status();
+  service->sampler_ = std::make_unique<SampleClient>(service->context_, config.replay.address,
+                                                     config.learner.batch_size, config.learner.requests_in_flight,
+                                                     service->counters_.run_id, config.run.heartbeat_interval_ms,
+                                                     config.run.heartbeat_timeout_ms, std::move(security->client));
+  if (security->server) {
+    StatusOr<std::unique_ptr<CurveServer>> curve = CurveServer::Start(service->context_, *security->server);
+    if (!curve.ok()) return curve.status();
+    service->curve_ = std::move(curve).value();
+  }
+  DDPG_RETURN_IF_ERROR(service->publisher_.Bind(config.learner.weights_bind, service->curve_.get()));
   try {
+    if (service->curve_) service->curve_->Secure(service->reports_socket_);
     service->reports_socket_.bind(config.learner.reports_bind);
   } catch (const zmq::error_t& e) {
     return Unavailable("cannot bind learner.reports_bind = " + config.learner.reports_bind + ": " + e.what());
@@ -97,10 +106,13 @@ std::string LearnerService::Run() {
                                     : std::string("DDPG");
   spdlog::info(
       "{} on {} (obs {}, act {}), network {}, batch {}, {} thread(s); replay {}, weights on {}, "
-      "reports on {}; run directory {}",
+      "reports on {}, {}; run directory {}",
       algorithm, spec_.id, spec_.obs_dim, spec_.act_dim, FormatConfigValue(config_.network.hidden_sizes),
       config_.learner.batch_size, config_.learner.threads, config_.replay.address, config_.learner.weights_bind,
-      config_.learner.reports_bind, config_.run.RunDirectory());
+      config_.learner.reports_bind,
+      curve_ ? fmt::format("CurveZMQ, {} allowed client key(s)", curve_->allowed_clients())
+             : std::string("plain TCP (run.security = none)"),
+      config_.run.RunDirectory());
   if (counters_.updates > 0) PublishWeights();
   std::string reason;
   while (true) {

@@ -12,10 +12,13 @@
 // at the target publishes those evaluated weights last, not the newer ones; checkpoint.pt holds the
 // newest networks, for resuming.
 //
+// With run.security = curve, the weights and reports sockets are CURVE servers (one CurveServer answers
+// ZeroMQ's ZAP requests for both) and the replay channel is a CURVE client.
+//
 // Ownership: owns its ZeroMQ context and every socket (DEALER to the replay server, PUB for weights, PULL
-// for reports), the agent and the metrics writer. Blocking: Run blocks until a stop condition; it waits
-// at most 50 ms at a time for a batch, so it notices a signal within that long. Thread-safety: one
-// thread creates and runs it.
+// for reports), the CurveServer (with curve), the agent and the metrics writer. Blocking: Run blocks until
+// a stop condition; it waits at most 50 ms at a time for a batch, so it notices a signal within that long.
+// Thread-safety: one thread creates and runs it.
 #pragma once
 
 #include <chrono>
@@ -41,8 +44,8 @@ namespace ddpg {
 
 class LearnerService {
  public:
-  // Builds the agent, restores the checkpoint when learner.resume says so, binds the weights and reports
-  // endpoints. Every failure names what to fix.
+  // Builds the agent, restores the checkpoint when learner.resume says so, reads the key files with
+  // run.security = curve, binds the weights and reports endpoints. Every failure names what to fix.
   static StatusOr<std::unique_ptr<LearnerService>> Create(const Config& config, MetricsWriter metrics);
 
   // Trains until a stop condition; returns why it stopped.
@@ -71,6 +74,7 @@ class LearnerService {
   EnvSpec spec_;
   DdpgAgent agent_;
   zmq::context_t context_{1};
+  std::unique_ptr<CurveServer> curve_;  // with run.security = curve; must outlive the sockets below
   WeightPublisher publisher_;
   zmq::socket_t reports_socket_;
   std::unique_ptr<SampleClient> sampler_;  // made once the run id is known (from the checkpoint, or new)

@@ -3,8 +3,10 @@
 namespace ddpg {
 
 SampleClient::SampleClient(zmq::context_t& context, const std::string& endpoint, uint32_t batch_size,
-                           int requests_in_flight, uint64_t run_id, int heartbeat_interval_ms, int heartbeat_timeout_ms)
-    : connection_(context, endpoint, "learner", heartbeat_interval_ms, heartbeat_timeout_ms),
+                           int requests_in_flight, uint64_t run_id, int heartbeat_interval_ms, int heartbeat_timeout_ms,
+                           std::optional<CurveClientKeys> curve)
+    : connection_(context, endpoint, "learner", heartbeat_interval_ms, heartbeat_timeout_ms,
+                  ServerConnection::kDefaultSendQueueLimit, std::move(curve)),
       batch_size_(batch_size),
       requests_in_flight_(requests_in_flight),
       run_id_(run_id) {}

@@ -25,9 +25,10 @@ class SampleClient {
  public:
   static constexpr std::chrono::milliseconds kOverloadedRetry{100};
 
-  // run_id goes into every request (SampleRequest.run_id).
+  // run_id goes into every request (SampleRequest.run_id). With `curve` keys the channel uses CurveZMQ.
   SampleClient(zmq::context_t& context, const std::string& endpoint, uint32_t batch_size, int requests_in_flight,
-               uint64_t run_id, int heartbeat_interval_ms, int heartbeat_timeout_ms);
+               uint64_t run_id, int heartbeat_interval_ms, int heartbeat_timeout_ms,
+               std::optional<CurveClientKeys> curve = std::nullopt);
 
   // Tops up the requests in flight and returns the next batch if one arrives within timeout_ms.
   std::optional<protocol::SampleReply> Next(long timeout_ms);

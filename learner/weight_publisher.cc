@@ -11,8 +11,9 @@ WeightPublisher::WeightPublisher(zmq::context_t& context, double republish_inter
   socket_.set(zmq::sockopt::conflate, 1);
 }
 
-Status WeightPublisher::Bind(const std::string& endpoint) {
+Status WeightPublisher::Bind(const std::string& endpoint, const CurveServer* curve) {
   try {
+    if (curve != nullptr) curve->Secure(socket_);
     socket_.bind(endpoint);
     endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {

@@ -14,6 +14,7 @@
 
 #include <zmq.hpp>
 
+#include "common/curve_security.h"
 #include "common/protocol.h"
 #include "common/status.h"
 
@@ -22,8 +23,9 @@ namespace ddpg {
 class WeightPublisher {
  public:
   WeightPublisher(zmq::context_t& context, double republish_interval_s);
-  // Unavailable with a message naming learner.weights_bind if the endpoint cannot be bound.
-  Status Bind(const std::string& endpoint);
+  // Unavailable with a message naming learner.weights_bind if the endpoint cannot be bound. With `curve`,
+  // the socket becomes its CURVE server first (which must outlive this publisher).
+  Status Bind(const std::string& endpoint, const CurveServer* curve = nullptr);
   // The bound endpoint, with the port the system chose for "tcp://HOST:*"; empty before Bind.
   const std::string& endpoint() const { return endpoint_; }
 

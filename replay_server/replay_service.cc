@@ -69,10 +69,14 @@ StatusOr<std::unique_ptr<ReplayService>> ReplayService::Create(const Config& con
   StatusOr<EnvSpec> spec = LookUpEnvSpec(config.env.id);
   if (!spec.ok()) return spec.status();
   DDPG_RETURN_IF_ERROR(CheckFrameLimits(config, spec->obs_dim, spec->act_dim));
-  return std::unique_ptr<ReplayService>(new ReplayService(config, *spec, std::move(metrics)));
+  StatusOr<SocketSecurity> security = LoadSocketSecurity(config.run, SocketRoles::kServer);
+  if (!security.ok()) return security.status();
+  return std::unique_ptr<ReplayService>(
+      new ReplayService(config, *spec, std::move(metrics), std::move(security->server)));
 }
 
-ReplayService::ReplayService(const Config& config, const EnvSpec& spec, std::optional<MetricsWriter> metrics)
+ReplayService::ReplayService(const Config& config, const EnvSpec& spec, std::optional<MetricsWriter> metrics,
+                             std::optional<CurveServerKeys> curve_keys)
     : config_(config),
       heartbeat_timeout_(config.run.heartbeat_timeout_ms),
       report_interval_(
@@ -85,12 +89,19 @@ ReplayService::ReplayService(const Config& config, const EnvSpec& spec, std::opt
       instance_(protocol::NewInstanceId()),
       actors_(heartbeat_timeout_, Clock::now()),
       metrics_(std::move(metrics)),
+      curve_keys_(std::move(curve_keys)),
       context_(1) {}
 
 Status ReplayService::Bind() {
+  if (curve_keys_ && !curve_) {
+    StatusOr<std::unique_ptr<CurveServer>> curve = CurveServer::Start(context_, *curve_keys_);
+    if (!curve.ok()) return curve.status();
+    curve_ = std::move(curve).value();
+  }
   try {
     socket_ = zmq::socket_t(context_, zmq::socket_type::router);
     ConfigureSocket(socket_);
+    if (curve_) curve_->Secure(socket_);
     // Replies to peers that have gone away fail visibly (and are counted) instead of vanishing.
     socket_.set(zmq::sockopt::router_mandatory, true);
     socket_.bind(config_.replay.bind);
@@ -100,8 +111,10 @@ Status ReplayService::Bind() {
     return Unavailable("cannot bind replay.bind = '" + config_.replay.bind + "': " + error.what() +
                        " (if the port is in use, stop the process holding it or choose another with --replay.bind)");
   }
-  spdlog::info("replay server bound to {} ({} transitions of {}: obs_dim {}, act_dim {})", endpoint_,
-               FormatCount(static_cast<double>(store_.capacity())), config_.env.id, store_.obs_dim(), store_.act_dim());
+  spdlog::info("replay server bound to {} ({} transitions of {}: obs_dim {}, act_dim {}), {}", endpoint_,
+               FormatCount(static_cast<double>(store_.capacity())), config_.env.id, store_.obs_dim(), store_.act_dim(),
+               curve_ ? fmt::format("CurveZMQ, {} allowed client key(s)", curve_->allowed_clients())
+                      : std::string("plain TCP (run.security = none)"));
   return Status::Ok();
 }
 

@@ -30,8 +30,11 @@
 //  - ActorIdRequest gets an id from the ActorRegistry; requests that arrive while it cannot assign ids
 //    yet (the first heartbeat timeout after Run() starts) wait in a queue until it can.
 //
-// Ownership: owns its ZeroMQ context and socket, the store and both queues; optionally owns the
-// MetricsWriter it reports to.
+//  - With run.security = curve the ROUTER is a CURVE server: only clients whose keys run.allowed_clients_file
+//    lists get through the handshake; a CurveServer thread answers ZeroMQ's ZAP requests for it.
+//
+// Ownership: owns its ZeroMQ context and socket, the CurveServer (with curve), the store and both queues;
+// optionally owns the MetricsWriter it reports to.
 // Blocking: Run() blocks until ShutdownRequested() or Stop(); it polls at most kPollTimeout at a time, so
 // it notices either within that long.
 // Thread-safety: Bind() and Run() must not run concurrently; Bind() may run on another thread than Run()
@@ -53,6 +56,7 @@
 #include <zmq.hpp>
 
 #include "common/config.h"
+#include "common/curve_security.h"
 #include "common/logging.h"
 #include "common/protocol.h"
 #include "common/rate_limited_log.h"
@@ -72,16 +76,17 @@ class ReplayService {
   static constexpr size_t kMaxPendingIdRequests = 1024;
   static constexpr std::chrono::milliseconds kPollTimeout{100};
 
-  // Validates the configuration (ValidateConfig: the rate limiter's deadlock freedom depends on it) and
-  // looks up the dimensions of env.id. Metrics, when given, get one object per run.report_interval_s.
+  // Validates the configuration (ValidateConfig: the rate limiter's deadlock freedom depends on it), looks
+  // up the dimensions of env.id and, with run.security = curve, reads the server's key files. Metrics, when
+  // given, get one object per run.report_interval_s.
   static StatusOr<std::unique_ptr<ReplayService>> Create(const Config& config,
                                                          std::optional<MetricsWriter> metrics = std::nullopt);
 
   ReplayService(const ReplayService&) = delete;
   ReplayService& operator=(const ReplayService&) = delete;
 
-  // Binds the ROUTER socket on replay.bind. Unavailable, naming replay.bind, if that fails (e.g. the port
-  // is in use).
+  // Binds the ROUTER socket on replay.bind (with curve, after starting the ZAP handler). Unavailable,
+  // naming replay.bind, if that fails (e.g. the port is in use).
   Status Bind();
   // The endpoint actually bound (with the port ZeroMQ chose when replay.bind asked for port *); empty
   // before Bind() succeeds.
@@ -108,7 +113,8 @@ class ReplayService {
     protocol::ActorIdRequest request;
   };
 
-  ReplayService(const Config& config, const EnvSpec& spec, std::optional<MetricsWriter> metrics);
+  ReplayService(const Config& config, const EnvSpec& spec, std::optional<MetricsWriter> metrics,
+                std::optional<CurveServerKeys> curve_keys);
 
   void Handle(std::string routing_id, StatusOr<protocol::Message> message);
   void HandleUndecodable(const std::string& routing_id, const Status& status);
@@ -168,8 +174,10 @@ class ReplayService {
   uint64_t sampled_at_last_report_ = 0;
 
   std::atomic<bool> stop_requested_{false};
+  const std::optional<CurveServerKeys> curve_keys_;
   zmq::context_t context_;
-  zmq::socket_t socket_;  // declared after context_: it must close first
+  std::unique_ptr<CurveServer> curve_;  // with curve_keys_, from Bind(); must outlive socket_
+  zmq::socket_t socket_;                // declared after context_: it must close first
   std::string endpoint_;
 };
 

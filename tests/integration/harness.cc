@@ -121,10 +121,11 @@ std::optional<double> LastMetric(const std::string& path, const std::string& fie
 }
 
 std::optional<std::string> RequestRaw(const std::string& endpoint, const std::string& frame,
-                                      std::chrono::milliseconds timeout) {
+                                      std::chrono::milliseconds timeout, const std::optional<CurveClientKeys>& curve) {
   static zmq::context_t context;
   zmq::socket_t socket(context, zmq::socket_type::dealer);
   socket.set(zmq::sockopt::linger, 0);
+  SecureClientSocket(socket, curve);
   socket.set(zmq::sockopt::rcvtimeo, static_cast<int>(timeout.count()));
   socket.connect(endpoint);
   (void)socket.send(zmq::buffer(frame), zmq::send_flags::none);
@@ -133,8 +134,9 @@ std::optional<std::string> RequestRaw(const std::string& endpoint, const std::st
   return reply.to_string();
 }
 
-std::optional<protocol::StatsReply> QueryReplayStats(const std::string& endpoint) {
-  auto reply = RequestRaw(endpoint, protocol::Encode(protocol::StatsRequest{}), std::chrono::milliseconds(1000));
+std::optional<protocol::StatsReply> QueryReplayStats(const std::string& endpoint,
+                                                     const std::optional<CurveClientKeys>& curve) {
+  auto reply = RequestRaw(endpoint, protocol::Encode(protocol::StatsRequest{}), std::chrono::milliseconds(1000), curve);
   if (!reply) return std::nullopt;
   auto message = protocol::Decode(*reply);
   if (!message.ok()) return std::nullopt;

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/curve_security.h"
 #include "common/protocol.h"
 
 namespace ddpg::testing {
@@ -66,10 +67,13 @@ std::vector<nlohmann::json> ReadJsonLines(const std::string& path);
 // The last value of `field` in a metrics file, if any object has it.
 std::optional<double> LastMetric(const std::string& path, const std::string& field);
 
-// Sends one frame on a fresh DEALER socket and returns the first reply frame, raw.
+// Sends one frame on a fresh DEALER socket (a CURVE client with `curve` keys) and returns the first reply
+// frame, raw.
 std::optional<std::string> RequestRaw(const std::string& endpoint, const std::string& frame,
-                                      std::chrono::milliseconds timeout);
-std::optional<protocol::StatsReply> QueryReplayStats(const std::string& endpoint);
+                                      std::chrono::milliseconds timeout,
+                                      const std::optional<CurveClientKeys>& curve = std::nullopt);
+std::optional<protocol::StatsReply> QueryReplayStats(const std::string& endpoint,
+                                                     const std::optional<CurveClientKeys>& curve = std::nullopt);
 
 std::string BinaryPath(const std::string& name);
 std::string SourcePath(const std::string& relative);

@@ -13,6 +13,7 @@
 
 #include "common/command_line.h"
 #include "common/config.h"
+#include "common/curve_security.h"
 
 namespace ddpg {
 namespace {
@@ -337,13 +338,19 @@ TEST_CASE("the eval flag makes the actor an evaluator that may use any id", "[co
 }
 
 // A configuration in which every key differs from its default, and which is valid.
-Config NonDefaultConfig() {
+// Key files for run.security = curve go to key_dir; the actor's, which the parser reads, must exist there.
+Config NonDefaultConfig(const std::string& key_dir) {
   Config c;
   c.run.name = "round-trip_run";
   c.run.root = "out/runs dir";
   c.run.report_interval_s = 2.5;
   c.run.heartbeat_interval_ms = 250;
   c.run.heartbeat_timeout_ms = 2000;
+  c.run.security = Security::kCurve;
+  c.run.server_public_key_file = key_dir + "/s.public";
+  c.run.server_secret_key_file = key_dir + "/s.secret";
+  c.run.client_secret_key_file = key_dir + "/c.secret";
+  c.run.allowed_clients_file = key_dir + "/allowed";
   // env.id keeps its default: ParseCommandLine accepts only ids of the spec table.
   c.env.seed = 12345678901234567890ull;
   c.network.hidden_sizes = {64, 32, 16};
@@ -397,7 +404,10 @@ Config NonDefaultConfig() {
 }
 
 TEST_CASE("ToIni output parses back to the same value for every key", "[config]") {
-  const Config original = NonDefaultConfig();
+  TempDir dir;
+  const Config original = NonDefaultConfig(dir.path().string());
+  REQUIRE(WriteCurveKeyPair(original.run.server_public_key_file, original.run.server_secret_key_file).ok());
+  REQUIRE(WriteCurveKeyPair(dir.path().string() + "/c.public", original.run.client_secret_key_file).ok());
   {
     const Status valid = ValidateConfig(original);
     INFO(valid.message());
@@ -412,7 +422,6 @@ TEST_CASE("ToIni output parses back to the same value for every key", "[config]"
     if (key != "env.id") REQUIRE(value != defaults.at(key));
   }
 
-  TempDir dir;
   const std::string ini = ToIni(original);
   const std::string path = dir.Write("roundtrip.ini", ini);
   const StatusOr<CommandLine> parsed = Parse({"--config", path}, Program::kActor);
