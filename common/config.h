@@ -86,6 +86,10 @@ struct RunConfig {
   double report_interval_s = 5.0;  // one log line and one metrics object per process per interval
   int heartbeat_interval_ms = 1000;
   int heartbeat_timeout_ms = 5000;  // a silent peer is presumed dead after this long
+  // Each process serves its metrics in the Prometheus text format at http://<metrics_bind>:<metrics_port>/metrics
+  // (common/metrics_endpoint.h). Off by default: processes on one machine would need a port each.
+  int metrics_port = 0;
+  std::string metrics_bind = "0.0.0.0";
 
   std::string RunDirectory() const { return root + "/" + name; }
 };
@@ -177,6 +181,9 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("run.report_interval_s", c.run.report_interval_s, "seconds between log lines / metrics objects");
   visit("run.heartbeat_interval_ms", c.run.heartbeat_interval_ms, "heartbeat period on request channels");
   visit("run.heartbeat_timeout_ms", c.run.heartbeat_timeout_ms, "silence after which a peer is presumed dead");
+  visit("run.metrics_port", c.run.metrics_port,
+        "TCP port serving this process's metrics to Prometheus at /metrics (0: off; one port per process)");
+  visit("run.metrics_bind", c.run.metrics_bind, "IP address the metrics port listens on (0.0.0.0: every interface)");
   visit("env.id", c.env.id, "environment id, as Gymnasium spells it");
   visit("env.seed", c.env.seed, "base seed; each actor and environment derives its own");
   visit("network.hidden_sizes", c.network.hidden_sizes, "hidden layer widths of actor and critic, e.g. 256,256");
