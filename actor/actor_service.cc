@@ -30,7 +30,24 @@ std::vector<float> NoiseScalePerDimension(const EnvSpec& spec, double sigma) {
   return scale;
 }
 
+using Kind = ExportedMetric::Kind;
+// env_steps_per_s is left to Prometheus: rate() of the counter.
+constexpr ExportedMetric kExportedMetrics[] = {
+    {"env_steps", "ddpg_actor_env_steps_total", Kind::kCounter, "Environment steps (one transition each)."},
+    {"episodes", "ddpg_actor_episodes_total", Kind::kCounter, "Finished episodes."},
+    {"policy_version", "ddpg_actor_policy_version", Kind::kGauge, "Version of the policy acting (0: random)."},
+    {"recent_return", "ddpg_actor_recent_return", Kind::kGauge, "Mean return of the last 10 episodes."},
+    {"in_flight", "ddpg_actor_chunks_in_flight", Kind::kGauge, "Chunks sent and not yet acknowledged."},
+    {"acked_transitions", "ddpg_actor_acked_transitions_total", Kind::kCounter,
+     "Transitions the replay server acknowledged (stored)."},
+    {"refused_transitions", "ddpg_actor_refused_transitions_total", Kind::kCounter,
+     "Transitions in chunks the replay server refused."},
+    {"reconnects", "ddpg_actor_reconnects_total", Kind::kCounter, "Connections to the replay server reopened."},
+};
+
 }  // namespace
+
+std::span<const ExportedMetric> ActorService::ExportedMetrics() { return kExportedMetrics; }
 
 StatusOr<std::unique_ptr<ActorService>> ActorService::Create(const Config& config, MetricsWriter metrics) {
   auto envs = EnvBatch::Create(config.env.id, config.actor.num_envs, ActorSeed(config));
@@ -188,6 +205,7 @@ void ActorService::MaybeLogProgress() {
                   {"recent_return", recent_returns_.empty() ? nlohmann::json() : nlohmann::json(Mean(recent_returns_))},
                   {"in_flight", writer_.in_flight()},
                   {"acked_transitions", writer_.acked_transitions()},
+                  {"refused_transitions", writer_.refused_transitions()},
                   {"reconnects", writer_.reconnects()}});
 }
 

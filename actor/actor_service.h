@@ -26,6 +26,7 @@
 #include "actor/transition_builder.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "common/metrics_endpoint.h"
 #include "common/noise.h"
 #include "envs/env_batch.h"
 
@@ -35,6 +36,8 @@ class ActorService {
  public:
   // Fails for an unknown env.id, or unreadable key files with run.security = curve.
   static StatusOr<std::unique_ptr<ActorService>> Create(const Config& config, MetricsWriter metrics);
+  // The fields of its metrics objects that a training actor serves to Prometheus (run.metrics_port).
+  static std::span<const ExportedMetric> ExportedMetrics();
 
   void Run();
 

@@ -16,7 +16,18 @@ uint64_t EvaluationSeed(const Config& config) {
   return config.env.seed * 1000003ull + 500009ull + config.actor.id * 10007ull;
 }
 
+using Kind = ExportedMetric::Kind;
+constexpr ExportedMetric kExportedMetrics[] = {
+    {"evaluations", "ddpg_evaluator_evaluations_total", Kind::kCounter, "Evaluations run by this evaluator."},
+    {"policy_version", "ddpg_evaluator_policy_version", Kind::kGauge, "Policy version of the latest evaluation."},
+    {"eval_return", "ddpg_evaluator_mean_return", Kind::kGauge, "Mean return of the latest evaluation's episodes."},
+    {"eval_min", "ddpg_evaluator_min_return", Kind::kGauge, "Lowest return of the latest evaluation's episodes."},
+    {"eval_max", "ddpg_evaluator_max_return", Kind::kGauge, "Highest return of the latest evaluation's episodes."},
+};
+
 }  // namespace
+
+std::span<const ExportedMetric> Evaluator::ExportedMetrics() { return kExportedMetrics; }
 
 StatusOr<std::unique_ptr<Evaluator>> Evaluator::Create(const Config& config, MetricsWriter metrics) {
   auto envs = EnvBatch::Create(config.env.id, config.actor.eval_episodes, EvaluationSeed(config));
@@ -88,11 +99,13 @@ bool Evaluator::Evaluate() {
   spdlog::info("eval policy v{}: mean return {:.1f} over {} episodes (min {:.1f}, max {:.1f}) in {:.2f} s", version,
                mean, returns.size(), *low, *high,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  ++evaluations_;
   metrics_.Write({{"policy_version", version},
                   {"eval_return", mean},
                   {"eval_min", *low},
                   {"eval_max", *high},
-                  {"episodes", returns.size()}});
+                  {"episodes", returns.size()},
+                  {"evaluations", evaluations_}});
   last_eval_return_ = mean;
   return true;
 }

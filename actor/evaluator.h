@@ -16,6 +16,7 @@
 #include "actor/policy.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "common/metrics_endpoint.h"
 #include "envs/env_batch.h"
 
 namespace ddpg {
@@ -24,6 +25,8 @@ class Evaluator {
  public:
   // Fails for an unknown env.id, or unreadable key files with run.security = curve.
   static StatusOr<std::unique_ptr<Evaluator>> Create(const Config& config, MetricsWriter metrics);
+  // The fields of its metrics objects (one per evaluation) that the evaluator serves to Prometheus.
+  static std::span<const ExportedMetric> ExportedMetrics();
 
   void Run();
 
@@ -42,6 +45,7 @@ class Evaluator {
   zmq::context_t context_{1};
   LearnerConnection learner_;
   uint64_t env_steps_ = 0;
+  uint64_t evaluations_ = 0;
   std::optional<double> last_eval_return_;
   std::chrono::steady_clock::time_point last_log_;
 };

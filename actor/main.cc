@@ -44,5 +44,13 @@ int main(int argc, char** argv) {
            [](const Config& config, MetricsWriter metrics) {
              return config.actor.eval ? Serve<Evaluator>(config, std::move(metrics))
                                       : Serve<ActorService>(config, std::move(metrics));
+           },
+       .exported_metrics =
+           [](const Config& c) {
+             return c.actor.eval ? Evaluator::ExportedMetrics() : ActorService::ExportedMetrics();
+           },
+       .metric_labels =
+           [](const Config& c) {
+             return std::map<std::string, std::string>{{"actor_id", std::to_string(c.actor.id)}};
            }});
 }

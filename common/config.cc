@@ -66,6 +66,13 @@ Status Endpoint(const char* key, const std::string& value) {
                          "' is not a ZeroMQ endpoint: expected tcp://HOST:PORT (or ipc://PATH)");
 }
 
+// Only the address: the port is run.metrics_port (0.0.0.0:9100 is an easy mistake), and one address.
+Status MetricsAddress(const std::string& value) {
+  if (!value.empty() && value.find_first_of(", \t:") == std::string::npos) return Status::Ok();
+  return InvalidArgument("run.metrics_bind = '" + value +
+                         "' is not an IPv4 address or host name: expected e.g. 0.0.0.0 or 127.0.0.1");
+}
+
 }  // namespace
 
 Status ValidateConfig(const Config& c) {
@@ -77,6 +84,8 @@ Status ValidateConfig(const Config& c) {
       InRange("run.report_interval_s", c.run.report_interval_s, 0.1, 3600.0),
       InRange("run.heartbeat_interval_ms", c.run.heartbeat_interval_ms, 10, 60000),
       InRange("run.heartbeat_timeout_ms", c.run.heartbeat_timeout_ms, 2 * c.run.heartbeat_interval_ms, 600000),
+      InRange("run.metrics_port", c.run.metrics_port, 0, 65535),
+      MetricsAddress(c.run.metrics_bind),
       c.env.id.empty() ? InvalidArgument("env.id must name an environment, e.g. Pendulum-v1") : Status::Ok(),
       c.network.hidden_sizes.empty()
           ? InvalidArgument("network.hidden_sizes must list at least one layer width, e.g. 256,256")

@@ -103,6 +103,10 @@ struct RunConfig {
   std::string server_secret_key_file = "keys/server.secret";
   std::string client_secret_key_file = "keys/client.secret";
   std::string allowed_clients_file = "keys/allowed_clients";
+  // Each process serves its metrics in the Prometheus text format at http://<metrics_bind>:<metrics_port>/metrics
+  // (common/metrics_endpoint.h). Off by default: processes on one machine would need a port each.
+  int metrics_port = 0;
+  std::string metrics_bind = "0.0.0.0";
 
   std::string RunDirectory() const { return root + "/" + name; }
 };
@@ -202,6 +206,9 @@ void VisitConfig(Config& c, Visitor&& visit) {
         "curve: this client's secret key (learner, actors)");
   visit("run.allowed_clients_file", c.run.allowed_clients_file,
         "curve: public keys of the clients the servers accept, one per line");
+  visit("run.metrics_port", c.run.metrics_port,
+        "TCP port serving this process's metrics to Prometheus at /metrics (0: off; one port per process)");
+  visit("run.metrics_bind", c.run.metrics_bind, "IP address the metrics port listens on (0.0.0.0: every interface)");
   visit("env.id", c.env.id, "environment id, as Gymnasium spells it");
   visit("env.seed", c.env.seed, "base seed; each actor and environment derives its own");
   visit("network.hidden_sizes", c.network.hidden_sizes, "hidden layer widths of actor and critic, e.g. 256,256");

@@ -35,14 +35,16 @@ Status InitProcess(const Config& config, const std::string& process_name) {
   return Status::Ok();
 }
 
-MetricsWriter::MetricsWriter(std::string path, std::string process_name)
+MetricsWriter::MetricsWriter(std::string path, std::string process_name, Publisher publish)
     : path_(std::move(path)),
       process_name_(std::move(process_name)),
+      publish_(std::move(publish)),
       file_(path_, std::ios::app),
       start_(std::chrono::steady_clock::now()) {}
 
-StatusOr<MetricsWriter> MetricsWriter::Open(const std::string& run_directory, const std::string& process_name) {
-  MetricsWriter writer(run_directory + "/" + process_name + ".metrics.jsonl", process_name);
+StatusOr<MetricsWriter> MetricsWriter::Open(const std::string& run_directory, const std::string& process_name,
+                                            Publisher publish) {
+  MetricsWriter writer(run_directory + "/" + process_name + ".metrics.jsonl", process_name, std::move(publish));
   if (!writer.file_) return Unavailable("cannot open metrics file '" + writer.path_ + "' for appending");
   return writer;
 }
@@ -57,6 +59,7 @@ void MetricsWriter::Write(nlohmann::json fields) {
   fields["component"] = process_name_;
   file_ << fields.dump() << '\n';
   file_.flush();
+  if (publish_) publish_(fields);
 }
 
 std::string FormatDuration(double seconds) {

@@ -3,11 +3,13 @@
 //
 // InitLogging sets spdlog's default logger once per process; after that spdlog::info(...) is safe from
 // any thread. MetricsWriter appends one JSON object per Write and flushes it, so other tools can tail the
-// file while the run goes on; it is owned by one thread.
+// file while the run goes on, and hands the same object to the process's metrics endpoint if it has one
+// (common/metrics_endpoint.h); it is owned by one thread, which is also the one that publishes.
 #pragma once
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -24,17 +26,22 @@ Status InitProcess(const Config& config, const std::string& process_name);
 
 class MetricsWriter {
  public:
-  // Appends to <run_directory>/<process_name>.metrics.jsonl.
-  static StatusOr<MetricsWriter> Open(const std::string& run_directory, const std::string& process_name);
+  using Publisher = std::function<void(const nlohmann::json&)>;
 
-  // Adds "t" (seconds since Open), "wall_time" (Unix seconds) and "component", then writes one line.
+  // Appends to <run_directory>/<process_name>.metrics.jsonl; `publish`, if given, gets every object written.
+  static StatusOr<MetricsWriter> Open(const std::string& run_directory, const std::string& process_name,
+                                      Publisher publish = nullptr);
+
+  // Adds "t" (seconds since Open), "wall_time" (Unix seconds) and "component", then writes one line and
+  // publishes the object.
   void Write(nlohmann::json fields);
   double SecondsSinceStart() const;
 
  private:
-  MetricsWriter(std::string path, std::string process_name);
+  MetricsWriter(std::string path, std::string process_name, Publisher publish);
   std::string path_;
   std::string process_name_;
+  Publisher publish_;
   std::ofstream file_;
   std::chrono::steady_clock::time_point start_;
 };

@@ -33,7 +33,21 @@ int RunProgram(int argc, char** argv, const ProgramDefinition& definition) {
   }
   const std::string name = definition.process_name(config);
   if (Status initialized = InitProcess(config, name); !initialized.ok()) return Fail(definition.program, initialized);
-  StatusOr<MetricsWriter> metrics = MetricsWriter::Open(config.run.RunDirectory(), name);
+  MetricsWriter::Publisher publish;
+  if (config.run.metrics_port != 0) {
+    StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint = MetricsEndpoint::Start(
+        config.run.metrics_bind, config.run.metrics_port, definition.exported_metrics(config),
+        definition.metric_labels ? definition.metric_labels(config) : std::map<std::string, std::string>{});
+    if (!endpoint.ok()) {
+      spdlog::error("{}", endpoint.status().message());
+      return 2;
+    }
+    spdlog::info("metrics for Prometheus at http://{}:{}/metrics", config.run.metrics_bind, (*endpoint)->port());
+    publish = [endpoint = std::shared_ptr<MetricsEndpoint>(std::move(endpoint).value())](const nlohmann::json& fields) {
+      endpoint->Publish(fields);
+    };
+  }
+  StatusOr<MetricsWriter> metrics = MetricsWriter::Open(config.run.RunDirectory(), name, std::move(publish));
   if (!metrics.ok()) {
     spdlog::error("{}", metrics.status().message());
     return 1;

@@ -17,5 +17,7 @@ int main(int argc, char** argv) {
                        DDPG_RETURN_IF_ERROR(service.status());
                        (*service)->Run();
                        return Status::Ok();
-                     }});
+                     },
+                     .exported_metrics = [](const Config&) { return TrainingStatistics::ExportedMetrics(); },
+                     .metric_labels = nullptr});
 }

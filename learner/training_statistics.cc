@@ -105,6 +105,35 @@ nlohmann::json TrainingStatistics::Snapshot(uint64_t updates, uint64_t env_steps
           {"connected_actors", connected_actors_}};
 }
 
+namespace {
+
+using Kind = ExportedMetric::Kind;
+// The rates (updates_per_s, inserts_per_s, samples_per_s) are left to Prometheus: rate() of the counters.
+// replay_size and connected_actors are the replay server's to serve.
+constexpr ExportedMetric kExportedMetrics[] = {
+    {"step", "ddpg_learner_updates_total", Kind::kCounter, "Updates of the networks (the learner's step)."},
+    {"env_steps", "ddpg_learner_env_steps_total", Kind::kCounter,
+     "Environment steps of the run: transitions the replay server stored for it."},
+    {"critic_loss", "ddpg_learner_critic_loss", Kind::kGauge, "Mean critic loss over the last report interval."},
+    {"actor_loss", "ddpg_learner_actor_loss", Kind::kGauge, "Mean actor loss over the last report interval."},
+    {"q_mean", "ddpg_learner_q_mean", Kind::kGauge, "Mean Q of the sampled batches over the last report interval."},
+    {"policy_lag", "ddpg_learner_policy_lag_updates", Kind::kGauge,
+     "Mean age of the acting policy, in updates, of the training episodes of the last report interval."},
+    {"train_return", "ddpg_learner_train_return", Kind::kGauge, "Mean return of the recent training episodes."},
+    {"train_episodes", "ddpg_learner_train_episodes_total", Kind::kCounter, "Training episodes reported by actors."},
+    {"rejected_batches", "ddpg_learner_rejected_batches_total", Kind::kCounter,
+     "Sampled batches not trained on because a value was not finite or in range."},
+    {"skipped_updates", "ddpg_learner_skipped_updates_total", Kind::kCounter,
+     "Updates not applied because a loss or gradient was not finite."},
+    {"eval_return", "ddpg_learner_eval_return", Kind::kGauge, "Mean return of the latest evaluation."},
+    {"eval_policy_version", "ddpg_learner_eval_policy_version", Kind::kGauge,
+     "Policy version (learner step) the latest evaluation ran."},
+};
+
+}  // namespace
+
+std::span<const ExportedMetric> TrainingStatistics::ExportedMetrics() { return kExportedMetrics; }
+
 std::string TrainingStatistics::DashboardLine(uint64_t updates, uint64_t env_steps) const {
   const Means means = CurrentMeans();
   const double remaining = max_env_steps_ > env_steps ? static_cast<double>(max_env_steps_ - env_steps) : 0.0;

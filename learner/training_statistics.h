@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/metrics_endpoint.h"
 #include "common/protocol.h"
 
 namespace ddpg {
@@ -44,8 +45,11 @@ class TrainingStatistics {
   // Ends the report window that lasted `seconds` and ended at (updates, env_steps); the next one starts.
   void EndWindow(uint64_t updates, uint64_t env_steps, double seconds);
 
-  // Every field of a learner metrics object except t, wall_time and component (MetricsWriter adds those).
+  // Every field of a learner metrics object except t, wall_time and component (MetricsWriter adds those)
+  // and the eval_return, eval_episodes and eval_policy_version that LearnerService adds for an evaluation.
   nlohmann::json Snapshot(uint64_t updates, uint64_t env_steps) const;
+  // The fields of the learner's metrics objects that it serves to Prometheus (run.metrics_port).
+  static std::span<const ExportedMetric> ExportedMetrics();
   // "step 2.2k | 170 upd/s | env 3300/50.0k (7%) ETA 4m40s | replay ... | actors 2".
   std::string DashboardLine(uint64_t updates, uint64_t env_steps) const;
 

@@ -15,5 +15,7 @@ int main(int argc, char** argv) {
                        DDPG_RETURN_IF_ERROR((*service)->Bind());
                        (*service)->Run();
                        return Status::Ok();
-                     }});
+                     },
+                     .exported_metrics = [](const Config&) { return ReplayService::ExportedMetrics(); },
+                     .metric_labels = nullptr});
 }

@@ -400,6 +400,41 @@ void ReplayService::Reply(const std::string& routing_id, const protocol::Message
   if (!SendRouted(socket_, routing_id, message)) ++unsent_replies_;
 }
 
+namespace {
+
+using Kind = ExportedMetric::Kind;
+// The rates (inserts_per_s, samples_per_s) are left to Prometheus: rate() of the counters.
+constexpr ExportedMetric kExportedMetrics[] = {
+    {"replay_size", "ddpg_replay_server_stored_transitions", Kind::kGauge, "Transitions in the buffer."},
+    {"capacity", "ddpg_replay_server_capacity_transitions", Kind::kGauge, "Transitions the buffer holds at most."},
+    {"total_inserted", "ddpg_replay_server_inserted_transitions_total", Kind::kCounter,
+     "Transitions stored since the server started."},
+    {"total_sampled", "ddpg_replay_server_sampled_transitions_total", Kind::kCounter,
+     "Transitions sent to learners in sample replies since the server started."},
+    {"connected_actors", "ddpg_replay_server_connected_actors", Kind::kGauge,
+     "Actors heard from within the heartbeat timeout."},
+    {"pending_inserts", "ddpg_replay_server_pending_insert_chunks", Kind::kGauge,
+     "Chunks the rate limiter holds back, unacknowledged."},
+    {"pending_samples", "ddpg_replay_server_pending_sample_requests", Kind::kGauge,
+     "Sample requests the rate limiter holds back."},
+    {"duplicates_dropped", "ddpg_replay_server_duplicate_chunks_total", Kind::kCounter,
+     "Chunks received again (resent) and acknowledged without storing them twice."},
+    {"malformed_frames", "ddpg_replay_server_malformed_frames_total", Kind::kCounter,
+     "Frames that could not be decoded."},
+    {"refused_chunks", "ddpg_replay_server_refused_chunks_total", Kind::kCounter,
+     "Chunks refused whole for a non-finite or out-of-range value."},
+    {"abandoned_samples", "ddpg_replay_server_abandoned_sample_requests_total", Kind::kCounter,
+     "Waiting sample requests dropped because their peer fell silent."},
+    {"unsent_replies", "ddpg_replay_server_unsent_replies_total", Kind::kCounter,
+     "Replies that could not be sent (the peer left or its queue was full)."},
+    {"forced_inserts", "ddpg_replay_server_forced_inserts_total", Kind::kCounter,
+     "Held-back chunks admitted anyway because both queues were stuck."},
+};
+
+}  // namespace
+
+std::span<const ExportedMetric> ReplayService::ExportedMetrics() { return kExportedMetrics; }
+
 void ReplayService::ReportIfDue() {
   const Clock::time_point now = Clock::now();
   if (now - last_report_ < report_interval_) return;

@@ -58,6 +58,7 @@
 #include "common/config.h"
 #include "common/curve_security.h"
 #include "common/logging.h"
+#include "common/metrics_endpoint.h"
 #include "common/protocol.h"
 #include "common/rate_limited_log.h"
 #include "common/status.h"
@@ -81,6 +82,8 @@ class ReplayService {
   // given, get one object per run.report_interval_s.
   static StatusOr<std::unique_ptr<ReplayService>> Create(const Config& config,
                                                          std::optional<MetricsWriter> metrics = std::nullopt);
+  // The fields of those metrics objects that the replay server serves to Prometheus (run.metrics_port).
+  static std::span<const ExportedMetric> ExportedMetrics();
 
   ReplayService(const ReplayService&) = delete;
   ReplayService& operator=(const ReplayService&) = delete;

@@ -7,7 +7,10 @@
 #   4. an actor container killed with SIGKILL is brought back by its restart policy, the learner keeps
 #      updating meanwhile, and the count of connected actors recovers to 5;
 #   5. a stopped and restarted learner resumes from its checkpoint (its step does not restart from 0);
-#   6. everything it started is removed: containers, networks, volumes, and the Docker engine if it had
+#   6. with the `monitoring` profile, Prometheus (asked through its HTTP API) scrapes the replay server,
+#      the learner and the evaluator, sees the learner's update counter rise, and finds 3, then 5 healthy
+#      actor targets as the actors scale;
+#   7. everything it started is removed: containers, networks, volumes, and the Docker engine if it had
 #      to start one. Images stay, so that the next run builds from the layer cache.
 #
 # Runs as root (re-runs itself with sudo): installs Debian's docker.io and docker-compose (and debootstrap)
@@ -34,7 +37,7 @@ export DDPG_ARGS="--network.hidden_sizes=64,64 --learner.batch_size=64 --replay.
   --run.heartbeat_timeout_ms=3000 --learner.checkpoint_interval_s=10"
 export DDPG_CONFIG=configs/pendulum.ini
 # Any free host ports: the test must not collide with a cluster that scripts/run.sh runs on this machine.
-export DDPG_PUBLISH_IP=127.0.0.1 DDPG_REPLAY_PORT='' DDPG_WEIGHTS_PORT='' DDPG_REPORTS_PORT=''
+export DDPG_PUBLISH_IP=127.0.0.1 DDPG_REPLAY_PORT='' DDPG_WEIGHTS_PORT='' DDPG_REPORTS_PORT='' DDPG_PROMETHEUS_PORT=''
 
 started_at=$(date +%s)
 work=$(mktemp -d /tmp/ddpg-compose-test.XXXXXX)
@@ -94,9 +97,9 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { tail -n 20 "$work/dockerd.log" >&2; fail "dockerd did not come up in 60 s"; }
 fi
 if docker compose version >/dev/null 2>&1; then
-  compose=(docker compose --project-name "$project")
+  compose=(docker compose --project-name "$project" --profile monitoring)
 else
-  compose=(docker-compose --project-name "$project")
+  compose=(docker-compose --project-name "$project" --profile monitoring)
 fi
 log "engine $(docker version --format '{{.Server.Version}}'), $("${compose[@]}" version --short 2>/dev/null || true) (${compose[*]:0:2})"
 "${compose[@]}" down --volumes --remove-orphans >/dev/null 2>&1 || true  # what a killed earlier run left
@@ -198,13 +201,33 @@ healthy() {  # healthy SERVICE: every container of the service passes its health
 # grep reads to the end (no -q): an early exit would fail the pipeline with SIGPIPE under pipefail.
 log_has() { "${compose[@]}" logs --no-color "$1" 2>/dev/null | grep "$2" >/dev/null; }
 
+# Prometheus' HTTP API, on the port its container publishes ($prometheus, set after `up`), read with
+# Debian's python3 (the `python3` on PATH may be another one).
+prometheus_updates() {  # the learner's update counter as Prometheus last scraped it, an integer, or nothing
+  /usr/bin/python3 - "http://$prometheus/api/v1/query?query=ddpg_learner_updates_total" <<'PY' 2>/dev/null
+import json, sys, urllib.request
+result = json.load(urllib.request.urlopen(sys.argv[1], timeout=5))["data"]["result"]
+print(int(float(result[0]["value"][1])))
+PY
+}
+prometheus_updates_above() { local updates; updates=$(prometheus_updates); [ -n "$updates" ] && [ "$updates" -gt "$1" ]; }
+targets_up() {  # targets_up JOB: how many targets of the scrape job are up (one per actor replica for `actor`)
+  /usr/bin/python3 - "http://$prometheus/api/v1/targets?state=active" "$1" <<'PY' 2>/dev/null
+import json, sys, urllib.request
+targets = json.load(urllib.request.urlopen(sys.argv[1], timeout=5))["data"]["activeTargets"]
+print(sum(t["labels"]["job"] == sys.argv[2] and t["health"] == "up" for t in targets))
+PY
+}
+actor_targets_up() { [ "$(targets_up actor)" = "$1" ]; }
+singles_scraped() { [ "$(targets_up replay_server)$(targets_up learner)$(targets_up evaluator)" = 111 ]; }
+
 # ---- 1. build and start with 3 actors ----------------------------------------------------------------
 build_started=$(date +%s)
-# Every service runs the one image; building it once, for one service, keeps Compose v1 from sending the
-# context again per service (and recompiling when a file of the checkout changed in between);
+# Every ddpg service runs the one image; building it once, for one service, keeps Compose v1 from sending
+# the context again per service (and recompiling when a file of the checkout changed in between);
 # --force-rm: a failed build leaves no intermediate container behind.
-"${compose[@]}" build --force-rm replay_server >"$work/build.log" 2>&1 ||
-  { tail -n 40 "$work/build.log" >&2; fail "the image did not build"; }
+"${compose[@]}" build --force-rm replay_server prometheus >"$work/build.log" 2>&1 ||
+  { tail -n 40 "$work/build.log" >&2; fail "the images did not build"; }
 log "image built in $(($(date +%s) - build_started)) s: $(docker image inspect "${DDPG_IMAGE:-ddpg-cluster:latest}" \
   --format '{{.Size}}' | awk '{printf "%.0f MB", $1 / 1e6}')"
 "${compose[@]}" up -d --scale actor=3 >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; fail "compose up failed"; }
@@ -214,6 +237,7 @@ case $replay_port in
   127.0.0.1:*) log "ok: the replay server's port is published on $replay_port only" ;;
   *) fail "the replay server's port is published on '$replay_port', not on 127.0.0.1" ;;
 esac
+prometheus=$(docker port "$("${compose[@]}" ps -q prometheus 2>/dev/null)" 9090/tcp)
 
 # ---- 2. three actors, advancing weights and environment steps -----------------------------------------
 wait_for "the learner is training" learner_step_above 0
@@ -233,10 +257,18 @@ log "ok: the 3 replicas got actor ids 0, 1 and 2"
 for service in replay_server learner actor evaluator; do
   wait_for "the $service containers report healthy" healthy "$service"
 done
+wait_for "Prometheus (http://$prometheus) scrapes the replay server, the learner and the evaluator" singles_scraped
+wait_for "Prometheus finds 3 healthy actor targets" actor_targets_up 3
+wait_for "Prometheus has scraped the learner's update counter" prometheus_updates_above 0
+updates=$(prometheus_updates)
+wait_for "the learner's update counter in Prometheus rises past $updates" prometheus_updates_above "$updates"
+log "Prometheus: ddpg_learner_updates_total $updates, then $(prometheus_updates); actor targets up: $(targets_up actor)"
 
 # ---- 3. scale to 5 -----------------------------------------------------------------------------------
 "${compose[@]}" up -d --no-recreate --scale actor=5 >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; fail "scaling failed"; }
 wait_for "the learner sees 5 connected actors" actors_connected 5
+wait_for "Prometheus finds 5 healthy actor targets" actor_targets_up 5
+log "Prometheus: actor targets up: $(targets_up actor)"
 
 # ---- 4. kill an actor: the restart policy brings it back, the learner keeps going --------------------
 victims=$("${compose[@]}" ps -q actor 2>/dev/null)

@@ -10,6 +10,7 @@ packages=(
   libtorch-dev libopenblas0-openmp   # without OpenBLAS, LibTorch falls back to reference BLAS (~15x slower)
   libzmq3-dev cppzmq-dev libcereal-dev libboost-program-options-dev
   libspdlog-dev nlohmann-json3-dev catch2
+  prometheus-cpp-dev                 # the metrics endpoint (run.metrics_port) formats with its core library
   libbox2d-dev                       # LunarLanderContinuous-v3, BipedalWalker-v3
   libhnswlib-dev                     # the recommender's approximate item index
   libmujoco-dev libqhull-dev zlib1g-dev dart-doc  # MuJoCo engine; dart-doc ships Gym's MuJoCo models (MIT)

@@ -7,7 +7,9 @@
 #   scripts/run.sh [--config FILE] [--section.key VALUE ...]
 #
 # Options after the script name go to every process (e.g. --env.seed 3 or --learner.threads 2).
-# ACTORS=N sets the number of training actors (default 2).
+# ACTORS=N sets the number of training actors (default 2). METRICS_PORT=P serves every process's metrics to
+# Prometheus (run.metrics_port): the replay server on port P, the learner on P+1, the evaluator on P+2 and
+# actor i on P+3+i.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,18 +52,27 @@ plot() {
 trap stop_all EXIT
 trap 'echo "run: stopping (Ctrl-C)" >&2; stop_all; plot; exit 130' INT TERM
 
+serve_metrics() {  # serve_metrics OFFSET: sets `serve` to the options for port METRICS_PORT + OFFSET, if set
+  serve=()
+  if [ -n "${METRICS_PORT:-}" ]; then serve=(--run.metrics_port "$((METRICS_PORT + $1))"); fi
+}
+
 start() {  # start NAME COMMAND...: other processes log to the run directory only
   "$@" 2>/dev/null &
   pids+=($!)
 }
 
 echo "run: run directory $run_dir (config $config, $actors actors)" >&2
-start "$bin/replay_server" "${common[@]}"
+serve_metrics 0
+start "$bin/replay_server" "${common[@]}" "${serve[@]}"
 for ((i = 0; i < actors; i++)); do
-  start "$bin/actor" "${common[@]}" --actor.id "$i" --actor.count "$actors"
+  serve_metrics $((3 + i))
+  start "$bin/actor" "${common[@]}" --actor.id "$i" --actor.count "$actors" "${serve[@]}"
 done
-start "$bin/actor" "${common[@]}" --eval --actor.id 0
-"$bin/learner" "${common[@]}" &
+serve_metrics 2
+start "$bin/actor" "${common[@]}" --eval --actor.id 0 "${serve[@]}"
+serve_metrics 1
+"$bin/learner" "${common[@]}" "${serve[@]}" &
 learner=$!
 pids+=("$learner")
 

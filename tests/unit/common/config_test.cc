@@ -235,6 +235,10 @@ TEST_CASE("an out-of-range value is an error naming the key and the allowed rang
       {"[actor]\ncount = 4\nid = 4\n", {"actor.id = 4", "0 .. actor.count-1 = 3"}},
       {"[network]\nhidden_sizes = 64,0\n", {"network.hidden_sizes = 64,0", "1 .. 65536"}},
       {"[run]\nname = a/b\n", {"run.name = 'a/b'"}},
+      {"[run]\nmetrics_port = 65536\n", {"run.metrics_port = 65536", "allowed 0 .. 65535"}},
+      {"[run]\nmetrics_port = -1\n", {"run.metrics_port = -1", "allowed 0 .. 65535"}},
+      {"[run]\nmetrics_bind = 0.0.0.0:9100\n", {"run.metrics_bind = '0.0.0.0:9100'", "IPv4 address"}},
+      {"[run]\nmetrics_bind = 127.0.0.1,0.0.0.0\n", {"run.metrics_bind = '127.0.0.1,0.0.0.0'"}},
       {"[env]\nid = CartPole-v1\n", {"env.id = 'CartPole-v1'", "Pendulum-v1"}},
   };
   for (const Case& c : cases) {
@@ -351,6 +355,8 @@ Config NonDefaultConfig(const std::string& key_dir) {
   c.run.server_secret_key_file = key_dir + "/s.secret";
   c.run.client_secret_key_file = key_dir + "/c.secret";
   c.run.allowed_clients_file = key_dir + "/allowed";
+  c.run.metrics_port = 9100;
+  c.run.metrics_bind = "127.0.0.1";
   // env.id keeps its default: ParseCommandLine accepts only ids of the spec table.
   c.env.seed = 12345678901234567890ull;
   c.network.hidden_sizes = {64, 32, 16};
