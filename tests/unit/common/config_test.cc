@@ -235,6 +235,12 @@ TEST_CASE("an out-of-range value is an error naming the key and the allowed rang
       {"[network]\nhidden_sizes = 64,0\n", {"network.hidden_sizes = 64,0", "1 .. 65536"}},
       {"[run]\nname = a/b\n", {"run.name = 'a/b'"}},
       {"[env]\nid = CartPole-v1\n", {"env.id = 'CartPole-v1'", "Pendulum-v1"}},
+      {"[replay]\nsampler = rank\n", {"replay.sampler = 'rank'", "uniform", "prioritized"}},
+      {"[replay]\npriority_alpha = -0.1\n", {"replay.priority_alpha = -0.1", "allowed 0 .. 10"}},
+      {"[replay]\npriority_beta = 1.5\n", {"replay.priority_beta = 1.5", "allowed 0 .. 1"}},
+      {"[replay]\npriority_beta = -0.5\n", {"replay.priority_beta = -0.5", "allowed 0 .. 1"}},
+      {"[replay]\npriority_beta_steps = 0\n", {"replay.priority_beta_steps = 0", "allowed 1 .. "}},
+      {"[replay]\npriority_epsilon = 0\n", {"replay.priority_epsilon = 0", "allowed 1e-12 .. 1e+06"}},
   };
   for (const Case& c : cases) {
     INFO(c.ini);
@@ -354,6 +360,11 @@ Config NonDefaultConfig() {
   c.replay.samples_per_insert = 0.125;
   c.replay.max_abs_value = 12345.5;
   c.replay.rate_error_buffer = 1e12;
+  c.replay.sampler = ReplaySampler::kPrioritized;
+  c.replay.priority_alpha = 0.7;
+  c.replay.priority_beta = 0.5;
+  c.replay.priority_beta_steps = 25000;
+  c.replay.priority_epsilon = 1e-4;
   c.learner.weights_bind = "ipc:///tmp/ddpg-weights";
   c.learner.weights_address = "ipc:///tmp/ddpg-weights-client";
   c.learner.reports_bind = "inproc://reports";
