@@ -4,20 +4,31 @@
 // Both sides run in this process on loopback TCP: the real ReplayService on one thread, a client on the
 // main thread. The baseline replaces the service with a bare ROUTER that answers every frame with a
 // pre-encoded reply of the same size, without decoding or storing anything, so the ratio is what the
-// protocol, the store and the rate limiter cost over the transport itself. A second table compares two
-// fresh ReplayServices, one with run.security = curve (keys made in a temporary directory) and one plain,
-// in alternating rounds: what CurveZMQ's encryption costs the same inserts and samples, in throughput and
-// in CPU time per message (the process's, so both ends together).
+// protocol, the store and the rate limiter cost over the transport itself.
+//
+// Two services of 1M transitions are measured in turn, each filled to capacity first: one that samples
+// uniformly and one that samples by priority (replay.sampler = prioritized). The prioritized one is
+// sampled twice: requests alone, and as the learner drives it, decoding every reply and sending a
+// PriorityUpdate for its 256 slots before the next request (its baseline is the same reply size; the
+// updates are extra traffic the baseline does not carry).
+//
+// A last table compares two fresh uniform services, one with run.security = curve (keys made in a
+// temporary directory) and one plain, in alternating rounds: what CurveZMQ's encryption costs the same
+// inserts and samples, in throughput and in CPU time per message (the process's, so both ends together).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <thread>
+#include <variant>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -32,6 +43,7 @@ using Clock = std::chrono::steady_clock;
 constexpr int kChunkSize = 100;  // transitions per insert, as configs/pendulum.ini sends them
 constexpr int kBatchSize = 256;
 constexpr int kInFlight = 8;
+constexpr uint64_t kCapacity = 1000000;
 constexpr int kCurveRounds = 5;
 
 double Median(std::vector<double> values) {
@@ -68,9 +80,10 @@ double ProcessCpuSeconds() {
   return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
 }
 
-// Keeps kInFlight requests outstanding for `seconds`; make_request(i) builds request i.
-template <class MakeRequest>
-Throughput Pump(const std::string& endpoint, double seconds, MakeRequest make_request,
+// Keeps kInFlight requests outstanding for `seconds`; make_request(i) builds request i, and on_reply(socket,
+// reply) may send more before the next request. With `curve`, the socket speaks CurveZMQ with those keys.
+template <class MakeRequest, class OnReply>
+Throughput Pump(const std::string& endpoint, double seconds, MakeRequest make_request, OnReply on_reply,
                 const std::optional<ddpg::CurveClientKeys>& curve = std::nullopt) {
   zmq::context_t context;
   zmq::socket_t socket(context, zmq::socket_type::dealer);
@@ -86,10 +99,35 @@ Throughput Pump(const std::string& endpoint, double seconds, MakeRequest make_re
   while (Clock::now() < end) {
     if (!socket.recv(reply, zmq::recv_flags::none)) continue;
     ++received;
+    on_reply(socket, reply);
     ddpg::SendMessage(socket, make_request(sent++), /*dont_wait=*/false);
   }
   return {received / std::chrono::duration<double>(Clock::now() - start).count(),
           (ProcessCpuSeconds() - cpu_start) * 1e6 / static_cast<double>(received)};
+}
+
+template <class MakeRequest>
+Throughput Pump(const std::string& endpoint, double seconds, MakeRequest make_request,
+                const std::optional<ddpg::CurveClientKeys>& curve = std::nullopt) {
+  return Pump(
+      endpoint, seconds, make_request, [](zmq::socket_t&, const zmq::message_t&) {}, curve);
+}
+
+// Sends a PriorityUpdate for the slots of a SampleReply, as the learner does after training on it.
+void SendPriorities(zmq::socket_t& socket, const zmq::message_t& frame, std::mt19937& rng) {
+  ddpg::StatusOr<ddpg::protocol::Message> message = ddpg::protocol::Decode(frame.data(), frame.size());
+  const auto* reply = message.ok() ? std::get_if<ddpg::protocol::SampleReply>(&*message) : nullptr;
+  if (reply == nullptr) {
+    std::fprintf(stderr, "replay_bench: the service answered something else than a SampleReply\n");
+    std::exit(1);
+  }
+  std::exponential_distribution<float> td_error(1.0f);
+  std::vector<float> priorities(reply->indices.size());
+  for (float& priority : priorities) priority = td_error(rng);
+  ddpg::SendMessage(
+      socket,
+      ddpg::protocol::PriorityUpdate{reply->server_instance, reply->indices, reply->generations, std::move(priorities)},
+      /*dont_wait=*/false);
 }
 
 // A ROUTER that answers every frame with `reply`.
@@ -156,14 +194,15 @@ ddpg::CurveClientKeys MakeCurveKeys(const std::string& dir, ddpg::RunConfig& run
   return *security->client;
 }
 
-std::unique_ptr<Service> StartService(const ddpg::RunConfig& run = {}) {
+std::unique_ptr<Service> StartService(ddpg::ReplaySampler sampler, const ddpg::RunConfig& run = {}) {
   ddpg::Config config;
   config.run = run;
   config.replay.bind = "tcp://127.0.0.1:*";
-  config.replay.capacity = 1000000;
+  config.replay.capacity = kCapacity;
   config.replay.min_size_to_sample = 1;
   config.replay.samples_per_insert = 1.0;
   config.replay.rate_error_buffer = 1e12;  // measure the server, not the rate limit
+  config.replay.sampler = sampler;
   auto service = ddpg::ReplayService::Create(config);
   if (!service.ok() || !(*service)->Bind().ok()) {
     std::fprintf(stderr, "replay_bench: cannot start the replay service\n");
@@ -175,46 +214,93 @@ std::unique_ptr<Service> StartService(const ddpg::RunConfig& run = {}) {
   return running;
 }
 
+// Inserts chunk after chunk, one at a time, until the service holds kCapacity transitions; `sequence` is
+// the next chunk's sequence number.
+void FillUp(const std::string& endpoint, const ddpg::protocol::TransitionBatch& chunk, uint64_t& sequence) {
+  zmq::context_t context;
+  zmq::socket_t socket(context, zmq::socket_type::dealer);
+  ddpg::ConfigureSocket(socket);
+  socket.connect(endpoint);
+  for (;;) {
+    ddpg::SendMessage(
+        socket,
+        ddpg::protocol::InsertChunk{.actor_id = 0, .incarnation = 1, .sequence = sequence++, .transitions = chunk},
+        /*dont_wait=*/false);
+    zmq::message_t frame;
+    if (!socket.recv(frame, zmq::recv_flags::none)) continue;
+    ddpg::StatusOr<ddpg::protocol::Message> message = ddpg::protocol::Decode(frame.data(), frame.size());
+    const auto* ack = message.ok() ? std::get_if<ddpg::protocol::InsertAck>(&*message) : nullptr;
+    if (ack != nullptr && ack->replay_size >= kCapacity) return;
+  }
+}
+
+void PrintRow(const char* name, double server, double baseline, int per_message) {
+  std::printf("%-44s %14.0f %14.0f %8.2f\n", name, server, baseline, server / baseline);
+  if (per_message > 1) {
+    std::printf("%-44s %14.0f %14.0f %8.2f\n", "  = transitions/s", server * per_message, baseline * per_message,
+                server / baseline);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
   std::mt19937 rng(1);
   const ddpg::protocol::TransitionBatch chunk = PendulumBatch(kChunkSize, rng);
-  // Each measurement is another actor process to the server (a new incarnation), so that no round's chunks
-  // are taken for duplicates of an earlier round's and acknowledged without being stored.
-  uint64_t incarnation = 0;
-  auto insert = [&](uint64_t i) {
-    if (i == 0) ++incarnation;
-    return ddpg::protocol::InsertChunk{.actor_id = 0, .incarnation = incarnation, .sequence = i, .transitions = chunk};
+  uint64_t sequence = 0;  // kept across pumps: a sequence number seen before would be a duplicate
+  auto insert = [&](uint64_t) {
+    return ddpg::protocol::InsertChunk{.actor_id = 0, .incarnation = 1, .sequence = sequence++, .transitions = chunk};
   };
   auto sample = [&](uint64_t i) { return ddpg::protocol::SampleRequest{i, kBatchSize}; };
 
-  double baseline_inserts, baseline_samples;
+  double baseline_inserts, baseline_uniform, baseline_prioritized;
   {
     EchoServer echo(ddpg::protocol::Encode(ddpg::protocol::InsertAck{0, 0, false, 0}));
     baseline_inserts = Pump(echo.endpoint(), seconds, insert).per_s;
   }
+  ddpg::protocol::SampleReply reply;
+  reply.transitions = PendulumBatch(kBatchSize, rng);
+  reply.indices.resize(kBatchSize);
   {
-    ddpg::protocol::SampleReply reply{0, PendulumBatch(kBatchSize, rng), std::vector<uint64_t>(kBatchSize), 0, 0, 0};
     EchoServer echo(ddpg::protocol::Encode(reply));
-    baseline_samples = Pump(echo.endpoint(), seconds, sample).per_s;
+    baseline_uniform = Pump(echo.endpoint(), seconds, sample).per_s;
   }
-  auto service = StartService();
-  const std::string endpoint = service->service->endpoint();
-  const double inserts = Pump(endpoint, seconds, insert).per_s;  // also fills the store for sampling
-  const double samples = Pump(endpoint, seconds, sample).per_s;
+  reply.generations.assign(kBatchSize, 1);
+  reply.weights.assign(kBatchSize, 1.0f);
+  {
+    EchoServer echo(ddpg::protocol::Encode(reply));
+    baseline_prioritized = Pump(echo.endpoint(), seconds, sample).per_s;
+  }
 
-  std::printf("%-28s %14s %14s %8s\n", "", "replay_server", "raw ZeroMQ", "ratio");
-  std::printf("%-28s %14.0f %14.0f %8.2f\n", "inserts (chunks of 100)/s", inserts, baseline_inserts,
-              inserts / baseline_inserts);
-  std::printf("%-28s %14.0f %14.0f %8.2f\n", "  = transitions/s", inserts * kChunkSize, baseline_inserts * kChunkSize,
-              inserts / baseline_inserts);
-  std::printf("%-28s %14.0f %14.0f %8.2f\n", "samples (batches of 256)/s", samples, baseline_samples,
-              samples / baseline_samples);
-  std::printf("%-28s %14.0f %14.0f %8.2f\n", "  = transitions/s", samples * kBatchSize, baseline_samples * kBatchSize,
-              samples / baseline_samples);
-  service.reset();
+  double uniform_inserts, uniform_samples;
+  {
+    auto service = StartService(ddpg::ReplaySampler::kUniform);
+    const std::string endpoint = service->service->endpoint();
+    uniform_inserts = Pump(endpoint, seconds, insert).per_s;
+    FillUp(endpoint, chunk, sequence);
+    uniform_samples = Pump(endpoint, seconds, sample).per_s;
+  }
+  double prioritized_inserts, prioritized_samples, prioritized_with_updates;
+  {
+    auto service = StartService(ddpg::ReplaySampler::kPrioritized);
+    const std::string endpoint = service->service->endpoint();
+    prioritized_inserts = Pump(endpoint, seconds, insert).per_s;
+    FillUp(endpoint, chunk, sequence);
+    prioritized_samples = Pump(endpoint, seconds, sample).per_s;
+    std::mt19937 td_rng(2);
+    prioritized_with_updates = Pump(endpoint, seconds, sample, [&](zmq::socket_t& socket, const zmq::message_t& frame) {
+                                 SendPriorities(socket, frame, td_rng);
+                               }).per_s;
+  }
+
+  std::printf("%-44s %14s %14s %8s\n", "1M transitions of Pendulum-v1, loopback TCP", "replay_server", "raw ZeroMQ",
+              "ratio");
+  PrintRow("uniform: inserts (chunks of 100)/s", uniform_inserts, baseline_inserts, kChunkSize);
+  PrintRow("uniform: samples (batches of 256)/s", uniform_samples, baseline_uniform, kBatchSize);
+  PrintRow("prioritized: inserts (chunks of 100)/s", prioritized_inserts, baseline_inserts, kChunkSize);
+  PrintRow("prioritized: samples (batches of 256)/s", prioritized_samples, baseline_prioritized, kBatchSize);
+  PrintRow("prioritized: samples + priority updates/s", prioritized_with_updates, baseline_prioritized, kBatchSize);
 
   // CurveZMQ against plain on two fresh services side by side, in alternating rounds so that a load that
   // comes and goes on a shared machine weighs on both; the medians are compared.
@@ -222,8 +308,8 @@ int main(int argc, char** argv) {
   if (mkdtemp(dir.data()) == nullptr) return 1;
   ddpg::RunConfig run;
   const ddpg::CurveClientKeys client = MakeCurveKeys(dir, run);
-  auto plain_service = StartService();
-  auto curve_service = StartService(run);
+  auto plain_service = StartService(ddpg::ReplaySampler::kUniform);
+  auto curve_service = StartService(ddpg::ReplaySampler::kUniform, run);
   const std::string plain_endpoint = plain_service->service->endpoint();
   const std::string curve_endpoint = curve_service->service->endpoint();
   std::vector<Throughput> plain_inserts, curve_inserts, plain_samples, curve_samples;

@@ -38,6 +38,7 @@ template std::string FormatConfigValue(const NoiseKind&);
 template std::string FormatConfigValue(const Device&);
 template std::string FormatConfigValue(const Algorithm&);
 template std::string FormatConfigValue(const Security&);
+template std::string FormatConfigValue(const ReplaySampler&);
 
 namespace {
 
@@ -96,6 +97,12 @@ Status ValidateConfig(const Config& c) {
       InRange<uint64_t>("replay.min_size_to_sample", c.replay.min_size_to_sample, 1, c.replay.capacity),
       InRange("replay.samples_per_insert", c.replay.samples_per_insert, 1e-3, 1e6),
       InRange("replay.max_abs_value", c.replay.max_abs_value, 1.0, 1e30),
+      // alpha <= 10 keeps priority^alpha finite for every priority the server accepts (at most 1e30).
+      InRange("replay.priority_alpha", c.replay.priority_alpha, 0.0, 10.0),
+      InRange("replay.priority_beta", c.replay.priority_beta, 0.0, 1.0),
+      InRange<uint64_t>("replay.priority_beta_steps", c.replay.priority_beta_steps, 1, 1000000000000ull),
+      // Positive, so that every stored transition keeps a chance to be sampled.
+      InRange("replay.priority_epsilon", c.replay.priority_epsilon, 1e-12, 1e6),
       Endpoint("learner.weights_bind", c.learner.weights_bind),
       Endpoint("learner.weights_address", c.learner.weights_address),
       Endpoint("learner.reports_bind", c.learner.reports_bind),

@@ -29,6 +29,9 @@ enum class Algorithm { kDdpg, kTd3 };
 // What protects the cluster's sockets: nothing (plain TCP, for loopback and trusted networks) or CurveZMQ
 // (encryption, and servers accept only the client keys they list; common/curve_security.h).
 enum class Security { kNone, kCurve };
+// How the replay server picks the transitions of a batch: uniformly, or in proportion to priorities
+// (Schaul et al. 2016; replay_server/prioritized_sampler.h).
+enum class ReplaySampler { kUniform, kPrioritized };
 
 // The names an enum value has in INI files and on the command line. Parsing, formatting, --help and the
 // error message for an unknown name all read this one table per enum.
@@ -54,6 +57,12 @@ template <>
 struct ConfigEnumNames<Algorithm> {
   static constexpr std::array<std::pair<Algorithm, std::string_view>, 2> kNames = {
       {{Algorithm::kDdpg, "ddpg"}, {Algorithm::kTd3, "td3"}}};
+};
+
+template <>
+struct ConfigEnumNames<ReplaySampler> {
+  static constexpr std::array<std::pair<ReplaySampler, std::string_view>, 2> kNames = {
+      {{ReplaySampler::kUniform, "uniform"}, {ReplaySampler::kPrioritized, "prioritized"}}};
 };
 
 template <class E>
@@ -132,6 +141,14 @@ struct ReplayConfig {
   // No environment here produces an observation or reward near this; a value beyond it (e.g. a flipped
   // exponent bit) would overflow the critic's squared error and stall training, so it is refused.
   double max_abs_value = 1e6;
+  // Prioritized replay (sampler = prioritized): P(i) ~ (priority_i + epsilon)^alpha, importance weights
+  // (N * P(i))^-beta over the batch's largest, beta rising linearly to 1 over beta_steps sampled batches.
+  // The defaults are Schaul et al.'s for the proportional variant.
+  ReplaySampler sampler = ReplaySampler::kUniform;
+  double priority_alpha = 0.6;
+  double priority_beta = 0.4;
+  uint64_t priority_beta_steps = 100000;
+  double priority_epsilon = 1e-6;
 };
 
 struct LearnerConfig {
@@ -220,6 +237,16 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("replay.rate_error_buffer", c.replay.rate_error_buffer, "tolerance of the rate limit, in sampled transitions");
   visit("replay.max_abs_value", c.replay.max_abs_value,
         "largest magnitude of an observation or reward that is stored and trained on");
+  visit("replay.sampler", c.replay.sampler,
+        "how batches are drawn: uniform or prioritized (by the learner's TD errors)");
+  visit("replay.priority_alpha", c.replay.priority_alpha,
+        "prioritized: P(i) ~ (priority + epsilon)^alpha; 0 samples uniformly");
+  visit("replay.priority_beta", c.replay.priority_beta,
+        "prioritized: importance-weight exponent at the start, rising linearly to 1");
+  visit("replay.priority_beta_steps", c.replay.priority_beta_steps,
+        "prioritized: sampled batches (about learner updates) over which beta reaches 1");
+  visit("replay.priority_epsilon", c.replay.priority_epsilon,
+        "prioritized: added to every priority, so that no transition is never sampled");
   visit("learner.weights_bind", c.learner.weights_bind, "endpoint the learner publishes weights on");
   visit("learner.weights_address", c.learner.weights_address, "endpoint actors subscribe to for weights");
   visit("learner.reports_bind", c.learner.reports_bind, "endpoint the learner collects episode reports on");

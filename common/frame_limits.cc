@@ -53,6 +53,9 @@ AffineSize SampleReplySize(int obs_dim, int act_dim) {
     protocol::SampleReply reply;
     reply.transitions = Transitions(obs_dim, act_dim, count);
     reply.indices.resize(count);
+    // A prioritized server's reply, the larger form.
+    reply.generations.resize(count);
+    reply.weights.resize(count);
     return reply;
   });
 }

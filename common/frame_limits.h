@@ -24,7 +24,8 @@
 
 namespace ddpg {
 
-// Frame bytes of an InsertChunk or a SampleReply carrying `transitions` transitions.
+// Frame bytes of an InsertChunk or a SampleReply carrying `transitions` transitions (a SampleReply as a
+// prioritized server sends it, with generations and weights: the larger form).
 size_t InsertChunkFrameBytes(int obs_dim, int act_dim, size_t transitions);
 size_t SampleReplyFrameBytes(int obs_dim, int act_dim, size_t transitions);
 // Frame bytes of the Weights of the actor network obs_dim -> hidden_sizes -> act_dim.
@@ -36,8 +37,8 @@ size_t ActorParameterCount(int obs_dim, int act_dim, const std::vector<int>& hid
 // InvalidArgument when the largest InsertChunk, the SampleReply for learner.batch_size or the Weights for
 // network.hidden_sizes would be over protocol::kMaxMessageBytes. The message names the key, the frame
 // size it makes and the largest value of that key that fits, e.g. "learner.batch_size = 30000 makes
-// SampleReply frames of 88.7 MiB for Humanoid-v4 (obs 376, act 17), over the 64 MiB frame limit; the
-// largest batch that fits is 21,6xx: lower learner.batch_size".
+// SampleReply frames of 89.0 MiB for Humanoid-v4 (obs 376, act 17), over the 64 MiB frame limit; the
+// largest batch that fits is 21,564: lower learner.batch_size".
 Status CheckFrameLimits(const Config& config, int obs_dim, int act_dim);
 
 }  // namespace ddpg

@@ -119,7 +119,7 @@ class Reader {
 
 // The variant's alternatives are in MessageType order starting at 1.
 constexpr uint16_t kFirstType = static_cast<uint16_t>(MessageType::kError);
-constexpr uint16_t kLastType = static_cast<uint16_t>(MessageType::kActorIdReply);
+constexpr uint16_t kLastType = static_cast<uint16_t>(MessageType::kPriorityUpdate);
 static_assert(kLastType - kFirstType + 1 == std::variant_size_v<Message>);
 
 template <size_t I = 0>
@@ -147,6 +147,22 @@ Status ValidateMessage(const Message& message) {
       return InvalidArgument("sample reply has " + std::to_string(reply->indices.size()) + " indices for " +
                              std::to_string(reply->transitions.size()) + " transitions");
     }
+    // Both empty (uniform sampling) or one of each per transition (prioritized).
+    const bool uniform = reply->generations.empty() && reply->weights.empty();
+    const bool prioritized =
+        reply->generations.size() == reply->transitions.size() && reply->weights.size() == reply->transitions.size();
+    if (!uniform && !prioritized) {
+      return InvalidArgument("sample reply has " + std::to_string(reply->generations.size()) + " generations and " +
+                             std::to_string(reply->weights.size()) + " weights for " +
+                             std::to_string(reply->transitions.size()) + " transitions: expected none or one each");
+    }
+  }
+  if (const auto* update = std::get_if<PriorityUpdate>(&message)) {
+    if (update->generations.size() != update->indices.size() || update->priorities.size() != update->indices.size()) {
+      return InvalidArgument("priority update has " + std::to_string(update->indices.size()) + " indices, " +
+                             std::to_string(update->generations.size()) + " generations and " +
+                             std::to_string(update->priorities.size()) + " priorities: expected as many of each");
+    }
   }
   return Status::Ok();
 }
@@ -169,6 +185,7 @@ std::string_view TypeName(MessageType type) {
     case MessageType::kEpisodeReport: return "EpisodeReport";
     case MessageType::kActorIdRequest: return "ActorIdRequest";
     case MessageType::kActorIdReply: return "ActorIdReply";
+    case MessageType::kPriorityUpdate: return "PriorityUpdate";
   }
   return "Unknown";
 }

@@ -31,7 +31,7 @@
 namespace ddpg::protocol {
 
 inline constexpr uint32_t kMagic = 0x47504444;  // "DDPG" read as a little-endian uint32
-inline constexpr uint16_t kProtocolVersion = 2;
+inline constexpr uint16_t kProtocolVersion = 3;
 inline constexpr size_t kHeaderBytes = 8;
 // Also set as ZMQ_MAXMSGSIZE on every receiving socket, so oversized frames never reach user code.
 inline constexpr size_t kMaxMessageBytes = 64u << 20;
@@ -49,6 +49,7 @@ enum class MessageType : uint16_t {
   kEpisodeReport = 10,
   kActorIdRequest = 11,
   kActorIdReply = 12,
+  kPriorityUpdate = 13,
 };
 
 // Tells a client whether resending can help: kOverloaded is the only code where the same request may
@@ -139,7 +140,8 @@ struct InsertAck {
   bool operator==(const InsertAck&) const = default;
 };
 
-// learner -> replay: sample batch_size transitions uniformly. Served once the rate limiter allows it.
+// learner -> replay: sample batch_size transitions (uniformly or by priority, as the server is configured:
+// replay.sampler). Served once the rate limiter allows it.
 // run_id identifies the training run (drawn when a run starts, kept across resumes): the server counts
 // the transitions inserted for the run it serves (SampleReply.run_inserted) and starts that count again
 // at 0 when a learner of another run samples.
@@ -155,6 +157,9 @@ struct SampleRequest {
 // replay -> learner: the sampled transitions, their store indices, and server counters. run_inserted
 // counts the transitions inserted into this server instance for the requesting run (those inserted
 // before any run sampled included); with server_instance it is what the learner counts env steps from.
+// A prioritized server also sends each slot's generation and each transition's importance weight (the
+// largest of a batch 1); a uniform one leaves both empty, and a learner sends priority updates only for
+// batches that carry them.
 struct SampleReply {
   uint64_t request_id = 0;
   TransitionBatch transitions;
@@ -164,10 +169,12 @@ struct SampleReply {
   uint32_t connected_actors = 0;
   uint64_t server_instance = 0;
   uint64_t run_inserted = 0;
+  std::vector<uint64_t> generations;
+  std::vector<float> weights;
 
   static auto Fields(auto& self) {
     return std::tie(self.request_id, self.transitions, self.indices, self.replay_size, self.total_inserted,
-                    self.connected_actors, self.server_instance, self.run_inserted);
+                    self.connected_actors, self.server_instance, self.run_inserted, self.generations, self.weights);
   }
   bool operator==(const SampleReply&) const = default;
 };
@@ -255,8 +262,25 @@ struct ActorIdReply {
   bool operator==(const ActorIdReply&) const = default;
 };
 
+// learner -> replay (prioritized replay): new priorities for the transitions of one sampled batch, e.g.
+// their |TD error|s; the server adds replay.priority_epsilon. Entry i names slot indices[i] with the
+// generation the SampleReply gave it: an entry whose slot has been overwritten since, or an update whose
+// server_instance is not the server's, is ignored (and counted), as it is about a transition that is
+// gone. Not answered, except by an Error when refused.
+struct PriorityUpdate {
+  uint64_t server_instance = 0;
+  std::vector<uint64_t> indices;
+  std::vector<uint64_t> generations;
+  std::vector<float> priorities;
+
+  static auto Fields(auto& self) {
+    return std::tie(self.server_instance, self.indices, self.generations, self.priorities);
+  }
+  bool operator==(const PriorityUpdate&) const = default;
+};
+
 using Message = std::variant<Error, Heartbeat, InsertChunk, InsertAck, SampleRequest, SampleReply, StatsRequest,
-                             StatsReply, Weights, EpisodeReport, ActorIdRequest, ActorIdReply>;
+                             StatsReply, Weights, EpisodeReport, ActorIdRequest, ActorIdReply, PriorityUpdate>;
 
 MessageType TypeOf(const Message& message);
 std::string_view TypeName(MessageType type);

@@ -44,7 +44,10 @@ std::vector<float> ToVector(const torch::Tensor& tensor) {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-UpdateResult NotUpdated() { return {kNaN, kNaN, kNaN, /*actor_updated=*/false}; }
+// Nothing applied: critic_updated false as well, so that the caller does not count an update.
+UpdateResult NotUpdated() {
+  return {.critic_loss = kNaN, .actor_loss = kNaN, .q_mean = kNaN, .actor_updated = false, .critic_updated = false};
+}
 
 std::string ErrorText(const c10::Error& error) { return error.what_without_backtrace(); }
 
@@ -177,7 +180,11 @@ struct DdpgAgent::Impl {
     return {Critic(nullptr), Critic(nullptr)};
   }
 
-  Status CheckBatch(const protocol::TransitionBatch& batch) const {
+  Status CheckBatch(const protocol::TransitionBatch& batch, const std::vector<float>& importance_weights) const {
+    if (!importance_weights.empty() && importance_weights.size() != batch.size()) {
+      return InvalidArgument("batch of " + std::to_string(batch.size()) + " transitions has " +
+                             std::to_string(importance_weights.size()) + " importance weights");
+    }
     if (batch.obs_dim != static_cast<uint32_t>(options.obs_dim) ||
         batch.act_dim != static_cast<uint32_t>(options.act_dim)) {
       return InvalidArgument("batch has obs_dim " + std::to_string(batch.obs_dim) + ", act_dim " +
@@ -188,7 +195,13 @@ struct DdpgAgent::Impl {
     return protocol::ValidateBatch(batch);
   }
 
-  UpdateResult Update(const protocol::TransitionBatch& batch) {
+  // The critics' regression loss: the plain mean squared error, or weighted by importance weights [n, 1].
+  static torch::Tensor CriticLoss(const torch::Tensor& q, const torch::Tensor& y, const torch::Tensor& weights) {
+    if (!weights.defined()) return torch::mse_loss(q, y);
+    return (weights * (q - y).square()).mean();
+  }
+
+  UpdateResult Update(const protocol::TransitionBatch& batch, const std::vector<float>& importance_weights) {
     const auto n = static_cast<int64_t>(batch.size());
     auto observations = ToTensor(batch.observations, n, options.obs_dim, device);
     auto actions = ToTensor(batch.actions, n, options.act_dim, device);
@@ -208,24 +221,39 @@ struct DdpgAgent::Impl {
         y = rewards + discounts * target_critic->forward(next_observations, target_actor->forward(next_observations));
       }
     }
+    const torch::Tensor weights =
+        importance_weights.empty() ? torch::Tensor() : ToTensor(importance_weights, n, 1, device);
     auto q = critic->forward(observations, actions);
-    auto critic_loss = torch::mse_loss(q, y);
-    torch::Tensor twin_loss;
+    auto critic_loss = CriticLoss(q, y, weights);
+    torch::Tensor twin_q, twin_loss;
     critic_optimizer.zero_grad();
     torch::Tensor total_critic_loss = critic_loss;
     if (td3) {
-      twin_loss = torch::mse_loss(twin_critic->forward(observations, actions), y);
+      twin_q = twin_critic->forward(observations, actions);
+      twin_loss = CriticLoss(twin_q, y, weights);
       total_critic_loss = critic_loss + twin_loss;
     }
     total_critic_loss.backward();
     if (!LossAndGradientsFinite(total_critic_loss, CriticParameters())) {
       critic_optimizer.zero_grad();
-      return {kNaN, kNaN, kNaN, /*actor_updated=*/false, /*critic_updated=*/false, /*skipped_non_finite=*/true};
+      UpdateResult skipped = NotUpdated();
+      skipped.skipped_non_finite = true;
+      return skipped;
     }
     critic_optimizer.step();
     ++critic_updates;
-    UpdateResult result{critic_loss.item<double>(), kNaN, q.mean().item<double>(), /*actor_updated=*/false};
+    UpdateResult result{.critic_loss = critic_loss.item<double>(),
+                        .actor_loss = kNaN,
+                        .q_mean = q.mean().item<double>(),
+                        .actor_updated = false};
     if (td3) result.critic_loss = (result.critic_loss + twin_loss.item<double>()) / 2.0;
+    if (weights.defined()) {
+      // The TD errors the critics were just trained on, before their step.
+      torch::NoGradGuard no_grad;
+      torch::Tensor td_error = (q - y).abs();
+      if (td3) td_error = (td_error + (twin_q - y).abs()) / 2.0;
+      result.priorities = ToVector(td_error);
+    }
     if (td3 && critic_updates % static_cast<uint64_t>(options.policy_delay) != 0) return result;
 
     auto actor_loss = -critic->forward(observations, actor->forward(observations)).mean();
@@ -318,13 +346,13 @@ DdpgAgent::~DdpgAgent() = default;
 // Update has no Status to report a mismatch with, so it takes no step and returns NaN losses, which show
 // up in the learner's log and metrics, rather than reading past the batch's arrays. A LibTorch failure mid-step (e.g.
 // device memory) also returns NaN losses; that step may then be partly applied.
-UpdateResult DdpgAgent::Update(const protocol::TransitionBatch& batch) {
-  if (Status fits = impl_->CheckBatch(batch); !fits.ok()) {
+UpdateResult DdpgAgent::Update(const protocol::TransitionBatch& batch, const std::vector<float>& importance_weights) {
+  if (Status fits = impl_->CheckBatch(batch, importance_weights); !fits.ok()) {
     spdlog::error("DdpgAgent::Update skipped a batch: {}", fits.message());
     return NotUpdated();
   }
   try {
-    return impl_->Update(batch);
+    return impl_->Update(batch, importance_weights);
   } catch (const c10::Error& e) {
     spdlog::error("DdpgAgent::Update failed: {}", ErrorText(e));
   } catch (const std::exception& e) {

@@ -10,6 +10,13 @@
 //  - target policy smoothing: a' = clip(mu'(s') + clip(eps, -c, c), act_low, act_high), eps ~ N(0, sigma^2),
 //    with sigma = policy_noise and c = noise_clip times the action half-range, like the actors' noise;
 //  - the actor (ascending Q1) and all target networks are updated only every policy_delay-th update.
+// Prioritized replay (Schaul et al. 2016): given importance weights, the critics' loss is the weighted
+// mean of the squared TD errors, mean_i(w_i * (Q(s_i, a_i) - y_i)^2), and the update returns a priority
+// per sample for the replay server: |TD error|, for TD3 the mean of both critics' (both are trained on
+// the sample, so its priority reflects both; the max, as in LAP, would let one critic's outlier decide).
+// The actor's loss is not weighted, as in Ape-X DPG: the weights correct the critics' regression target
+// distribution, and the actor only follows the critic. Without weights (uniform replay) the loss is
+// torch::mse_loss exactly as before prioritized replay existed, so a seed gives the same networks.
 // LibTorch stays behind this header (pimpl), so the learner's service code compiles without it. Networks
 // live on options.device, chosen once here. Not thread-safe: one thread drives an agent.
 #pragma once
@@ -53,6 +60,9 @@ struct UpdateResult {
   // to was not applied, so the networks stay finite. critic_updated is false when nothing was applied.
   bool critic_updated = true;
   bool skipped_non_finite = false;
+  // With importance weights and a critic update applied: one new priority per sample (see above), to send
+  // back to the replay server. Empty otherwise.
+  std::vector<float> priorities = {};
 };
 
 // Counters stored with the networks, so a resumed learner continues its step count (see EnvStepCounter
@@ -83,8 +93,9 @@ class DdpgAgent {
   DdpgAgent& operator=(const DdpgAgent&) = delete;
 
   // One critic step; DDPG: then one actor step and one Polyak update; TD3: those only every
-  // policy_delay-th call. The batch must match the agent's dimensions.
-  UpdateResult Update(const protocol::TransitionBatch& batch);
+  // policy_delay-th call. The batch must match the agent's dimensions. importance_weights: empty (uniform
+  // replay, plain mean squared error) or one finite, non-negative weight per transition.
+  UpdateResult Update(const protocol::TransitionBatch& batch, const std::vector<float>& importance_weights = {});
 
   // Critics: 1 for DDPG, 2 for TD3. `critic` below picks one, 0 .. critic_count() - 1; an index out of
   // range gives an empty result.

@@ -185,6 +185,16 @@ void LearnerService::Train(const protocol::SampleReply& reply) {
     reports_log_.Warn("not training on a sampled batch: " + values.message());
     return;
   }
+  // A prioritized server sends weights in [0, 1] (the largest of a batch 1); anything else would scale the
+  // critics' loss arbitrarily.
+  for (size_t i = 0; i < reply.weights.size(); ++i) {
+    if (!(reply.weights[i] >= 0.0f && reply.weights[i] <= 1.0f)) {
+      statistics_.RecordRejectedBatch();
+      reports_log_.Warn(fmt::format("not training on a sampled batch: importance weight {} is {}, not within [0, 1]", i,
+                                    reply.weights[i]));
+      return;
+    }
+  }
   const uint64_t steps_before = env_steps_.env_steps();
   const uint64_t instance_before = env_steps_.anchor().server_instance;
   if (env_steps_.Observe(reply.server_instance, reply.run_inserted)) {
@@ -195,7 +205,7 @@ void LearnerService::Train(const protocol::SampleReply& reply) {
   }
   statistics_.RecordReplay(reply.replay_size, reply.connected_actors);
 
-  const UpdateResult result = agent_.Update(batch);
+  const UpdateResult result = agent_.Update(batch, reply.weights);
   if (result.skipped_non_finite) {
     statistics_.RecordSkippedUpdate();
     reports_log_.Warn(std::string("a loss or gradient was not finite: the ") +
@@ -203,6 +213,9 @@ void LearnerService::Train(const protocol::SampleReply& reply) {
                       " update was skipped and the networks keep their last finite values");
   }
   if (!result.critic_updated) return;
+  if (!result.priorities.empty()) {
+    sampler_->SendPriorities({reply.server_instance, reply.indices, reply.generations, result.priorities});
+  }
   ++counters_.updates;
   statistics_.RecordUpdate(result.critic_loss,
                            result.actor_updated ? std::optional<double>(result.actor_loss) : std::nullopt,

@@ -2,6 +2,10 @@
 // DDPG updates (DdpgAgent), publishes versioned weights (WeightPublisher), collects episode reports from
 // actors and the evaluator, writes checkpoints, and shows the run's progress (TrainingStatistics).
 //
+// Prioritized replay is the replay server's choice (replay.sampler): a batch that carries importance
+// weights is trained with them, and the agent's new priorities for its transitions go back to the server
+// in one PriorityUpdate; a batch without (uniform replay) is trained exactly as before and nothing is sent.
+//
 // Run returns, after a final checkpoint, when an evaluation reaches learner.target_eval_return (if
 // learner.stop_at_target), when learner.max_env_steps transitions were inserted, after
 // learner.max_updates updates, or when ShutdownRequested().

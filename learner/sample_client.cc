@@ -42,7 +42,17 @@ std::optional<protocol::SampleReply> SampleClient::Next(long timeout_ms) {
   return std::nullopt;
 }
 
+bool SampleClient::SendPriorities(const protocol::PriorityUpdate& update) {
+  if (connection_.Send(update)) return true;
+  error_log_.Warn("a priority update could not be queued for the replay server and was dropped");
+  return false;
+}
+
 void SampleClient::HandleError(const protocol::Error& error) {
+  if (error.request_type == protocol::MessageType::kPriorityUpdate) {
+    error_log_.Warn("replay server refused a priority update: " + error.message);
+    return;
+  }
   error_log_.Warn("replay server refused a sample request: " + error.message);
   if (error.request_type != protocol::MessageType::kSampleRequest) return;
   // The refused request will never be answered: its slot is free again.

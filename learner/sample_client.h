@@ -4,7 +4,10 @@
 // Every request holds one of requests_in_flight slots until its reply, or an Error naming it, comes back.
 // A request the server refused as overloaded is issued again after kOverloadedRetry; after a reconnect
 // or a replaced server (ServerConnection::Maintain) the outstanding requests are forgotten and issued
-// again. Owns its socket; used from the learner's thread only. Next blocks at most timeout_ms.
+// again. Priority updates (prioritized replay) go out on the same socket, one per trained batch, and are
+// not answered; one the socket will not take, or that the server refuses, is logged and dropped: a lost
+// update leaves a few transitions at their old priorities. Owns its socket; used from the learner's
+// thread only. Next blocks at most timeout_ms; SendPriorities never blocks.
 #pragma once
 
 #include <chrono>
@@ -32,6 +35,9 @@ class SampleClient {
 
   // Tops up the requests in flight and returns the next batch if one arrives within timeout_ms.
   std::optional<protocol::SampleReply> Next(long timeout_ms);
+  // Sends the new priorities of the transitions of a batch that carried generations. False when the socket
+  // did not take it (it is dropped).
+  bool SendPriorities(const protocol::PriorityUpdate& update);
 
   size_t outstanding() const { return outstanding_.size(); }
   uint64_t reconnects() const { return connection_.reconnects(); }

@@ -50,6 +50,14 @@ protocol::Error SampleError(const protocol::SampleRequest& request, protocol::Er
           .request_id = request.request_id};
 }
 
+std::optional<PriorityOptions> PriorityOptionsOf(const ReplayConfig& replay) {
+  if (replay.sampler == ReplaySampler::kUniform) return std::nullopt;
+  return PriorityOptions{.alpha = replay.priority_alpha,
+                         .beta = replay.priority_beta,
+                         .beta_steps = replay.priority_beta_steps,
+                         .epsilon = replay.priority_epsilon};
+}
+
 std::optional<uint32_t> ActorIdFromSender(const std::string& sender) {
   if (sender.rfind(kActorSenderPrefix, 0) != 0) return std::nullopt;
   const char* begin = sender.data() + kActorSenderPrefix.size();
@@ -83,7 +91,8 @@ ReplayService::ReplayService(const Config& config, const EnvSpec& spec, std::opt
           std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(config.run.report_interval_s))),
       act_low_(spec.act_low),
       act_high_(spec.act_high),
-      store_(static_cast<uint32_t>(spec.obs_dim), static_cast<uint32_t>(spec.act_dim), config.replay.capacity),
+      store_(static_cast<uint32_t>(spec.obs_dim), static_cast<uint32_t>(spec.act_dim), config.replay.capacity,
+             PriorityOptionsOf(config.replay)),
       limiter_(config.replay.samples_per_insert, config.replay.min_size_to_sample, config.replay.rate_error_buffer),
       rng_(config.env.seed ^ kSamplerSeedSalt),
       instance_(protocol::NewInstanceId()),
@@ -157,13 +166,15 @@ void ReplayService::Handle(std::string routing_id, StatusOr<protocol::Message> m
     Reply(routing_id, Stats());
   } else if (auto* id_request = std::get_if<protocol::ActorIdRequest>(&*message)) {
     HandleActorIdRequest(std::move(routing_id), *id_request);
+  } else if (auto* update = std::get_if<protocol::PriorityUpdate>(&*message)) {
+    HandlePriorityUpdate(routing_id, *update);
   } else {
     Reply(routing_id,
           protocol::Error{.code = protocol::ErrorCode::kUnexpectedMessage,
                           .message = "the replay server does not serve " +
                                      std::string(protocol::TypeName(protocol::TypeOf(*message))) +
-                                     " messages; it serves Heartbeat, InsertChunk, SampleRequest, StatsRequest and "
-                                     "ActorIdRequest",
+                                     " messages; it serves Heartbeat, InsertChunk, SampleRequest, StatsRequest, "
+                                     "ActorIdRequest and PriorityUpdate",
                           .request_type = protocol::TypeOf(*message)});
   }
 }
@@ -271,6 +282,40 @@ void ReplayService::HandleActorIdRequest(std::string routing_id, const protocol:
   pending_id_requests_.push_back({std::move(routing_id), request});
 }
 
+void ReplayService::HandlePriorityUpdate(const std::string& routing_id, const protocol::PriorityUpdate& update) {
+  auto refuse = [&](protocol::ErrorCode code, const std::string& why) {
+    ++refused_priority_updates_;
+    refused_log_.Warn("refused a priority update from " + DescribePeer(routing_id) + ": " + why);
+    Reply(routing_id, protocol::Error{.code = code,
+                                      .message = "priority update not applied: " + why,
+                                      .request_type = protocol::MessageType::kPriorityUpdate});
+  };
+  if (store_.prioritized() == nullptr) {
+    refuse(protocol::ErrorCode::kUnexpectedMessage,
+           "this replay server samples uniformly (replay.sampler = uniform), so priorities have no effect");
+    return;
+  }
+  if (update.indices.size() > kMaxBatchSize) {
+    refuse(protocol::ErrorCode::kInvalidRequest, "it has " + std::to_string(update.indices.size()) +
+                                                     " entries; allowed at most " + std::to_string(kMaxBatchSize) +
+                                                     ", one per transition of a batch");
+    return;
+  }
+  if (update.server_instance != instance_) {
+    // About the transitions of a server that is gone: its slots hold other transitions here, if any.
+    stale_priority_updates_ += update.indices.size();
+    return;
+  }
+  StatusOr<PriorityUpdateOutcome> outcome =
+      store_.UpdatePriorities(update.indices, update.generations, update.priorities);
+  if (!outcome.ok()) {
+    refuse(protocol::ErrorCode::kInvalidValue, outcome.status().message());
+    return;
+  }
+  applied_priority_updates_ += outcome->applied;
+  stale_priority_updates_ += outcome->stale;
+}
+
 void ReplayService::AttachRun(uint64_t run_id) {
   if (run_id == 0 || run_id == run_id_) return;
   if (run_id_ != 0) {
@@ -372,7 +417,11 @@ void ReplayService::StoreChunk(const PendingInsert& pending) {
 void ReplayService::ServeSample(const PendingSample& pending) {
   protocol::SampleReply reply;
   reply.request_id = pending.request.request_id;
-  store_.Sample(pending.request.batch_size, rng_, reply.transitions, reply.indices);
+  SampledSlots slots;
+  store_.Sample(pending.request.batch_size, rng_, reply.transitions, slots);
+  reply.indices = std::move(slots.indices);
+  reply.generations = std::move(slots.generations);
+  reply.weights = std::move(slots.weights);
   limiter_.RecordSample(pending.request.batch_size);
   reply.replay_size = store_.size();
   reply.total_inserted = store_.total_inserted();
@@ -448,21 +497,30 @@ void ReplayService::ReportIfDue() {
       FormatCount(inserts_per_s), FormatCount(samples_per_s), stats.connected_actors, stats.pending_inserts,
       stats.pending_samples, stats.duplicates_dropped, malformed_frames_);
   if (metrics_) {
-    metrics_->Write({{"replay_size", stats.replay_size},
-                     {"capacity", stats.capacity},
-                     {"total_inserted", stats.total_inserted},
-                     {"total_sampled", stats.total_sampled},
-                     {"inserts_per_s", inserts_per_s},
-                     {"samples_per_s", samples_per_s},
-                     {"connected_actors", stats.connected_actors},
-                     {"pending_inserts", stats.pending_inserts},
-                     {"pending_samples", stats.pending_samples},
-                     {"duplicates_dropped", stats.duplicates_dropped},
-                     {"malformed_frames", malformed_frames_},
-                     {"refused_chunks", refused_chunks_},
-                     {"abandoned_samples", abandoned_samples_},
-                     {"unsent_replies", unsent_replies_},
-                     {"forced_inserts", forced_inserts_}});
+    nlohmann::json fields = {{"replay_size", stats.replay_size},
+                             {"capacity", stats.capacity},
+                             {"total_inserted", stats.total_inserted},
+                             {"total_sampled", stats.total_sampled},
+                             {"inserts_per_s", inserts_per_s},
+                             {"samples_per_s", samples_per_s},
+                             {"connected_actors", stats.connected_actors},
+                             {"pending_inserts", stats.pending_inserts},
+                             {"pending_samples", stats.pending_samples},
+                             {"duplicates_dropped", stats.duplicates_dropped},
+                             {"malformed_frames", malformed_frames_},
+                             {"refused_chunks", refused_chunks_},
+                             {"abandoned_samples", abandoned_samples_},
+                             {"unsent_replies", unsent_replies_},
+                             {"forced_inserts", forced_inserts_}};
+    if (const PrioritizedSampler* prioritized = store_.prioritized()) {
+      fields["priority_updates"] = applied_priority_updates_;
+      fields["stale_priority_updates"] = stale_priority_updates_;
+      fields["refused_priority_updates"] = refused_priority_updates_;
+      fields["priority_max"] = prioritized->max_priority();
+      fields["priority_mean"] = prioritized->MeanPriority(store_.size());
+      fields["priority_beta"] = prioritized->beta();
+    }
+    metrics_->Write(std::move(fields));
   }
   ForgetSilentPeers();
   last_report_ = now;

@@ -27,6 +27,11 @@
 //  - If a chunk or batch larger than the configuration allows for ever left both queues stuck behind
 //    each other, the held-back insert is admitted anyway (with a warning): the run keeps moving at a
 //    slightly wrong ratio rather than hanging.
+//  - With replay.sampler = prioritized, SampleReplies carry each slot's generation and importance weight,
+//    and a PriorityUpdate sets the priorities of the slots it names whose generation still matches (the
+//    others, and every entry of an update for another server instance, are counted as stale and
+//    ignored). One with a value out of range is refused whole (kInvalidValue); a uniform server refuses
+//    every PriorityUpdate (kUnexpectedMessage).
 //  - ActorIdRequest gets an id from the ActorRegistry; requests that arrive while it cannot assign ids
 //    yet (the first heartbeat timeout after Run() starts) wait in a queue until it can.
 //
@@ -125,6 +130,7 @@ class ReplayService {
   void HandleInsert(std::string routing_id, protocol::InsertChunk chunk);
   void HandleSampleRequest(std::string routing_id, const protocol::SampleRequest& request);
   void HandleActorIdRequest(std::string routing_id, const protocol::ActorIdRequest& request);
+  void HandlePriorityUpdate(const std::string& routing_id, const protocol::PriorityUpdate& update);
   // Makes run_id the run whose inserted transitions SampleReply.run_inserted counts (0: keep the current).
   void AttachRun(uint64_t run_id);
   void ServePendingIdRequests();
@@ -167,6 +173,10 @@ class ReplayService {
   std::unordered_map<std::string, Clock::time_point> peers_last_heard_;  // by routing id
   uint64_t unsent_replies_ = 0;  // peers that left, or whose queue was full, before their reply
   uint64_t forced_inserts_ = 0;
+  // Prioritized replay, counted in entries (one per slot) except refused_priority_updates_ (messages).
+  uint64_t applied_priority_updates_ = 0;
+  uint64_t stale_priority_updates_ = 0;
+  uint64_t refused_priority_updates_ = 0;
   RateLimitedLog undecodable_log_;
   RateLimitedLog refused_log_;
   RateLimitedLog forced_insert_log_;

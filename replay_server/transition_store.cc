@@ -6,7 +6,8 @@
 
 namespace ddpg {
 
-TransitionStore::TransitionStore(uint32_t obs_dim, uint32_t act_dim, size_t capacity)
+TransitionStore::TransitionStore(uint32_t obs_dim, uint32_t act_dim, size_t capacity,
+                                 std::optional<PriorityOptions> priorities)
     : obs_dim_(obs_dim),
       act_dim_(act_dim),
       capacity_(capacity),
@@ -15,8 +16,10 @@ TransitionStore::TransitionStore(uint32_t obs_dim, uint32_t act_dim, size_t capa
       rewards_(capacity),
       discounts_(capacity),
       next_observations_(capacity * obs_dim),
-      policy_versions_(capacity) {
+      policy_versions_(capacity),
+      generations_(capacity, 0) {
   assert(capacity > 0);
+  if (priorities) prioritized_.emplace(capacity, *priorities);
 }
 
 Status TransitionStore::Insert(const protocol::TransitionBatch& batch) {
@@ -50,10 +53,20 @@ void TransitionStore::CopyIntoSlot(const protocol::TransitionBatch& batch, size_
   discounts_[slot] = batch.discounts[row];
   std::copy_n(batch.next_observations.begin() + row * obs_dim_, obs_dim_, next_observations_.begin() + slot * obs_dim_);
   policy_versions_[slot] = batch.policy_versions[row];
+  ++generations_[slot];
+  if (prioritized_) prioritized_->OnWrite(slot);
 }
 
-void TransitionStore::Sample(size_t n, std::mt19937_64& rng, protocol::TransitionBatch& out,
-                             std::vector<uint64_t>& indices) const {
+void TransitionStore::CopyFromSlot(size_t slot, size_t row, protocol::TransitionBatch& out) const {
+  std::copy_n(observations_.begin() + slot * obs_dim_, obs_dim_, out.observations.begin() + row * obs_dim_);
+  std::copy_n(actions_.begin() + slot * act_dim_, act_dim_, out.actions.begin() + row * act_dim_);
+  out.rewards[row] = rewards_[slot];
+  out.discounts[row] = discounts_[slot];
+  std::copy_n(next_observations_.begin() + slot * obs_dim_, obs_dim_, out.next_observations.begin() + row * obs_dim_);
+  out.policy_versions[row] = policy_versions_[slot];
+}
+
+void TransitionStore::Sample(size_t n, std::mt19937_64& rng, protocol::TransitionBatch& out, SampledSlots& slots) {
   assert(n == 0 || size_ > 0);
   out.obs_dim = obs_dim_;
   out.act_dim = act_dim_;
@@ -63,19 +76,69 @@ void TransitionStore::Sample(size_t n, std::mt19937_64& rng, protocol::Transitio
   out.discounts.resize(n);
   out.next_observations.resize(n * obs_dim_);
   out.policy_versions.resize(n);
-  indices.resize(n);
-  // Until the ring first wraps, the stored transitions occupy slots 0 .. size-1; afterwards all slots.
-  std::uniform_int_distribution<size_t> pick_slot(0, size_ - 1);
-  for (size_t row = 0; row < n; ++row) {
-    const size_t slot = pick_slot(rng);
-    indices[row] = slot;
-    std::copy_n(observations_.begin() + slot * obs_dim_, obs_dim_, out.observations.begin() + row * obs_dim_);
-    std::copy_n(actions_.begin() + slot * act_dim_, act_dim_, out.actions.begin() + row * act_dim_);
-    out.rewards[row] = rewards_[slot];
-    out.discounts[row] = discounts_[slot];
-    std::copy_n(next_observations_.begin() + slot * obs_dim_, obs_dim_, out.next_observations.begin() + row * obs_dim_);
-    out.policy_versions[row] = policy_versions_[slot];
+  if (prioritized_) {
+    prioritized_->Sample(n, size_, rng, slots.indices, slots.weights);
+    slots.generations.resize(n);
+    for (uint64_t slot : slots.indices) __builtin_prefetch(&generations_[slot]);
+    for (size_t row = 0; row < n; ++row) slots.generations[row] = generations_[slots.indices[row]];
+  } else {
+    slots.indices.resize(n);
+    slots.generations.clear();
+    slots.weights.clear();
+    // Until the ring first wraps, the stored transitions occupy slots 0 .. size-1; afterwards all slots.
+    std::uniform_int_distribution<size_t> pick_slot(0, size_ - 1);
+    for (size_t row = 0; row < n; ++row) slots.indices[row] = pick_slot(rng);
   }
+  // The slots are scattered over the whole ring: asking for all of their memory first lets the cache
+  // misses overlap instead of each copy waiting for its own.
+  for (uint64_t slot : slots.indices) PrefetchSlot(slot);
+  for (size_t row = 0; row < n; ++row) CopyFromSlot(slots.indices[row], row, out);
+}
+
+void TransitionStore::PrefetchSlot(size_t slot) const {
+  __builtin_prefetch(&observations_[slot * obs_dim_]);
+  __builtin_prefetch(&actions_[slot * act_dim_]);
+  __builtin_prefetch(&rewards_[slot]);
+  __builtin_prefetch(&discounts_[slot]);
+  __builtin_prefetch(&next_observations_[slot * obs_dim_]);
+  __builtin_prefetch(&policy_versions_[slot]);
+}
+
+StatusOr<PriorityUpdateOutcome> TransitionStore::UpdatePriorities(const std::vector<uint64_t>& indices,
+                                                                  const std::vector<uint64_t>& generations,
+                                                                  const std::vector<float>& priorities) {
+  if (!prioritized_) return FailedPrecondition("the store samples uniformly: priorities have no effect");
+  if (generations.size() != indices.size() || priorities.size() != indices.size()) {
+    return InvalidArgument("a priority update has " + std::to_string(indices.size()) + " indices, " +
+                           std::to_string(generations.size()) + " generations and " +
+                           std::to_string(priorities.size()) + " priorities");
+  }
+  // Everything is checked before anything is applied, so a refused update changes nothing.
+  for (size_t i = 0; i < indices.size(); ++i) {
+    if (indices[i] >= capacity_) {
+      return InvalidArgument("priority update entry " + std::to_string(i) + " names slot " +
+                             std::to_string(indices[i]) + ", beyond the capacity " + std::to_string(capacity_));
+    }
+    __builtin_prefetch(&generations_[indices[i]]);  // read below, once all entries are checked
+    // Written as a negation so that NaN, which fails every comparison, is refused too.
+    if (!(priorities[i] >= 0.0f && priorities[i] <= PrioritizedSampler::kMaxPriority)) {
+      return InvalidArgument("priority update entry " + std::to_string(i) + " has priority " +
+                             std::to_string(priorities[i]) + ", which is not finite and within [0, 1e30]");
+    }
+  }
+  std::vector<uint64_t> slots;
+  std::vector<double> values;
+  slots.reserve(indices.size());
+  values.reserve(indices.size());
+  for (size_t i = 0; i < indices.size(); ++i) {
+    // A slot never written has generation 0, and no transition was ever sampled from it.
+    const uint64_t current = generations_[indices[i]];
+    if (current == 0 || generations[i] != current) continue;
+    slots.push_back(indices[i]);
+    values.push_back(priorities[i]);
+  }
+  prioritized_->SetPriorities(slots, values);
+  return PriorityUpdateOutcome{.applied = slots.size(), .stale = indices.size() - slots.size()};
 }
 
 }  // namespace ddpg

@@ -3,8 +3,13 @@
 // A ring buffer of `capacity` transitions, kept struct-of-arrays in float32 exactly as they arrive on the
 // wire (observations, actions, rewards, discounts, next observations) plus the policy version that acted.
 // Once full, each insert overwrites the oldest transitions. A transition's slot index (0 .. capacity-1)
-// names it until it is overwritten; sampled indices are reported to the learner so that later priority
-// updates can refer to the same slots.
+// names it until it is overwritten. Each slot also counts the transitions stored in it (its generation, 1
+// after the first), so that (index, generation) names one transition for good and a priority update that
+// arrives after its slot was overwritten is recognised as stale.
+//
+// Sampling is uniform, or prioritized (PrioritizedSampler) when the store is built with PriorityOptions;
+// the choice is made once, here. The uniform path draws exactly as it did before prioritized sampling
+// existed: one uniform slot per row from the caller's generator, so a seed gives the same batches.
 //
 // Ownership: owns all of its memory, allocated once in the constructor.
 // Blocking: never blocks.
@@ -13,27 +18,57 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <vector>
 
 #include "common/protocol.h"
 #include "common/status.h"
+#include "replay_server/prioritized_sampler.h"
 
 namespace ddpg {
 
+// What a sample draws besides the transitions themselves.
+struct SampledSlots {
+  std::vector<uint64_t> indices;      // the slot of each row
+  std::vector<uint64_t> generations;  // prioritized only (else empty): each slot's generation
+  std::vector<float> weights;         // prioritized only (else empty): importance weights, the largest 1
+};
+
+struct PriorityUpdateOutcome {
+  size_t applied = 0;
+  size_t stale = 0;  // the slot was overwritten since (or never held) the transition the update names
+};
+
 class TransitionStore {
  public:
-  // capacity must be at least 1.
-  TransitionStore(uint32_t obs_dim, uint32_t act_dim, size_t capacity);
+  // capacity must be at least 1. With `priorities` the store samples in proportion to priorities;
+  // without, uniformly.
+  TransitionStore(uint32_t obs_dim, uint32_t act_dim, size_t capacity,
+                  std::optional<PriorityOptions> priorities = std::nullopt);
 
   // Appends every transition of `batch` in order, wrapping around and overwriting the oldest once full.
   // InvalidArgument, with nothing stored, when the batch's dimensions differ from the store's or its
   // arrays are inconsistent with its dimensions.
   Status Insert(const protocol::TransitionBatch& batch);
 
-  // Draws n transitions uniformly with replacement from the stored ones into `out` (resized, dimensions
-  // set) and their slot indices into `indices`. Requires size() > 0 when n > 0.
-  void Sample(size_t n, std::mt19937_64& rng, protocol::TransitionBatch& out, std::vector<uint64_t>& indices) const;
+  // Draws n transitions with replacement from the stored ones into `out` (resized, dimensions set) and
+  // what names them into `slots`: uniformly, or (prioritized) stratified by priority with importance
+  // weights. Requires size() > 0 when n > 0.
+  void Sample(size_t n, std::mt19937_64& rng, protocol::TransitionBatch& out, SampledSlots& slots);
+
+  // Sets the priority of every slot whose generation still matches; the others are counted as stale and
+  // left alone. The three arrays run in parallel. InvalidArgument, with nothing applied, when their
+  // lengths differ, an index is not below capacity(), or a priority is not finite and within
+  // [0, PrioritizedSampler::kMaxPriority]; FailedPrecondition when the store samples uniformly.
+  StatusOr<PriorityUpdateOutcome> UpdatePriorities(const std::vector<uint64_t>& indices,
+                                                   const std::vector<uint64_t>& generations,
+                                                   const std::vector<float>& priorities);
+
+  // Transitions stored in `slot` so far: 0 for a slot never written.
+  uint64_t generation(size_t slot) const { return generations_[slot]; }
+  // The prioritized sampler, or null when the store samples uniformly.
+  const PrioritizedSampler* prioritized() const { return prioritized_ ? &*prioritized_ : nullptr; }
 
   size_t size() const { return size_; }
   size_t capacity() const { return capacity_; }
@@ -43,6 +78,8 @@ class TransitionStore {
 
  private:
   void CopyIntoSlot(const protocol::TransitionBatch& batch, size_t row, size_t slot);
+  void CopyFromSlot(size_t slot, size_t row, protocol::TransitionBatch& out) const;
+  void PrefetchSlot(size_t slot) const;
 
   uint32_t obs_dim_;
   uint32_t act_dim_;
@@ -57,6 +94,8 @@ class TransitionStore {
   std::vector<float> discounts_;           // capacity
   std::vector<float> next_observations_;   // capacity x obs_dim
   std::vector<uint64_t> policy_versions_;  // capacity
+  std::vector<uint64_t> generations_;      // capacity
+  std::optional<PrioritizedSampler> prioritized_;
 };
 
 }  // namespace ddpg

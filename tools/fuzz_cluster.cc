@@ -4,18 +4,23 @@
 //
 //   fuzz_cluster --replay tcp://127.0.0.1:5550 --reports tcp://127.0.0.1:5552 [--frames N] [--pids P,Q]
 //
-// Frames, in turn: random bytes; a valid frame of each of the 12 message types cut short; the same with a
+// Frames, in turn: random bytes; a valid frame of each of the 13 message types cut short; the same with a
 // length field overwritten by a huge count; the same with 1-8 random bits flipped; the same under another
 // protocol version; an InsertChunk that passes every check but holds an absurd finite reward or
-// observation (up to 3e38); and (to the ROUTER) messages of 2 or 3 parts. Replies from the replay server are read
-// and dropped as they come. Single-threaded; blocks until done. Exit codes: 0 the replay server answered
-// afterwards, 1 it did not, 2 bad usage.
+// observation (up to 3e38); a PriorityUpdate for the replay server's own instance (asked for first, by a
+// Heartbeat) naming slots up to 2^64 - 1 and generations 0-3 with priorities that are NaN, infinite,
+// negative, up to 3e38, or 0; and (to the ROUTER) messages of 2 or 3 parts. Replies from the replay server
+// are read and dropped as they come. Single-threaded; blocks until done. Exit codes: 0 the replay server
+// answered afterwards, 1 it did not, 2 bad usage.
 #include <boost/program_options.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <iostream>
+#include <limits>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -43,7 +48,10 @@ std::vector<std::string> ValidFrames() {
 
 class FrameMaker {
  public:
-  explicit FrameMaker(uint64_t seed) : rng_(seed), valid_(ValidFrames()) {}
+  // replay_instance: the replay server's instance id, so that priority updates are not ignored as meant for
+  // another server before their values are looked at.
+  FrameMaker(uint64_t seed, uint64_t replay_instance)
+      : rng_(seed), valid_(ValidFrames()), replay_instance_(replay_instance) {}
 
   // A chunk that passes every check of the replay server (its own sequence number, finite values, actions
   // within bounds) but holds a reward or observation of a magnitude no environment produces.
@@ -55,9 +63,24 @@ class FrameMaker {
     return chunk;
   }
 
+  // A priority update that decodes, for this server, with slots and priorities from plausible to absurd.
+  protocol::PriorityUpdate AbsurdPriorityUpdate() {
+    protocol::PriorityUpdate update{replay_instance_, {}, {}, {}};
+    const std::vector<float> priorities = {
+        std::nanf(""), std::numeric_limits<float>::infinity(), -1.0f, 3e38f, 1e29f, 0.0f, 1.0f};
+    for (size_t entry = rng_() % 8; entry > 0; --entry) {
+      update.indices.push_back(rng_() % 2 ? rng_() % 1000 : rng_());
+      update.generations.push_back(rng_() % 4);
+      update.priorities.push_back(priorities[rng_() % priorities.size()]);
+    }
+    return update;
+  }
+
   std::string Next(uint64_t i) {
     std::string frame = valid_[i % valid_.size()];
-    switch ((i / valid_.size()) % 6) {
+    switch ((i / valid_.size()) % 7) {
+      case 6:  // valid, for this server, but naming absurd slots or priorities
+        return protocol::Encode(AbsurdPriorityUpdate());
       case 5:  // valid and new, but one reward or observation finite and absurd
         return protocol::Encode(AbsurdChunk(i));
       case 0: {  // random bytes
@@ -93,6 +116,7 @@ class FrameMaker {
  private:
   std::mt19937_64 rng_;
   std::vector<std::string> valid_;
+  uint64_t replay_instance_;
 };
 
 // VmRSS of a process in kB, 0 if it cannot be read.
@@ -119,24 +143,32 @@ void Drain(zmq::socket_t& socket, uint64_t& replies) {
   while (socket.recv(message, zmq::recv_flags::dontwait)) ++replies;
 }
 
-bool ReplayAnswers(zmq::context_t& context, const std::string& endpoint) {
+// Sends `request` on a fresh DEALER and returns the first T that comes back within 5 s.
+template <class T>
+std::optional<T> Ask(zmq::context_t& context, const std::string& endpoint, const protocol::Message& request) {
   zmq::socket_t socket(context, zmq::socket_type::dealer);
   ConfigureSocket(socket);
   socket.connect(endpoint);
-  if (!SendMessage(socket, protocol::StatsRequest{}, /*dont_wait=*/false)) return false;
+  if (!SendMessage(socket, request, /*dont_wait=*/false)) return std::nullopt;
   std::vector<zmq::pollitem_t> items = {{socket.handle(), 0, ZMQ_POLLIN, 0}};
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (std::chrono::steady_clock::now() < deadline) {
     if (Poll(items, 200) == 0) continue;
     std::optional<Received> received = ReceiveMessage(socket, /*routed=*/false);
-    if (received && received->message.ok() && std::holds_alternative<protocol::StatsReply>(*received->message)) {
-      const auto& stats = std::get<protocol::StatsReply>(*received->message);
-      std::cout << "replay server answers: size " << stats.replay_size << ", connected actors "
-                << stats.connected_actors << ", pending samples " << stats.pending_samples << "\n";
-      return true;
+    if (received && received->message.ok() && std::holds_alternative<T>(*received->message)) {
+      return std::get<T>(*received->message);
     }
   }
-  return false;
+  return std::nullopt;
+}
+
+bool ReplayAnswers(zmq::context_t& context, const std::string& endpoint) {
+  const std::optional<protocol::StatsReply> stats =
+      Ask<protocol::StatsReply>(context, endpoint, protocol::StatsRequest{});
+  if (!stats) return false;
+  std::cout << "replay server answers: size " << stats->replay_size << ", connected actors " << stats->connected_actors
+            << ", pending samples " << stats->pending_samples << "\n";
+  return true;
 }
 
 int Run(const po::variables_map& options) {
@@ -146,7 +178,13 @@ int Run(const po::variables_map& options) {
   for (const std::string& pid : pids) rss_before.push_back(ResidentKb(pid));
 
   zmq::context_t context;
-  FrameMaker maker(options["seed"].as<uint64_t>());
+  uint64_t replay_instance = 0;
+  if (options.count("replay")) {
+    const std::optional<protocol::Heartbeat> heartbeat = Ask<protocol::Heartbeat>(
+        context, options["replay"].as<std::string>(), protocol::Heartbeat{"fuzz_cluster", protocol::NewInstanceId()});
+    if (heartbeat) replay_instance = heartbeat->instance;
+  }
+  FrameMaker maker(options["seed"].as<uint64_t>(), replay_instance);
   const auto start = std::chrono::steady_clock::now();
   uint64_t replies = 0;
   if (options.count("replay")) {

@@ -32,13 +32,15 @@ inline std::vector<protocol::Message> OneMessageOfEachType() {
       InsertChunk{1, 2, 3, batch},
       InsertAck{1, 3, false, 100, 42},
       SampleRequest{5, 2, 9},
-      SampleReply{5, batch, {10, 11}, 100, 200, 2, 42, 150},
+      // A prioritized server's reply: with generations and weights.
+      SampleReply{5, batch, {10, 11}, 100, 200, 2, 42, 150, {1, 3}, {1.0f, 0.5f}},
       StatsRequest{},
       StatsReply{100, 1000, 200, 300, 1, 2, 3, 4, 42},
       Weights{7, 3, 1, {4}, std::vector<float>(21, 0.25f), 43},
       EpisodeReport{1, true, -150.0, 200, 10, 7, 4000, 43},
       ActorIdRequest{99},
       ActorIdReply{99, 3},
+      PriorityUpdate{42, {10, 11}, {1, 3}, {0.5f, 2.0f}},
   };
 }
 

@@ -370,6 +370,42 @@ TEST_CASE("a learner resumed from its checkpoint continues its step count") {
   CHECK(learner->Running());
 }
 
+// Prioritized replay end to end: the replay server sends weights and generations, the learner trains with
+// them and sends its TD errors back, and the server's counters show them applied. A capacity of 1,000 (the
+// least min_size_to_sample allows) makes the ring wrap while the learner trains, so that updates also race
+// with overwrites; how many arrive stale depends on timing and is not checked.
+TEST_CASE("with prioritized replay the learner's priority updates reach the replay server and are applied") {
+  TestCluster cluster("prioritized");
+  const std::vector<std::string> prioritized =
+      WithSmall({"--replay.sampler", "prioritized", "--replay.capacity", "1000", "--replay.priority_beta_steps", "500",
+                 "--learner.max_updates", "400"});
+  auto replay = cluster.StartReplay(prioritized);
+  auto actor = cluster.StartActor(0, 1, prioritized);
+  auto learner = cluster.StartLearner(prioritized);
+  REQUIRE(learner->Wait(90s) == std::optional<int>(0));
+  const std::string metrics = cluster.MetricsPath("replay_server");
+  // The server reports every 0.5 s: wait for one that counts the last updates.
+  REQUIRE(WaitFor([&] { return LastMetric(metrics, "priority_updates").value_or(0) >= 400 * 64 * 0.9; }, 10s));
+  const nlohmann::json last = ddpg::testing::ReadJsonLines(metrics).back();
+  INFO(last.dump());
+  const double applied = last["priority_updates"].get<double>();
+  const double stale = last["stale_priority_updates"].get<double>();
+  // One entry per sampled transition the learner trained on: at most what was sampled.
+  CHECK(applied + stale <= last["total_sampled"].get<double>());
+  CHECK(applied + stale >= 400 * 64);
+  CHECK(last["refused_priority_updates"] == 0);
+  // |TD errors| of Pendulum's rewards (-16 .. 0) exceed the initial maximum 1 at first.
+  CHECK(last["priority_max"].get<double>() > 1.0);
+  CHECK(last["priority_mean"].get<double>() > 0.0);
+  CHECK(last["priority_beta"].get<double>() > 0.4);
+  const auto learner_metrics = ddpg::testing::ReadJsonLines(cluster.MetricsPath("learner"));
+  REQUIRE_FALSE(learner_metrics.empty());
+  CHECK(learner_metrics.back()["step"].get<double>() >= 400);
+  CHECK(learner_metrics.back()["rejected_batches"] == 0);
+  CHECK(std::isfinite(learner_metrics.back()["critic_loss"].get<double>()));
+  CHECK(replay->Running());
+}
+
 TEST_CASE("actors started with one command line and auto ids get distinct ids and a successor gets the freed one") {
   TestCluster cluster("auto-id");
   auto replay = cluster.StartReplay(kSmall);
@@ -575,6 +611,36 @@ TEST_CASE("a cluster flooded with malformed frames at every listening socket kee
   REQUIRE(!metrics.empty());
   CHECK(metrics.back()["critic_loss"].is_number());
   CHECK(metrics.back()["actor_loss"].is_number());
+  CHECK(replay->Running());
+  CHECK(learner->Running());
+  CHECK(actor->Running());
+}
+
+// The same flood against prioritized replay, whose fuzzed frames include priority updates for the server's
+// own instance with NaN, infinite, negative and huge (1e29, in range, and 3e38) priorities. Refused ones
+// must change nothing; applied huge ones make the running maximum huge, which must not make an
+// importance weight or a loss non-finite.
+TEST_CASE("a prioritized cluster flooded with absurd priority updates keeps training") {
+  TestCluster cluster("fuzzed-prioritized");
+  const std::vector<std::string> prioritized = WithSmall({"--replay.sampler", "prioritized"});
+  auto replay = cluster.StartReplay(prioritized);
+  auto learner = cluster.StartLearner(prioritized);
+  auto actor = cluster.StartActor(0, 1, prioritized);
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 100; }, 40s));
+
+  ChildProcess fuzz(ddpg::testing::BinaryPath("fuzz_cluster"),
+                    {"--replay", cluster.replay_endpoint(), "--frames", "20000"}, cluster.LogPath("fuzz_cluster"));
+  REQUIRE(fuzz.Wait(60s) == std::optional<int>(0));
+  INFO(fuzz.Log());
+  const double step = LearnerStep(cluster);
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > step + 200; }, 30s));
+  const std::string replay_metrics = cluster.MetricsPath("replay_server");
+  REQUIRE(WaitFor([&] { return LastMetric(replay_metrics, "refused_priority_updates").value_or(0) > 0; }, 5s));
+  const std::vector<nlohmann::json> metrics = ddpg::testing::ReadJsonLines(cluster.MetricsPath("learner"));
+  REQUIRE(!metrics.empty());
+  CHECK(metrics.back()["critic_loss"].is_number());
+  CHECK(metrics.back()["actor_loss"].is_number());
+  CHECK(metrics.back()["rejected_batches"] == 0);
   CHECK(replay->Running());
   CHECK(learner->Running());
   CHECK(actor->Running());

@@ -240,6 +240,12 @@ TEST_CASE("an out-of-range value is an error naming the key and the allowed rang
       {"[run]\nmetrics_bind = 0.0.0.0:9100\n", {"run.metrics_bind = '0.0.0.0:9100'", "IPv4 address"}},
       {"[run]\nmetrics_bind = 127.0.0.1,0.0.0.0\n", {"run.metrics_bind = '127.0.0.1,0.0.0.0'"}},
       {"[env]\nid = CartPole-v1\n", {"env.id = 'CartPole-v1'", "Pendulum-v1"}},
+      {"[replay]\nsampler = rank\n", {"replay.sampler = 'rank'", "uniform", "prioritized"}},
+      {"[replay]\npriority_alpha = -0.1\n", {"replay.priority_alpha = -0.1", "allowed 0 .. 10"}},
+      {"[replay]\npriority_beta = 1.5\n", {"replay.priority_beta = 1.5", "allowed 0 .. 1"}},
+      {"[replay]\npriority_beta = -0.5\n", {"replay.priority_beta = -0.5", "allowed 0 .. 1"}},
+      {"[replay]\npriority_beta_steps = 0\n", {"replay.priority_beta_steps = 0", "allowed 1 .. "}},
+      {"[replay]\npriority_epsilon = 0\n", {"replay.priority_epsilon = 0", "allowed 1e-12 .. 1e+06"}},
   };
   for (const Case& c : cases) {
     INFO(c.ini);
@@ -367,6 +373,11 @@ Config NonDefaultConfig(const std::string& key_dir) {
   c.replay.samples_per_insert = 0.125;
   c.replay.max_abs_value = 12345.5;
   c.replay.rate_error_buffer = 1e12;
+  c.replay.sampler = ReplaySampler::kPrioritized;
+  c.replay.priority_alpha = 0.7;
+  c.replay.priority_beta = 0.5;
+  c.replay.priority_beta_steps = 25000;
+  c.replay.priority_epsilon = 1e-4;
   c.learner.weights_bind = "ipc:///tmp/ddpg-weights";
   c.learner.weights_address = "ipc:///tmp/ddpg-weights-client";
   c.learner.reports_bind = "inproc://reports";

@@ -71,6 +71,9 @@ TEST_CASE("the predicted frame sizes are those of real encodings", "[frame_limit
   reply.request_id = 99;
   reply.transitions = Batch(kHumanoidObs, kHumanoidAct, 777);
   for (size_t i = 0; i < 777; ++i) reply.indices.push_back(i * 13);
+  // As a prioritized server sends it, the larger form, which the prediction must cover.
+  reply.generations.assign(777, 2);
+  reply.weights.assign(777, 0.5f);
   reply.replay_size = 1000000;
   const std::string reply_frame = protocol::Encode(reply);
   REQUIRE(protocol::Decode(reply_frame).ok());
@@ -111,7 +114,7 @@ TEST_CASE("a batch whose SampleReply is over the frame limit is refused naming l
   const Status refused = CheckFrameLimits(config, kHumanoidObs, kHumanoidAct);
   REQUIRE(refused.code() == StatusCode::kInvalidArgument);
   INFO(refused.message());
-  CHECK_THAT(refused.message(), Catch::StartsWith("learner.batch_size = 30000 makes SampleReply frames of 88.7 MiB") &&
+  CHECK_THAT(refused.message(), Catch::StartsWith("learner.batch_size = 30000 makes SampleReply frames of 89.0 MiB") &&
                                     Catch::Contains("Humanoid-v4 (obs 376, act 17)") &&
                                     Catch::Contains("over the 64 MiB frame limit") &&
                                     Catch::EndsWith("lower learner.batch_size"));

@@ -173,6 +173,8 @@ SampleReply SampleSampleReply() {
   m.connected_actors = 12;
   m.server_instance = 0x0102030405060708ull;
   m.run_inserted = 31415926000ull;
+  m.generations = {1, 2, 0xffffffffffull, 4, 1};
+  m.weights = {1.0f, 0.5f, 0.125f, std::numeric_limits<float>::denorm_min(), 0.75f};
   return m;
 }
 StatsReply SampleStatsReply() {
@@ -204,12 +206,15 @@ EpisodeReport SampleEpisodeReport() {
 }
 ActorIdRequest SampleActorIdRequest() { return ActorIdRequest{0x8000000000000001ull}; }
 ActorIdReply SampleActorIdReply() { return ActorIdReply{0x8000000000000001ull, 4000000003u}; }
+PriorityUpdate SamplePriorityUpdate() {
+  return PriorityUpdate{0x0f1e2d3c4b5a6978ull, {999999, 0, 42}, {3, 1, 0x100000000ull}, {0.0f, 12.5f, 1e-7f}};
+}
 
 // One sample of every alternative, in MessageType order.
 std::vector<Message> AllSamples() {
-  return {SampleError(),         SampleHeartbeat(),     SampleInsertChunk(),    SampleInsertAck(),
-          SampleSampleRequest(), SampleSampleReply(),   StatsRequest{},         SampleStatsReply(),
-          SampleWeights(),       SampleEpisodeReport(), SampleActorIdRequest(), SampleActorIdReply()};
+  return {SampleError(),          SampleHeartbeat(),    SampleInsertChunk(),   SampleInsertAck(), SampleSampleRequest(),
+          SampleSampleReply(),    StatsRequest{},       SampleStatsReply(),    SampleWeights(),   SampleEpisodeReport(),
+          SampleActorIdRequest(), SampleActorIdReply(), SamplePriorityUpdate()};
 }
 
 // Decodes without letting an exception escape the test's control.
@@ -271,12 +276,12 @@ TEST_CASE("the frame header is the magic then the version then the type in littl
 
 // ---- Golden frames ---------------------------------------------------------------------------------------
 
-// The start of every frame exactly as docs/protocol.md spells it: magic, version 2, type, then the
+// The start of every frame exactly as docs/protocol.md spells it: magic, version 3, type, then the
 // PortableBinary endianness byte.
 Bytes DocumentedStart(uint8_t type) {
   Bytes b;
   b.U8('D').U8('D').U8('P').U8('G');
-  b.U8(2).U8(0);
+  b.U8(3).U8(0);
   b.U8(type).U8(0);
   b.U8(1);
   return b;
@@ -369,7 +374,9 @@ std::vector<Golden> GoldenFrames() {
                                  .total_inserted = 0x9192939495969798ull,
                                  .connected_actors = 0x0f0e0d0cu,
                                  .server_instance = 0xa1a2a3a4a5a6a7a8ull,
-                                 .run_inserted = 0xb1b2b3b4b5b6b7b8ull},
+                                 .run_inserted = 0xb1b2b3b4b5b6b7b8ull,
+                                 .generations = {0xc1c2c3c4c5c6c7c8ull, 0xd1d2d3d4d5d6d7d8ull},
+                                 .weights = {1.0f, 0.25f}},
                      DocumentedStart(6)
                          .U64(0x6162636465666768ull)                             // request_id
                          .U32(1)                                                 // obs_dim
@@ -386,6 +393,8 @@ std::vector<Golden> GoldenFrames() {
                          .U32(0x0f0e0d0cu)                                       // connected_actors
                          .U64(0xa1a2a3a4a5a6a7a8ull)                             // server_instance
                          .U64(0xb1b2b3b4b5b6b7b8ull)                             // run_inserted
+                         .U64(2).U64(0xc1c2c3c4c5c6c7c8ull).U64(0xd1d2d3d4d5d6d7d8ull)  // generations
+                         .U64(2).F32(1.0f).F32(0.25f)                            // weights
                          .data});
   goldens.push_back({StatsRequest{}, DocumentedStart(7).data});
   goldens.push_back({StatsReply{.replay_size = 0xa1a2a3a4a5a6a7a8ull,
@@ -445,6 +454,16 @@ std::vector<Golden> GoldenFrames() {
       {ActorIdRequest{.nonce = 0x1122334455667788ull}, DocumentedStart(11).U64(0x1122334455667788ull).data});
   goldens.push_back({ActorIdReply{.nonce = 0x8877665544332211ull, .actor_id = 0x00c0ffeeu},
                      DocumentedStart(12).U64(0x8877665544332211ull).U32(0x00c0ffeeu).data});
+  goldens.push_back({PriorityUpdate{.server_instance = 0x1112131415161718ull,
+                                    .indices = {0x2122232425262728ull, 7},
+                                    .generations = {0x3132333435363738ull, 1},
+                                    .priorities = {0.5f, 1e-3f}},
+                     DocumentedStart(13)
+                         .U64(0x1112131415161718ull)                     // server_instance
+                         .U64(2).U64(0x2122232425262728ull).U64(7)       // indices
+                         .U64(2).U64(0x3132333435363738ull).U64(1)       // generations
+                         .U64(2).F32(0.5f).F32(1e-3f)                    // priorities
+                         .data});
   return goldens;
 }
 // clang-format on
@@ -594,7 +613,7 @@ TEST_CASE("a frame of another protocol version is rejected with a message naming
 
 TEST_CASE("a frame of an unknown message type is rejected with a message naming the type", "[protocol]") {
   const std::string good = Encode(StatsRequest{});
-  for (uint16_t type : {uint16_t{0}, uint16_t{13}, uint16_t{0x0100}, uint16_t{0xffff}}) {
+  for (uint16_t type : {uint16_t{0}, uint16_t{14}, uint16_t{0x0100}, uint16_t{0xffff}}) {
     std::string frame = good;
     frame[6] = static_cast<char>(type & 0xff);
     frame[7] = static_cast<char>(type >> 8);
@@ -627,6 +646,12 @@ void RequireUsable(const Message& message) {
   if (const auto* reply = std::get_if<SampleReply>(&message)) {
     REQUIRE(ValidateBatch(reply->transitions).ok());
     REQUIRE(reply->indices.size() == reply->transitions.size());
+    REQUIRE(reply->generations.size() == reply->weights.size());
+    REQUIRE((reply->generations.empty() || reply->generations.size() == reply->transitions.size()));
+  }
+  if (const auto* update = std::get_if<PriorityUpdate>(&message)) {
+    REQUIRE(update->generations.size() == update->indices.size());
+    REQUIRE(update->priorities.size() == update->indices.size());
   }
   const std::string frame = Encode(message);
   const StatusOr<Message> again = DecodeNoThrow(frame);
@@ -771,6 +796,8 @@ TEST_CASE("a length field claiming a huge array is rejected without allocating h
                                                             .U64(0)
                                                             .U64(kMaxMessageBytes / 8 + 1)
                                                             .data},
+      {"PriorityUpdate.priorities of 2^62",
+       PayloadStart(MessageType::kPriorityUpdate).U64(1).U64(0).U64(0).U64(uint64_t{1} << 62).data},
       {"Heartbeat.sender of 2^63", PayloadStart(MessageType::kHeartbeat).U64(uint64_t{1} << 63).data},
       {"Error.message of kMaxMessageBytes + 1",
        PayloadStart(MessageType::kError).U16(1).U64(kMaxMessageBytes + 1).data},
@@ -925,6 +952,45 @@ TEST_CASE("a SampleReply with a different number of indices than transitions is 
   REQUIRE_FALSE(result.ok());
   REQUIRE(result.status().code() == StatusCode::kInvalidArgument);
   REQUIRE_THAT(result.status().message(), Catch::Contains("4 indices for 5 transitions"));
+}
+
+TEST_CASE("a SampleReply's generations and weights are both absent or one each per transition", "[protocol]") {
+  SampleReply uniform = SampleSampleReply();
+  uniform.generations.clear();
+  uniform.weights.clear();
+  REQUIRE(DecodeNoThrow(Encode(uniform)).ok());
+  const std::vector<std::pair<std::string, std::function<void(SampleReply&)>>> cases = {
+      {"4 generations and 5 weights", [](SampleReply& r) { r.generations.pop_back(); }},
+      {"5 generations and 6 weights", [](SampleReply& r) { r.weights.push_back(1.0f); }},
+      {"5 generations and 0 weights", [](SampleReply& r) { r.weights.clear(); }},
+      {"0 generations and 5 weights", [](SampleReply& r) { r.generations.clear(); }},
+  };
+  for (const auto& [expected, corrupt] : cases) {
+    INFO(expected);
+    SampleReply reply = SampleSampleReply();
+    corrupt(reply);
+    const StatusOr<Message> result = DecodeNoThrow(Encode(reply));
+    REQUIRE_FALSE(result.ok());
+    REQUIRE(result.status().code() == StatusCode::kInvalidArgument);
+    REQUIRE_THAT(result.status().message(), Catch::Contains(expected + " for 5 transitions"));
+  }
+}
+
+TEST_CASE("a PriorityUpdate whose arrays differ in length is rejected", "[protocol]") {
+  const std::vector<std::pair<std::string, std::function<void(PriorityUpdate&)>>> cases = {
+      {"3 indices, 2 generations and 3 priorities", [](PriorityUpdate& u) { u.generations.pop_back(); }},
+      {"3 indices, 3 generations and 4 priorities", [](PriorityUpdate& u) { u.priorities.push_back(1.0f); }},
+      {"2 indices, 3 generations and 3 priorities", [](PriorityUpdate& u) { u.indices.pop_back(); }},
+  };
+  for (const auto& [expected, corrupt] : cases) {
+    INFO(expected);
+    PriorityUpdate update = SamplePriorityUpdate();
+    corrupt(update);
+    const StatusOr<Message> result = DecodeNoThrow(Encode(update));
+    REQUIRE_FALSE(result.ok());
+    REQUIRE(result.status().code() == StatusCode::kInvalidArgument);
+    REQUIRE_THAT(result.status().message(), Catch::Contains(expected));
+  }
 }
 
 TEST_CASE("ValidateBatch accepts consistent batches and names the first inconsistent field", "[protocol]") {

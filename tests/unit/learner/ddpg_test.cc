@@ -260,6 +260,7 @@ TEST_CASE("a batch of other dimensions is skipped without a step") {
     const UpdateResult result = agent.Update(batch);
     CHECK(std::isnan(result.critic_loss));
     CHECK(std::isnan(result.actor_loss));
+    CHECK_FALSE(result.critic_updated);  // the learner must not count it
   }
   CHECK(agent.CriticParameters() == before);
   CHECK(agent.Act({1.0f, 2.0f}).empty());

@@ -1,6 +1,7 @@
 // Tests of the learner's sample channel (learner/sample_client.h) against a real replay server.
 #include "learner/sample_client.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -108,6 +109,48 @@ TEST_CASE("a learner silent for longer than the heartbeat timeout gets its dropp
   while (!reply && std::chrono::steady_clock::now() < deadline) reply = client.Next(50);
   REQUIRE(reply.has_value());
   CHECK(reply->transitions.size() == 4);
+}
+
+// The update goes out on the client's own socket, between its requests: slot 3 alone keeps a priority, and
+// the batches that follow come almost only from it. A uniform server's batches carry no generations, and
+// the client has nothing to send for them.
+TEST_CASE("priority updates sent by the sample client steer a prioritized server's sampling", "[sample_client]") {
+  Config config = LooseConfig();
+  config.replay.sampler = ReplaySampler::kPrioritized;
+  config.replay.priority_alpha = 1.0;
+  testing::RunningService service(config);
+  zmq::context_t context;
+  zmq::socket_t actor(context, zmq::socket_type::dealer);
+  ConfigureSocket(actor);
+  actor.connect(service.endpoint());
+  REQUIRE(SendMessage(actor, TenTransitions(), /*dont_wait=*/false));
+
+  SampleClient client(context, service.endpoint(), 4, /*requests_in_flight=*/2, /*run_id=*/7, 100, 5000);
+  auto next = [&] {
+    std::optional<protocol::SampleReply> reply;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!reply && std::chrono::steady_clock::now() < deadline) reply = client.Next(50);
+    REQUIRE(reply.has_value());
+    return *reply;
+  };
+  const protocol::SampleReply first = next();
+  REQUIRE(first.generations.size() == 4);
+  protocol::PriorityUpdate update{first.server_instance, {}, {}, {}};
+  for (uint64_t slot = 0; slot < 10; ++slot) {
+    update.indices.push_back(slot);
+    update.generations.push_back(1);
+    update.priorities.push_back(slot == 3 ? 5.0f : 0.0f);
+  }
+  REQUIRE(client.SendPriorities(update));
+  // The request in flight when the update was sent may have been served before it.
+  next();
+  next();
+  size_t from_slot_3 = 0;
+  for (int batch = 0; batch < 10; ++batch) {
+    const protocol::SampleReply reply = next();
+    from_slot_3 += std::count(reply.indices.begin(), reply.indices.end(), 3u);
+  }
+  CHECK(from_slot_3 >= 39);  // of 40; each other slot holds 1e-6 / 5 of slot 3's mass
 }
 
 }  // namespace

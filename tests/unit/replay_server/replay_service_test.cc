@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -119,6 +120,14 @@ protocol::InsertChunk Chunk(uint32_t actor_id, uint64_t sequence, uint64_t first
   chunk.sequence = sequence;
   chunk.transitions = testing::MakeBatch(kObsDim, kActDim, first_id, count);
   return chunk;
+}
+
+// The objects of a metrics file, one per line.
+std::vector<nlohmann::json> ReadMetrics(const std::filesystem::path& file) {
+  std::ifstream stream(file);
+  std::vector<nlohmann::json> objects;
+  for (std::string line; std::getline(stream, line);) objects.push_back(nlohmann::json::parse(line));
+  return objects;
 }
 
 protocol::InsertAck Insert(Client& actor, const protocol::InsertChunk& chunk) {
@@ -452,9 +461,7 @@ TEST_CASE("every report interval writes one metrics object with the server's cou
     std::this_thread::sleep_for(450ms);
   }
 
-  std::ifstream file(directory / "replay_server.metrics.jsonl");
-  std::vector<nlohmann::json> objects;
-  for (std::string line; std::getline(file, line);) objects.push_back(nlohmann::json::parse(line));
+  const std::vector<nlohmann::json> objects = ReadMetrics(directory / "replay_server.metrics.jsonl");
   std::filesystem::remove_all(directory);
   REQUIRE(objects.size() >= 2);
   const nlohmann::json& last = objects.back();
@@ -713,6 +720,119 @@ TEST_CASE("sample requests of a peer silent for the heartbeat timeout are droppe
   const protocol::StatsReply stats = learner.Stats();
   CHECK(stats.total_sampled == 4);
   CHECK(stats.pending_samples == 0);
+}
+
+}  // namespace
+}  // namespace ddpg
+
+namespace ddpg {
+namespace {
+
+// Prioritized, alpha 1, epsilon 1e-3; the rate limiter never holds a sample back once 10 are in.
+Config PrioritizedConfig() {
+  Config config = TestConfig();
+  config.replay.capacity = 20;
+  config.replay.rate_error_buffer = 1e9;
+  config.replay.sampler = ReplaySampler::kPrioritized;
+  config.replay.priority_alpha = 1.0;
+  config.replay.priority_epsilon = 1e-3;
+  config.replay.priority_beta = 0.4;
+  config.replay.priority_beta_steps = 100;
+  return config;
+}
+
+TEST_CASE("a prioritized server sends generations and weights and samples by the priorities it is sent",
+          "[replay_service]") {
+  const std::filesystem::path directory =
+      std::filesystem::temp_directory_path() / ("replay_service_per_test_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(directory);
+  std::filesystem::create_directories(directory);
+  StatusOr<MetricsWriter> metrics = MetricsWriter::Open(directory.string(), "replay_server");
+  REQUIRE(metrics.ok());
+  Config config = PrioritizedConfig();
+  config.run.report_interval_s = 0.1;
+  {
+    RunningService service(config, std::move(metrics).value());
+    zmq::context_t context;
+    Client actor(context, service.endpoint());
+    Client learner(context, service.endpoint());
+    for (uint64_t chunk = 0; chunk < 4; ++chunk) Insert(actor, Chunk(kActor, chunk, 5 * chunk, 5));
+
+    const auto first = learner.Request<protocol::SampleReply>(protocol::SampleRequest{1, 8, 1});
+    REQUIRE(first.generations.size() == 8);
+    REQUIRE(first.weights.size() == 8);
+    for (size_t row = 0; row < 8; ++row) {
+      CHECK(first.generations[row] == 1);
+      CHECK(first.weights[row] == 1.0f);  // everything entered at the same maximum
+    }
+
+    // Slot 7 gets priority 10, every other slot 0: slot 7 holds 10.001 / (10.001 + 19e-3) of the mass.
+    protocol::PriorityUpdate update;
+    update.server_instance = first.server_instance;
+    for (uint64_t slot = 0; slot < 20; ++slot) {
+      update.indices.push_back(slot);
+      update.generations.push_back(1);
+      update.priorities.push_back(slot == 7 ? 10.0f : 0.0f);
+    }
+    learner.Send(update);
+    const auto steered = learner.Request<protocol::SampleReply>(protocol::SampleRequest{2, 64, 1});
+    CHECK(std::count(steered.indices.begin(), steered.indices.end(), 7u) >= 62);
+    for (size_t row = 0; row < 64; ++row) {
+      // The rare rows of other slots weigh most: 1; slot 7's rows (N P)^-beta less.
+      if (steered.indices[row] != 7) CHECK(steered.weights[row] == 1.0f);
+    }
+
+    // Slots 0..4 are overwritten (generation 2): an update naming generation 1 there is stale, and so is
+    // one for another server instance.
+    Insert(actor, Chunk(kActor, 4, 20, 5));
+    learner.Send(protocol::PriorityUpdate{
+        first.server_instance, {0, 1, 2, 3, 4}, {1, 1, 1, 1, 1}, {50.0f, 50.0f, 50.0f, 50.0f, 50.0f}});
+    learner.Send(protocol::PriorityUpdate{first.server_instance + 1, {8, 9, 10}, {1, 1, 1}, {50.0f, 50.0f, 50.0f}});
+
+    const auto refused = learner.Request<protocol::Error>(
+        protocol::PriorityUpdate{first.server_instance, {8, 9}, {1, 1}, {1.0f, std::nanf("")}});
+    CHECK(refused.code == ErrorCode::kInvalidValue);
+    CHECK(refused.request_type == protocol::MessageType::kPriorityUpdate);
+    CHECK_THAT(refused.message, Catch::Contains("priority nan"));
+    const auto beyond =
+        learner.Request<protocol::Error>(protocol::PriorityUpdate{first.server_instance, {20}, {1}, {1.0f}});
+    CHECK(beyond.code == ErrorCode::kInvalidValue);
+    const size_t too_many = ReplayService::kMaxBatchSize + 1;
+    const auto oversized = learner.Request<protocol::Error>(
+        protocol::PriorityUpdate{first.server_instance, std::vector<uint64_t>(too_many, 8),
+                                 std::vector<uint64_t>(too_many, 1), std::vector<float>(too_many, 1.0f)});
+    CHECK(oversized.code == ErrorCode::kInvalidRequest);
+    std::this_thread::sleep_for(300ms);  // a report after all of the above
+  }
+  const std::vector<nlohmann::json> objects = ReadMetrics(directory / "replay_server.metrics.jsonl");
+  std::filesystem::remove_all(directory);
+  REQUIRE_FALSE(objects.empty());
+  const nlohmann::json& last = objects.back();
+  CHECK(last["priority_updates"] == 20);
+  CHECK(last["stale_priority_updates"] == 8);
+  CHECK(last["refused_priority_updates"] == 3);
+  CHECK(last["priority_max"].get<double>() == Approx(10.001));
+  // Slots 0..4 entered at the maximum 10.001, slot 7 holds it, the other 14 hold epsilon.
+  CHECK(last["priority_mean"].get<double>() == Approx((6 * 10.001 + 14 * 1e-3) / 20));
+  CHECK(last["priority_beta"].get<double>() == Approx(0.4 + 0.6 * 2 / 100));
+}
+
+TEST_CASE("a uniform server sends no generations or weights and refuses priority updates", "[replay_service]") {
+  RunningService service(TestConfig());
+  zmq::context_t context;
+  Client actor(context, service.endpoint());
+  Client learner(context, service.endpoint());
+  Insert(actor, Chunk(kActor, 0, 0, 5));
+  Insert(actor, Chunk(kActor, 1, 5, 5));
+  const auto reply = learner.Request<protocol::SampleReply>(protocol::SampleRequest{1, 4, 1});
+  CHECK(reply.indices.size() == 4);
+  CHECK(reply.generations.empty());
+  CHECK(reply.weights.empty());
+  const auto error =
+      learner.Request<protocol::Error>(protocol::PriorityUpdate{reply.server_instance, {0}, {1}, {1.0f}});
+  CHECK(error.code == ErrorCode::kUnexpectedMessage);
+  CHECK(error.request_type == protocol::MessageType::kPriorityUpdate);
+  CHECK_THAT(error.message, Catch::Contains("replay.sampler = uniform"));
 }
 
 }  // namespace

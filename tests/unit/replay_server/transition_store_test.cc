@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
 
 #include <catch2/catch.hpp>
 
+#include "chi_square.h"
 #include "transition_batches.h"
 
 namespace ddpg {
@@ -20,11 +22,12 @@ constexpr uint32_t kActDim = 2;
 
 // Samples many times and returns, for each slot index seen, the id of the transition it returned; fails
 // if any returned row mixes fields of different transitions or a slot returns two different ids.
-std::map<uint64_t, uint64_t> SlotContents(const TransitionStore& store, size_t draws) {
+std::map<uint64_t, uint64_t> SlotContents(TransitionStore& store, size_t draws) {
   std::mt19937_64 rng(7);
   protocol::TransitionBatch out;
-  std::vector<uint64_t> indices;
-  store.Sample(draws, rng, out, indices);
+  SampledSlots slots;
+  store.Sample(draws, rng, out, slots);
+  const std::vector<uint64_t>& indices = slots.indices;
   REQUIRE(out.obs_dim == store.obs_dim());
   REQUIRE(out.act_dim == store.act_dim());
   REQUIRE(out.size() == draws);
@@ -106,16 +109,6 @@ TEST_CASE("sampling a partly filled store returns only stored transitions, each 
   CHECK(SlotContents(store, 600) == std::map<uint64_t, uint64_t>{{0, 40}, {1, 41}, {2, 42}});
 }
 
-// Upper critical value of the chi-square distribution with k degrees of freedom at standard normal quantile
-// z, by the Wilson-Hilferty approximation (chi2_k / k is close to normal after a cube root):
-//   chi2_{k, 1 - alpha} ~ k * (1 - 2 / (9k) + z * sqrt(2 / (9k)))^3.
-// For k = 49 and z = 3.719 (alpha = 1e-4) it gives 94.77; the exact value is 94.60 (the approximation errs
-// slightly on the safe side here).
-double ChiSquareCriticalValue(int k, double z) {
-  const double v = 2.0 / (9.0 * k);
-  return k * std::pow(1.0 - v + z * std::sqrt(v), 3);
-}
-
 // After the ring wrapped, with the write position mid-ring, every slot must be drawn with probability 1/C
 // and hold one of the last C transitions inserted. A chi-square goodness-of-fit test of the slot counts
 // against uniform, at a false-alarm probability of 1e-4 (the seed is fixed, so the test is deterministic;
@@ -139,8 +132,9 @@ TEST_CASE("sampling a wrapped store is uniform over its slots and sees only the 
   constexpr size_t kDraws = 200 * kCapacity;
   std::mt19937_64 rng(12345);
   protocol::TransitionBatch out;
-  std::vector<uint64_t> indices;
-  store.Sample(kDraws, rng, out, indices);
+  SampledSlots slots;
+  store.Sample(kDraws, rng, out, slots);
+  const std::vector<uint64_t>& indices = slots.indices;
   REQUIRE(indices.size() == kDraws);
   REQUIRE(out.size() == kDraws);
 
@@ -164,9 +158,8 @@ TEST_CASE("sampling a wrapped store is uniform over its slots and sees only the 
   CHECK(slot_ids.size() == kCapacity);
 
   const double expected = static_cast<double>(kDraws) / kCapacity;
-  double chi_square = 0.0;
-  for (size_t count : counts) chi_square += (count - expected) * (count - expected) / expected;
-  const double critical = ChiSquareCriticalValue(static_cast<int>(kCapacity) - 1, 3.719);
+  const double chi_square = testing::ChiSquare(counts, std::vector<double>(kCapacity, expected));
+  const double critical = testing::ChiSquareCriticalValue(static_cast<int>(kCapacity) - 1, 3.719);
   INFO("chi-square " << chi_square << " over " << kCapacity - 1 << " degrees of freedom, critical value " << critical
                      << "; fewest draws of a slot " << *std::min_element(counts.begin(), counts.end()) << ", most "
                      << *std::max_element(counts.begin(), counts.end()) << ", expected " << expected);
@@ -178,10 +171,145 @@ TEST_CASE("sampling draws with replacement, so a batch may exceed the stored siz
   REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 0, 2)).ok());
   std::mt19937_64 rng(1);
   protocol::TransitionBatch out;
-  std::vector<uint64_t> indices;
-  store.Sample(8, rng, out, indices);
+  SampledSlots slots;
+  store.Sample(8, rng, out, slots);
+  const std::vector<uint64_t>& indices = slots.indices;
   CHECK(out.size() == 8);
   CHECK(std::set<uint64_t>(indices.begin(), indices.end()).size() <= 2);
+}
+
+}  // namespace
+}  // namespace ddpg
+
+namespace ddpg {
+namespace {
+
+const PriorityOptions kPriorities{.alpha = 1.0, .beta = 0.4, .beta_steps = 100, .epsilon = 1e-3};
+
+TEST_CASE("a slot's generation counts the transitions stored in it", "[transition_store]") {
+  TransitionStore store(kObsDim, kActDim, 3);
+  CHECK(store.generation(0) == 0);
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 0, 2)).ok());
+  CHECK(store.generation(0) == 1);
+  CHECK(store.generation(1) == 1);
+  CHECK(store.generation(2) == 0);
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 2, 3)).ok());  // slots 2, 0, 1
+  CHECK(store.generation(0) == 2);
+  CHECK(store.generation(1) == 2);
+  CHECK(store.generation(2) == 1);
+}
+
+TEST_CASE("a uniform store sends no generations or weights and refuses priorities", "[transition_store]") {
+  TransitionStore store(kObsDim, kActDim, 10);
+  CHECK(store.prioritized() == nullptr);
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 0, 4)).ok());
+  std::mt19937_64 rng(1);
+  protocol::TransitionBatch out;
+  SampledSlots slots;
+  store.Sample(8, rng, out, slots);
+  CHECK(slots.indices.size() == 8);
+  CHECK(slots.generations.empty());
+  CHECK(slots.weights.empty());
+  const auto refused = store.UpdatePriorities({0}, {1}, {2.0f});
+  CHECK(refused.status().code() == StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("a prioritized store sends each row's generation and weight, and follows the priorities it is given",
+          "[transition_store]") {
+  TransitionStore store(kObsDim, kActDim, 8, kPriorities);
+  REQUIRE(store.prioritized() != nullptr);
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 0, 12)).ok());  // ids 4..11 survive, slots 0..3 written twice
+  std::mt19937_64 rng(2);
+  protocol::TransitionBatch out;
+  SampledSlots slots;
+  store.Sample(64, rng, out, slots);
+  REQUIRE(slots.indices.size() == 64);
+  REQUIRE(slots.generations.size() == 64);
+  REQUIRE(slots.weights.size() == 64);
+  for (size_t row = 0; row < 64; ++row) {
+    const uint64_t slot = slots.indices[row];
+    CHECK(slots.generations[row] == store.generation(slot));
+    CHECK(out.policy_versions[row] % 8 == slot);  // the row is the slot's transition
+    CHECK(slots.weights[row] == 1.0f);            // all at the initial maximum: equal weights
+  }
+  // Every slot but 5 down to priority 0: slot 5 holds 1 / (1 + 7 * 1e-3) of the mass.
+  std::vector<uint64_t> indices, generations;
+  std::vector<float> priorities;
+  for (uint64_t slot = 0; slot < 8; ++slot) {
+    indices.push_back(slot);
+    generations.push_back(store.generation(slot));
+    priorities.push_back(slot == 5 ? 1.0f : 0.0f);
+  }
+  const auto outcome = store.UpdatePriorities(indices, generations, priorities);
+  REQUIRE(outcome.ok());
+  CHECK(outcome->applied == 8);
+  CHECK(outcome->stale == 0);
+  store.Sample(256, rng, out, slots);
+  const auto fives = std::count(slots.indices.begin(), slots.indices.end(), 5u);
+  CHECK(fives >= 250);
+}
+
+// Slots 0 and 1 are sampled, then overwritten; their updates arrive afterwards and must not touch the new
+// transitions, which keep the maximum priority they entered at. Slot 2's update is current and applies.
+// Catches a store that ignores generations, compares them the wrong way, or never advances them.
+TEST_CASE("a priority update for a slot overwritten since it was sampled is ignored and counted stale",
+          "[transition_store]") {
+  TransitionStore store(kObsDim, kActDim, 4, kPriorities);
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 0, 4)).ok());
+  const std::vector<uint64_t> sampled = {0, 1, 2};
+  const std::vector<uint64_t> generations = {store.generation(0), store.generation(1), store.generation(2)};
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 4, 2)).ok());  // overwrites slots 0 and 1
+  const auto outcome = store.UpdatePriorities(sampled, generations, {7.0f, 8.0f, 9.0f});
+  REQUIRE(outcome.ok());
+  CHECK(outcome->applied == 1);
+  CHECK(outcome->stale == 2);
+  const PrioritizedSampler& sampler = *store.prioritized();
+  CHECK(sampler.priority(0) == 1.0);  // the running maximum when they were written
+  CHECK(sampler.priority(1) == 1.0);
+  CHECK(sampler.priority(2) == Approx(9.001));
+  // With the new generations the same update applies.
+  const auto current = store.UpdatePriorities({0, 1}, {store.generation(0), store.generation(1)}, {7.0f, 8.0f});
+  REQUIRE(current.ok());
+  CHECK(current->applied == 2);
+  CHECK(sampler.priority(1) == Approx(8.001));
+}
+
+TEST_CASE("priority updates for slots never written are stale, whatever generation they claim", "[transition_store]") {
+  TransitionStore store(kObsDim, kActDim, 10, kPriorities);
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 0, 3)).ok());
+  const auto outcome = store.UpdatePriorities({5, 6}, {0, 1}, {3.0f, 3.0f});
+  REQUIRE(outcome.ok());
+  CHECK(outcome->applied == 0);
+  CHECK(outcome->stale == 2);
+  CHECK(store.prioritized()->priority(5) == 0.0);  // still never sampled
+}
+
+TEST_CASE("a priority update with a value out of range is refused whole", "[transition_store]") {
+  TransitionStore store(kObsDim, kActDim, 4, kPriorities);
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 0, 4)).ok());
+  const std::vector<uint64_t> generations(2, 1);
+  struct Case {
+    const char* name;
+    std::vector<uint64_t> indices;
+    std::vector<float> priorities;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"index at capacity", {0, 4}, {2.0f, 2.0f}, "slot 4, beyond the capacity 4"},
+      {"NaN", {0, 1}, {2.0f, std::nanf("")}, "priority nan"},
+      {"negative", {0, 1}, {2.0f, -0.5f}, "priority -0.5"},
+      {"infinite", {0, 1}, {2.0f, std::numeric_limits<float>::infinity()}, "priority inf"},
+      {"above 1e30", {0, 1}, {2.0f, 1e31f}, "not finite and within [0, 1e30]"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    const auto refused = store.UpdatePriorities(c.indices, generations, c.priorities);
+    CHECK(refused.status().code() == StatusCode::kInvalidArgument);
+    CHECK_THAT(refused.status().message(), Catch::Contains(c.message));
+    CHECK(store.prioritized()->priority(0) == 1.0);  // the valid first entry was not applied either
+  }
+  const auto mismatched = store.UpdatePriorities({0, 1}, {1}, {2.0f, 2.0f});
+  CHECK(mismatched.status().code() == StatusCode::kInvalidArgument);
 }
 
 }  // namespace
