@@ -106,11 +106,11 @@ Throughput Pump(const std::string& endpoint, double seconds, MakeRequest make_re
           (ProcessCpuSeconds() - cpu_start) * 1e6 / static_cast<double>(received)};
 }
 
+constexpr auto kIgnoreReply = [](zmq::socket_t&, const zmq::message_t&) {};
+
 template <class MakeRequest>
-Throughput Pump(const std::string& endpoint, double seconds, MakeRequest make_request,
-                const std::optional<ddpg::CurveClientKeys>& curve = std::nullopt) {
-  return Pump(
-      endpoint, seconds, make_request, [](zmq::socket_t&, const zmq::message_t&) {}, curve);
+Throughput Pump(const std::string& endpoint, double seconds, MakeRequest make_request) {
+  return Pump(endpoint, seconds, make_request, kIgnoreReply);
 }
 
 // Sends a PriorityUpdate for the slots of a SampleReply, as the learner does after training on it.
@@ -315,11 +315,11 @@ int main(int argc, char** argv) {
   std::vector<Throughput> plain_inserts, curve_inserts, plain_samples, curve_samples;
   for (int round = 0; round < kCurveRounds; ++round) {
     plain_inserts.push_back(Pump(plain_endpoint, seconds, insert));
-    curve_inserts.push_back(Pump(curve_endpoint, seconds, insert, client));
+    curve_inserts.push_back(Pump(curve_endpoint, seconds, insert, kIgnoreReply, client));
   }
   for (int round = 0; round < kCurveRounds; ++round) {
     plain_samples.push_back(Pump(plain_endpoint, seconds, sample));
-    curve_samples.push_back(Pump(curve_endpoint, seconds, sample, client));
+    curve_samples.push_back(Pump(curve_endpoint, seconds, sample, kIgnoreReply, client));
   }
   curve_service.reset();
   plain_service.reset();
