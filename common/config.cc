@@ -37,6 +37,7 @@ template std::string FormatConfigValue(const ResumeMode&);
 template std::string FormatConfigValue(const NoiseKind&);
 template std::string FormatConfigValue(const Device&);
 template std::string FormatConfigValue(const Algorithm&);
+template std::string FormatConfigValue(const Durability&);
 
 namespace {
 
@@ -86,6 +87,10 @@ Status ValidateConfig(const Config& c) {
       InRange<uint64_t>("replay.min_size_to_sample", c.replay.min_size_to_sample, 1, c.replay.capacity),
       InRange("replay.samples_per_insert", c.replay.samples_per_insert, 1e-3, 1e6),
       InRange("replay.max_abs_value", c.replay.max_abs_value, 1.0, 1e30),
+      c.replay.durability == Durability::kDisk && c.replay.data_dir.empty()
+          ? InvalidArgument("replay.data_dir must name an existing directory when replay.durability = disk")
+          : Status::Ok(),
+      InRange("replay.sync_interval_ms", c.replay.sync_interval_ms, 0, 1000),
       Endpoint("learner.weights_bind", c.learner.weights_bind),
       Endpoint("learner.weights_address", c.learner.weights_address),
       Endpoint("learner.reports_bind", c.learner.reports_bind),

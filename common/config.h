@@ -26,6 +26,9 @@ enum class Device { kCpu, kCuda };
 // What the learner trains: DDPG (Lillicrap et al. 2015) or TD3 (Fujimoto et al. 2018: twin critics,
 // target policy smoothing, delayed actor and target updates).
 enum class Algorithm { kDdpg, kTd3 };
+// Where the replay server keeps what it stores: only in memory, or also in a log on disk that it recovers
+// from at start-up (docs/replay-log.md).
+enum class Durability { kMemory, kDisk };
 
 // The names an enum value has in INI files and on the command line. Parsing, formatting, --help and the
 // error message for an unknown name all read this one table per enum.
@@ -51,6 +54,12 @@ template <>
 struct ConfigEnumNames<Algorithm> {
   static constexpr std::array<std::pair<Algorithm, std::string_view>, 2> kNames = {
       {{Algorithm::kDdpg, "ddpg"}, {Algorithm::kTd3, "td3"}}};
+};
+
+template <>
+struct ConfigEnumNames<Durability> {
+  static constexpr std::array<std::pair<Durability, std::string_view>, 2> kNames = {
+      {{Durability::kMemory, "memory"}, {Durability::kDisk, "disk"}}};
 };
 
 template <class E>
@@ -111,6 +120,11 @@ struct ReplayConfig {
   // No environment here produces an observation or reward near this; a value beyond it (e.g. a flipped
   // exponent bit) would overflow the critic's squared error and stall training, so it is refused.
   double max_abs_value = 1e6;
+  // disk: every stored chunk is logged to data_dir and fsync'd before it is acknowledged, in group commits at
+  // most every sync_interval_ms, and recovered at start-up.
+  Durability durability = Durability::kMemory;
+  std::string data_dir;
+  int sync_interval_ms = 2;
 };
 
 struct LearnerConfig {
@@ -188,6 +202,12 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("replay.rate_error_buffer", c.replay.rate_error_buffer, "tolerance of the rate limit, in sampled transitions");
   visit("replay.max_abs_value", c.replay.max_abs_value,
         "largest magnitude of an observation or reward that is stored and trained on");
+  visit("replay.durability", c.replay.durability,
+        "memory (lost when the server stops) or disk (logged to replay.data_dir, acknowledged once fsync'd, "
+        "recovered at start-up)");
+  visit("replay.data_dir", c.replay.data_dir, "existing directory of the replay log (replay.durability = disk)");
+  visit("replay.sync_interval_ms", c.replay.sync_interval_ms,
+        "disk durability: the log is fsync'd at most this often, and acknowledgements wait for it");
   visit("learner.weights_bind", c.learner.weights_bind, "endpoint the learner publishes weights on");
   visit("learner.weights_address", c.learner.weights_address, "endpoint actors subscribe to for weights");
   visit("learner.reports_bind", c.learner.reports_bind, "endpoint the learner collects episode reports on");

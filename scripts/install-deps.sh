@@ -11,7 +11,8 @@ packages=(
   libzmq3-dev cppzmq-dev libcereal-dev libboost-program-options-dev
   libspdlog-dev nlohmann-json3-dev catch2
   libbox2d-dev                       # LunarLanderContinuous-v3, BipedalWalker-v3
-  libmujoco-dev libqhull-dev zlib1g-dev dart-doc  # MuJoCo engine; dart-doc ships Gym's MuJoCo models (MIT)
+  zlib1g-dev                         # the replay log's CRC-32 (and MuJoCo's model loader)
+  libmujoco-dev libqhull-dev dart-doc  # MuJoCo engine; dart-doc ships Gym's MuJoCo models (MIT)
   libgl-dev libopengl-dev            # MuJoCo's CMake package looks for OpenGL even though nothing renders
 )
 # Not needed to build: scripts/plot.py's figures, the test that loads an exported policy in Python, and

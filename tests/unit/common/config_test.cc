@@ -354,6 +354,9 @@ Config NonDefaultConfig() {
   c.replay.samples_per_insert = 0.125;
   c.replay.max_abs_value = 12345.5;
   c.replay.rate_error_buffer = 1e12;
+  c.replay.durability = Durability::kDisk;
+  c.replay.data_dir = "/var/lib/replay log";
+  c.replay.sync_interval_ms = 20;
   c.learner.weights_bind = "ipc:///tmp/ddpg-weights";
   c.learner.weights_address = "ipc:///tmp/ddpg-weights-client";
   c.learner.reports_bind = "inproc://reports";
@@ -516,6 +519,16 @@ TEST_CASE("ValidateConfig names the key of an invalid value set in code", "[conf
   c.actor.n_step = 10;
   status = ValidateConfig(c);
   REQUIRE_THAT(status.message(), Catch::Contains("replay.rate_error_buffer = 30000") && Catch::Contains("30849"));
+
+  c = Config{};
+  c.replay.durability = Durability::kDisk;
+  status = ValidateConfig(c);
+  REQUIRE_THAT(status.message(), Catch::Contains("replay.data_dir") && Catch::Contains("replay.durability = disk"));
+  c.replay.data_dir = "/data";
+  REQUIRE(ValidateConfig(c).ok());
+  c.replay.sync_interval_ms = 1001;
+  status = ValidateConfig(c);
+  REQUIRE_THAT(status.message(), Catch::Contains("replay.sync_interval_ms = 1001"));
 
   c = Config{};
   c.learner.actor_lr = std::nan("");
