@@ -5,7 +5,7 @@
 // 1. Ingest: the real ReplayService on one thread, writers on the main thread over loopback TCP, each a
 //    DEALER keeping 8 chunks of 100 transitions unacknowledged, as actors do. The same measurement with
 //    replay.durability = memory and = disk (replay.sync_interval_ms at its default), in one run, for
-//    Pendulum-v1 and HalfCheetah-v4 transitions (44 and 176 bytes each) and 1, 4 and 16 writers: with disk
+//    Pendulum-v1 and HalfCheetah-v4 transitions (44 and 176 bytes each) and 1, 4, 16 and 64 writers: with disk
 //    durability an ack waits for a group commit, so one writer is bound by the commit's latency and more
 //    writers share each fsync. The baseline beside it is what the disk takes when written with nothing
 //    else to do: 2 MiB pwrites, each fdatasync'd, for as many seconds.
@@ -215,7 +215,7 @@ int main(int argc, char** argv) {
        {std::tuple{"Pendulum-v1", 3u, 1u}, std::tuple{"HalfCheetah-v4", kObsDim, kActDim}}) {
     const ddpg::protocol::TransitionBatch chunk = RandomBatch(obs_dim, act_dim, kChunkSize, rng);
     const double record_bytes = ddpg::replay_log::ChunkRecordBytes(kChunkSize, obs_dim, act_dim);
-    for (int writers : {1, 4, 16}) {
+    for (int writers : {1, 4, 16, 64}) {
       double memory = 0.0, disk = 0.0;
       {
         RunningService service(BenchConfig(env_id, ""));
