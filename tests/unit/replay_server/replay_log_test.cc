@@ -137,9 +137,14 @@ std::vector<std::string> SegmentPaths(const std::string& dir) {
   return paths;
 }
 
+// The writing thread may be renaming a new segment meanwhile: a file gone by the time it is measured is skipped.
 uint64_t DirectoryBytes(const std::string& dir) {
   uint64_t bytes = 0;
-  for (const auto& entry : fs::directory_iterator(dir)) bytes += entry.file_size();
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    std::error_code gone;
+    const uintmax_t size = entry.file_size(gone);
+    if (!gone) bytes += size;
+  }
   return bytes;
 }
 
