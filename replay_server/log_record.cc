@@ -23,7 +23,7 @@ void Put(std::string& out, T value) {
 
 template <class T>
 void PutArray(std::string& out, const std::vector<T>& values) {
-  out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+  if (!values.empty()) out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
 }
 
 uint32_t Crc(std::string_view length_bytes, std::string_view payload) {
@@ -72,7 +72,7 @@ class Cursor {
   void GetArray(std::vector<T>& values, size_t count) {
     if (!Take(count * sizeof(T))) return;
     values.resize(count);
-    std::memcpy(values.data(), bytes_.data() + offset_ - count * sizeof(T), count * sizeof(T));
+    if (count > 0) std::memcpy(values.data(), bytes_.data() + offset_ - count * sizeof(T), count * sizeof(T));
   }
   std::string_view GetBytes(size_t count) {
     if (!Take(count)) return {};
