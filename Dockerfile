@@ -25,7 +25,7 @@ RUN echo 'path-include /usr/share/doc/dart/data/mjcf/openai/*' > /etc/dpkg/dpkg.
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
       libtorch1.13 libopenblas0-openmp \
-      libzmq5 libspdlog1.10 libfmt9 libboost-program-options1.74.0 libprometheus-cpp-core1.0 \
+      libzmq5 libspdlog1.10 libfmt9 libboost-program-options1.74.0 libprometheus-cpp-core1.0 zlib1g \
       libbox2d2 libmujoco2.2.2 dart-doc \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /opt/ddpg-cluster --shell /usr/sbin/nologin ddpg

@@ -11,6 +11,9 @@ namespace {
 
 // Room in the socket's send queue beyond the chunks in flight, for heartbeats.
 constexpr int kControlMessageHeadroom = 16;
+// How long a chunk refused as overloaded waits before it is sent again, as the learner's sample requests do:
+// the server is not asked again at once with what it has just refused.
+constexpr auto kRetryAfterOverload = std::chrono::milliseconds(100);
 
 }  // namespace
 
@@ -34,6 +37,7 @@ void ReplayWriter::Send(protocol::TransitionBatch transitions) {
 }
 
 void ReplayWriter::SendUnacked(bool all) {
+  if (!all && std::chrono::steady_clock::now() < retry_unsent_at_) return;
   for (auto& [sequence, unacked] : unacked_) {
     if (unacked.sent && !all) continue;
     const bool sent = connection_.Send(unacked.chunk);
@@ -53,9 +57,14 @@ void ReplayWriter::Service(long timeout_ms, bool until_credit) {
       SendUnacked(/*all=*/false);
     }
     if (until_credit && HasCredit()) return;
-    const auto remaining =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (std::optional<protocol::Message> message = connection_.Receive(std::max<long>(0, remaining.count()))) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    auto wait = std::max<long>(0, remaining.count());
+    if (unsent_ > 0 && retry_unsent_at_ > now) {
+      wait = std::min<long>(wait,
+                            1 + std::chrono::duration_cast<std::chrono::milliseconds>(retry_unsent_at_ - now).count());
+    }
+    if (std::optional<protocol::Message> message = connection_.Receive(wait)) {
       Handle(*message);
       continue;  // drain whatever else is already waiting
     }
@@ -87,9 +96,11 @@ void ReplayWriter::HandleError(const protocol::Error& error) {
     return;
   }
   if (error.code == protocol::ErrorCode::kOverloaded) {
-    // The same chunk may be stored later: send it again with the next Service call.
+    // The same chunk may be stored later (e.g. once the server can write its log again): send it again soon.
+    error_log_.Warn("replay server: " + error.message);
     if (it->second.sent) ++unsent_;
     it->second.sent = false;
+    retry_unsent_at_ = std::chrono::steady_clock::now() + kRetryAfterOverload;
     return;
   }
   const size_t transitions = it->second.chunk.transitions.size();

@@ -6,14 +6,15 @@
 //  - when the connection is replaced, another server instance answers, or the server went silent
 //    (ServerConnection::Maintain), every unacknowledged chunk is sent again in order; the server drops
 //    the ones it had already stored;
-//  - a chunk the socket would not take (its queue full), or that the server refused as overloaded, is sent
-//    again by the next Service call;
+//  - a chunk the socket would not take (its queue full) is sent again by the next Service call, one the
+//    server refused as overloaded (e.g. while it cannot write its replay log) 100 ms later;
 //  - a chunk the server refuses (an Error naming its sequence, e.g. wrong dimensions) can never be stored:
 //    it is dropped, logged and counted in refused_transitions().
 // With CURVE keys (run.security = curve) the channel uses CurveZMQ. Owns its socket; used from the actor's
 // thread only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -71,6 +72,7 @@ class ReplayWriter {
   uint64_t next_sequence_ = 0;
   std::map<uint64_t, Unacked> unacked_;
   size_t unsent_ = 0;
+  std::chrono::steady_clock::time_point retry_unsent_at_{};  // unsent chunks wait until then after an overload
   uint64_t acked_transitions_ = 0;
   uint64_t refused_transitions_ = 0;
   uint64_t replay_size_ = 0;

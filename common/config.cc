@@ -39,6 +39,7 @@ template std::string FormatConfigValue(const Device&);
 template std::string FormatConfigValue(const Algorithm&);
 template std::string FormatConfigValue(const Security&);
 template std::string FormatConfigValue(const ReplaySampler&);
+template std::string FormatConfigValue(const Durability&);
 
 namespace {
 
@@ -103,6 +104,10 @@ Status ValidateConfig(const Config& c) {
       InRange<uint64_t>("replay.priority_beta_steps", c.replay.priority_beta_steps, 1, 1000000000000ull),
       // Positive, so that every stored transition keeps a chance to be sampled.
       InRange("replay.priority_epsilon", c.replay.priority_epsilon, 1e-12, 1e6),
+      c.replay.durability == Durability::kDisk && c.replay.data_dir.empty()
+          ? InvalidArgument("replay.data_dir must name an existing directory when replay.durability = disk")
+          : Status::Ok(),
+      InRange("replay.sync_interval_ms", c.replay.sync_interval_ms, 0, 1000),
       Endpoint("learner.weights_bind", c.learner.weights_bind),
       Endpoint("learner.weights_address", c.learner.weights_address),
       Endpoint("learner.reports_bind", c.learner.reports_bind),

@@ -32,6 +32,9 @@ enum class Security { kNone, kCurve };
 // How the replay server picks the transitions of a batch: uniformly, or in proportion to priorities
 // (Schaul et al. 2016; replay_server/prioritized_sampler.h).
 enum class ReplaySampler { kUniform, kPrioritized };
+// Where the replay server keeps what it stores: only in memory, or also in a log on disk that it recovers
+// from at start-up (docs/replay-log.md).
+enum class Durability { kMemory, kDisk };
 
 // The names an enum value has in INI files and on the command line. Parsing, formatting, --help and the
 // error message for an unknown name all read this one table per enum.
@@ -63,6 +66,12 @@ template <>
 struct ConfigEnumNames<ReplaySampler> {
   static constexpr std::array<std::pair<ReplaySampler, std::string_view>, 2> kNames = {
       {{ReplaySampler::kUniform, "uniform"}, {ReplaySampler::kPrioritized, "prioritized"}}};
+};
+
+template <>
+struct ConfigEnumNames<Durability> {
+  static constexpr std::array<std::pair<Durability, std::string_view>, 2> kNames = {
+      {{Durability::kMemory, "memory"}, {Durability::kDisk, "disk"}}};
 };
 
 template <class E>
@@ -149,6 +158,11 @@ struct ReplayConfig {
   double priority_beta = 0.4;
   uint64_t priority_beta_steps = 100000;
   double priority_epsilon = 1e-6;
+  // disk: every stored chunk is logged to data_dir and fsync'd before it is acknowledged, in group commits at
+  // most every sync_interval_ms, and recovered at start-up.
+  Durability durability = Durability::kMemory;
+  std::string data_dir;
+  int sync_interval_ms = 2;
 };
 
 struct LearnerConfig {
@@ -247,6 +261,12 @@ void VisitConfig(Config& c, Visitor&& visit) {
         "prioritized: sampled batches (about learner updates) over which beta reaches 1");
   visit("replay.priority_epsilon", c.replay.priority_epsilon,
         "prioritized: added to every priority, so that no transition is never sampled");
+  visit("replay.durability", c.replay.durability,
+        "memory (lost when the server stops) or disk (logged to replay.data_dir, acknowledged once fsync'd, "
+        "recovered at start-up)");
+  visit("replay.data_dir", c.replay.data_dir, "existing directory of the replay log (replay.durability = disk)");
+  visit("replay.sync_interval_ms", c.replay.sync_interval_ms,
+        "disk durability: the log is fsync'd at most this often, and acknowledgements wait for it");
   visit("learner.weights_bind", c.learner.weights_bind, "endpoint the learner publishes weights on");
   visit("learner.weights_address", c.learner.weights_address, "endpoint actors subscribe to for weights");
   visit("learner.reports_bind", c.learner.reports_bind, "endpoint the learner collects episode reports on");

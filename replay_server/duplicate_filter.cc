@@ -1,5 +1,7 @@
 #include "replay_server/duplicate_filter.h"
 
+#include <algorithm>
+
 namespace ddpg {
 
 bool DuplicateFilter::Contains(uint32_t actor_id, uint64_t incarnation, uint64_t sequence) const {
@@ -30,6 +32,31 @@ void DuplicateFilter::Record(uint32_t actor_id, uint64_t incarnation, uint64_t s
     return;  // already reported as stored by Contains; there is no bit for it
   }
   window.recorded.set(sequence % kWindow);
+}
+
+std::vector<DuplicateFilter::ProcessState> DuplicateFilter::Save() const {
+  std::vector<std::pair<uint64_t, ProcessState>> by_recency;
+  by_recency.reserve(windows_.size());
+  for (const auto& [process, window] : windows_) {
+    by_recency.push_back({window.last_record, {process.first, process.second, window.highest, window.recorded}});
+  }
+  std::sort(by_recency.begin(), by_recency.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<ProcessState> processes;
+  processes.reserve(by_recency.size());
+  for (auto& [last_record, state] : by_recency) processes.push_back(std::move(state));
+  return processes;
+}
+
+void DuplicateFilter::Restore(const std::vector<ProcessState>& processes) {
+  windows_.clear();
+  records_ = 0;
+  // Only the order of last_record matters to ForgetLeastRecent; the newest processes win a table overflow.
+  const size_t skipped = processes.size() > kMaxActorProcesses ? processes.size() - kMaxActorProcesses : 0;
+  for (size_t i = skipped; i < processes.size(); ++i) {
+    const ProcessState& state = processes[i];
+    windows_[{state.actor_id, state.incarnation}] =
+        Window{.highest = state.highest, .recorded = state.recorded, .last_record = ++records_};
+  }
 }
 
 void DuplicateFilter::ForgetLeastRecent() {

@@ -13,14 +13,20 @@
 // recorded least recently is forgotten. Processes that died (a crash, a restart with a new incarnation)
 // stop recording, so they are the ones forgotten; a live actor records a chunk every few milliseconds.
 //
+// With replay.durability = disk the filter's state is saved at the head of every segment of the replay log
+// (Save) and loaded back at start-up (Restore), so that chunks stored before a restart stay duplicates
+// after it (docs/replay-log.md).
+//
 // Ownership: plain value, about kWindow / 8 bytes per actor process kept (at most about 2.2 MB).
-// Blocking: never blocks. Thread-safety: not thread-safe; owned by the replay service thread.
+// Blocking: never blocks. Thread-safety: not thread-safe; the replay service thread owns one, the replay
+// log's writing thread its own copy.
 #pragma once
 
 #include <bitset>
 #include <cstdint>
 #include <map>
 #include <utility>
+#include <vector>
 
 namespace ddpg {
 
@@ -35,6 +41,20 @@ class DuplicateFilter {
   void Record(uint32_t actor_id, uint64_t incarnation, uint64_t sequence);
 
   size_t actor_processes() const { return windows_.size(); }
+
+  // What the filter knows of one actor process.
+  struct ProcessState {
+    uint32_t actor_id = 0;
+    uint64_t incarnation = 0;
+    uint64_t highest = 0;
+    std::bitset<kWindow> recorded;  // bit (s % kWindow) for the recorded s in (highest - kWindow, highest]
+    bool operator==(const ProcessState&) const = default;
+  };
+  // Every actor process kept, the one that recorded least recently first.
+  std::vector<ProcessState> Save() const;
+  // Replaces everything with `processes` (as Save returns them: the least recent first), so that the filter
+  // answers Contains and forgets processes as the saved one would have.
+  void Restore(const std::vector<ProcessState>& processes);
 
  private:
   struct Window {

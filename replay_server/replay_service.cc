@@ -79,8 +79,28 @@ StatusOr<std::unique_ptr<ReplayService>> ReplayService::Create(const Config& con
   DDPG_RETURN_IF_ERROR(CheckFrameLimits(config, spec->obs_dim, spec->act_dim));
   StatusOr<SocketSecurity> security = LoadSocketSecurity(config.run, SocketRoles::kServer);
   if (!security.ok()) return security.status();
-  return std::unique_ptr<ReplayService>(
+  std::unique_ptr<ReplayService> service(
       new ReplayService(config, *spec, std::move(metrics), std::move(security->server)));
+  if (config.replay.durability == Durability::kDisk) DDPG_RETURN_IF_ERROR(service->OpenLog(*spec));
+  return service;
+}
+
+Status ReplayService::OpenLog(const EnvSpec& spec) {
+  StatusOr<std::unique_ptr<LogWriter>> log = LogWriter::Open(
+      {.data_dir = config_.replay.data_dir,
+       .manifest =
+           {.env_id = spec.id, .obs_dim = store_.obs_dim(), .act_dim = store_.act_dim(), .capacity = store_.capacity()},
+       .sync_interval = std::chrono::milliseconds(config_.replay.sync_interval_ms)},
+      store_, duplicates_);
+  DDPG_RETURN_IF_ERROR(log.status());
+  log_ = std::move(log).value();
+  // As if the store had just filled up to min_size_to_sample. Counting every recovered transition as
+  // inserted and none as sampled would hold actors back until the learner had sampled each of them
+  // samples_per_insert times.
+  limiter_.RecordInsert(std::min<uint64_t>(store_.size(), config_.replay.min_size_to_sample));
+  // run_inserted counts what this instance stored: the learner adds it to what it counted from the last.
+  run_inserted_base_ = store_.total_inserted();
+  return Status::Ok();
 }
 
 ReplayService::ReplayService(const Config& config, const EnvSpec& spec, std::optional<MetricsWriter> metrics,
@@ -131,6 +151,7 @@ void ReplayService::Run() {
   last_report_ = Clock::now();
   actors_ = ActorRegistry(heartbeat_timeout_, last_report_);
   std::vector<zmq::pollitem_t> items = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
+  if (log_) items.push_back({nullptr, log_->wake_fd(), ZMQ_POLLIN, 0});
   while (!ShutdownRequested() && !stop_requested_.load()) {
     Poll(items, kPollTimeout.count());
     for (int i = 0; i < kMaxMessagesPerPoll; ++i) {
@@ -138,9 +159,14 @@ void ReplayService::Run() {
       if (!received) break;
       Handle(std::move(received->routing_id), std::move(received->message));
     }
+    if (log_) SendDurableAcks();
     ServePendingIdRequests();
     if (!pending_samples_.empty() && !PeerAlive(pending_samples_.front().routing_id)) ServePending();
     ReportIfDue();
+  }
+  if (log_) {
+    log_->Close();  // commits what is waiting, so that its acks can go out now
+    SendDurableAcks();
   }
   spdlog::info(
       "replay server stopping: {} of {} inserted transitions stored, {} sampled, {} inserts and {} samples "
@@ -220,8 +246,8 @@ void ReplayService::HandleInsert(std::string routing_id, protocol::InsertChunk c
   actors_.MarkAlive(chunk.actor_id, Clock::now());
   if (duplicates_.Contains(chunk.actor_id, chunk.incarnation, chunk.sequence)) {
     ++duplicates_dropped_;
-    Reply(routing_id,
-          protocol::InsertAck{chunk.actor_id, chunk.sequence, /*duplicate=*/true, store_.size(), instance_});
+    AckWhenDurable(std::move(routing_id),
+                   protocol::InsertAck{chunk.actor_id, chunk.sequence, /*duplicate=*/true, store_.size(), instance_});
     return;
   }
   // The actor reconnected and resent a chunk that is still waiting: keep its place in line, answer the
@@ -233,6 +259,15 @@ void ReplayService::HandleInsert(std::string routing_id, protocol::InsertChunk c
       pending.routing_id = std::move(routing_id);
       return;
     }
+  }
+  if (std::optional<std::string> failure = log_ ? log_->failure() : std::nullopt) {
+    ++refused_unlogged_;
+    unlogged_log_.Warn("refusing chunks: the replay log cannot be written: " + *failure);
+    Reply(routing_id, ChunkError(chunk, protocol::ErrorCode::kOverloaded,
+                                 "chunk " + std::to_string(chunk.sequence) +
+                                     " was not stored: the replay server cannot write its log (" + *failure +
+                                     "); send it again later"));
+    return;
   }
   pending_inserts_.push_back({std::move(routing_id), std::move(chunk)});
   ServePending();
@@ -370,7 +405,7 @@ void ReplayService::ServePending() {
   for (;;) {
     bool moved = false;
     if (!pending_inserts_.empty() && limiter_.CanInsert(pending_inserts_.front().chunk.transitions.size())) {
-      StoreChunk(pending_inserts_.front());
+      StoreChunk(std::move(pending_inserts_.front()));
       pending_inserts_.pop_front();
       moved = true;
     }
@@ -396,13 +431,14 @@ void ReplayService::ServePending() {
         " transitions and a sample of " + std::to_string(pending_samples_.front().request.batch_size) +
         " both wait on each other; inserting anyway. Do all processes use the replay server's actor.chunk_size, "
         "actor.num_envs and learner.batch_size?");
-    StoreChunk(pending_inserts_.front());
+    StoreChunk(std::move(pending_inserts_.front()));
     pending_inserts_.pop_front();
   }
 }
 
-void ReplayService::StoreChunk(const PendingInsert& pending) {
-  const protocol::InsertChunk& chunk = pending.chunk;
+void ReplayService::StoreChunk(PendingInsert pending) {
+  protocol::InsertChunk& chunk = pending.chunk;
+  const uint64_t first_transition = store_.total_inserted();
   Status stored = store_.Insert(chunk.transitions);
   if (!stored.ok()) {
     Reply(pending.routing_id, ChunkError(chunk, protocol::ErrorCode::kInvalidChunk, stored.message()));
@@ -410,8 +446,26 @@ void ReplayService::StoreChunk(const PendingInsert& pending) {
   }
   duplicates_.Record(chunk.actor_id, chunk.incarnation, chunk.sequence);
   limiter_.RecordInsert(chunk.transitions.size());
-  Reply(pending.routing_id,
-        protocol::InsertAck{chunk.actor_id, chunk.sequence, /*duplicate=*/false, store_.size(), instance_});
+  const protocol::InsertAck ack{chunk.actor_id, chunk.sequence, /*duplicate=*/false, store_.size(), instance_};
+  if (log_) log_->Append(std::move(chunk), first_transition);
+  AckWhenDurable(std::move(pending.routing_id), ack);
+}
+
+void ReplayService::AckWhenDurable(std::string routing_id, const protocol::InsertAck& ack) {
+  if (!log_) {
+    Reply(routing_id, ack);
+    return;
+  }
+  held_acks_.push_back({std::move(routing_id), ack, log_->appended()});
+}
+
+void ReplayService::SendDurableAcks() {
+  log_->ClearWake();
+  const uint64_t durable = log_->durable();
+  while (!held_acks_.empty() && held_acks_.front().chunk <= durable) {
+    Reply(held_acks_.front().routing_id, held_acks_.front().ack);
+    held_acks_.pop_front();
+  }
 }
 
 void ReplayService::ServeSample(const PendingSample& pending) {
@@ -519,6 +573,15 @@ void ReplayService::ReportIfDue() {
       fields["priority_max"] = prioritized->max_priority();
       fields["priority_mean"] = prioritized->MeanPriority(store_.size());
       fields["priority_beta"] = prioritized->beta();
+    }
+    if (log_) {
+      const LogStats log = log_->stats();
+      fields["held_acks"] = held_acks_.size();
+      fields["log_commits"] = log.commits;
+      fields["log_failed_commits"] = log.failed_commits;
+      fields["log_disk_bytes"] = log.disk_bytes;
+      fields["log_segments"] = log.segments;
+      fields["refused_unlogged"] = refused_unlogged_;
     }
     metrics_->Write(std::move(fields));
   }

@@ -7,6 +7,12 @@
 //    before (same actor id, incarnation and sequence number) is acknowledged again with duplicate = true
 //    and not stored twice; one resent while still queued keeps the queued copy's place in line, and the
 //    ack goes to the connection it was resent on.
+//  - With replay.durability = disk, acknowledged means durable. Create() recovers the store, total_inserted
+//    and the duplicate filter from the replay log in replay.data_dir (recovery.h). A stored chunk can be
+//    sampled at once and is handed to the LogWriter, but its ack (and that of a duplicate, whose first
+//    copy may still be on its way to disk) waits until the log is fsync'd past it; the loop polls the
+//    writer's eventfd and sends the acks then. While the log cannot be written, new chunks are refused with
+//    kOverloaded, saying why (docs/replay-log.md).
 //  - Sample requests the rate limiter holds back wait in a FIFO queue of at most kMaxPendingSamples. A
 //    waiting request whose peer has not been heard from for the heartbeat timeout (a learner waiting for
 //    samples sends heartbeats) is dropped unserved, so a vanished learner, or a flood from a peer that
@@ -38,13 +44,15 @@
 //  - With run.security = curve the ROUTER is a CURVE server: only clients whose keys run.allowed_clients_file
 //    lists get through the handshake; a CurveServer thread answers ZeroMQ's ZAP requests for it.
 //
-// Ownership: owns its ZeroMQ context and socket, the CurveServer (with curve), the store and both queues;
-// optionally owns the MetricsWriter it reports to.
+// Ownership: owns its ZeroMQ context and socket, the CurveServer (with curve), the store and both queues, and
+// with disk durability the LogWriter and the acks waiting for it; optionally owns the MetricsWriter it
+// reports to.
 // Blocking: Run() blocks until ShutdownRequested() or Stop(); it polls at most kPollTimeout at a time, so
 // it notices either within that long.
 // Thread-safety: Bind() and Run() must not run concurrently; Bind() may run on another thread than Run()
 // as long as it happens before that thread starts (the thread start is the memory barrier ZeroMQ needs
-// to move a socket between threads). Stop() is safe from any thread at any time.
+// to move a socket between threads). Stop() is safe from any thread at any time. The LogWriter's thread
+// never touches the socket: it only hands back how far the log is durable.
 #pragma once
 
 #include <atomic>
@@ -70,6 +78,7 @@
 #include "envs/env_spec.h"
 #include "replay_server/actor_registry.h"
 #include "replay_server/duplicate_filter.h"
+#include "replay_server/log_writer.h"
 #include "replay_server/rate_limiter.h"
 #include "replay_server/transition_store.h"
 
@@ -83,8 +92,9 @@ class ReplayService {
   static constexpr std::chrono::milliseconds kPollTimeout{100};
 
   // Validates the configuration (ValidateConfig: the rate limiter's deadlock freedom depends on it), looks
-  // up the dimensions of env.id and, with run.security = curve, reads the server's key files. Metrics, when
-  // given, get one object per run.report_interval_s.
+  // up the dimensions of env.id, with run.security = curve reads the server's key files and, with
+  // replay.durability = disk, recovers from replay.data_dir. Metrics, when given, get one object per
+  // run.report_interval_s.
   static StatusOr<std::unique_ptr<ReplayService>> Create(const Config& config,
                                                          std::optional<MetricsWriter> metrics = std::nullopt);
   // The fields of those metrics objects that the replay server serves to Prometheus (run.metrics_port).
@@ -120,9 +130,17 @@ class ReplayService {
     std::string routing_id;
     protocol::ActorIdRequest request;
   };
+  // An InsertAck waiting until the log is durable through chunk number `chunk`.
+  struct HeldAck {
+    std::string routing_id;
+    protocol::InsertAck ack;
+    uint64_t chunk;
+  };
 
   ReplayService(const Config& config, const EnvSpec& spec, std::optional<MetricsWriter> metrics,
                 std::optional<CurveServerKeys> curve_keys);
+  // Recovers from replay.data_dir and starts the LogWriter.
+  Status OpenLog(const EnvSpec& spec);
 
   void Handle(std::string routing_id, StatusOr<protocol::Message> message);
   void HandleUndecodable(const std::string& routing_id, const Status& status);
@@ -142,7 +160,10 @@ class ReplayService {
 
   // Serves the queues' heads in turn for as long as the rate limiter lets either move.
   void ServePending();
-  void StoreChunk(const PendingInsert& pending);
+  void StoreChunk(PendingInsert pending);
+  // Sends the ack at once in memory, or once the log is durable through every chunk handed to it so far.
+  void AckWhenDurable(std::string routing_id, const protocol::InsertAck& ack);
+  void SendDurableAcks();
   void ServeSample(const PendingSample& pending);
 
   protocol::StatsReply Stats();
@@ -164,6 +185,8 @@ class ReplayService {
   std::deque<PendingInsert> pending_inserts_;
   std::deque<PendingSample> pending_samples_;
   std::vector<PendingIdRequest> pending_id_requests_;
+  std::unique_ptr<LogWriter> log_;  // replay.durability = disk only
+  std::deque<HeldAck> held_acks_;   // in order of chunk number
   ActorRegistry actors_;
 
   uint64_t duplicates_dropped_ = 0;
@@ -177,9 +200,11 @@ class ReplayService {
   uint64_t applied_priority_updates_ = 0;
   uint64_t stale_priority_updates_ = 0;
   uint64_t refused_priority_updates_ = 0;
+  uint64_t refused_unlogged_ = 0;  // chunks refused because the log could not be written
   RateLimitedLog undecodable_log_;
   RateLimitedLog refused_log_;
   RateLimitedLog forced_insert_log_;
+  RateLimitedLog unlogged_log_;
 
   std::optional<MetricsWriter> metrics_;
   Clock::time_point last_report_;

@@ -46,6 +46,11 @@ Status TransitionStore::Insert(const protocol::TransitionBatch& batch) {
   return Status::Ok();
 }
 
+void TransitionStore::StartCountAt(uint64_t total_inserted) {
+  assert(size_ == 0);
+  total_inserted_ = total_inserted;
+}
+
 void TransitionStore::CopyIntoSlot(const protocol::TransitionBatch& batch, size_t row, size_t slot) {
   std::copy_n(batch.observations.begin() + row * obs_dim_, obs_dim_, observations_.begin() + slot * obs_dim_);
   std::copy_n(batch.actions.begin() + row * act_dim_, act_dim_, actions_.begin() + slot * act_dim_);

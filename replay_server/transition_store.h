@@ -51,6 +51,10 @@ class TransitionStore {
   // InvalidArgument, with nothing stored, when the batch's dimensions differ from the store's or its
   // arrays are inconsistent with its dimensions.
   Status Insert(const protocol::TransitionBatch& batch);
+  // For recovery from the replay log (replay_server/recovery.h), on an empty store: the transitions inserted
+  // next were the total_inserted-th and later of the store that wrote the log, so total_inserted() goes on
+  // from there. Slots are filled from 0 as always.
+  void StartCountAt(uint64_t total_inserted);
 
   // Draws n transitions with replacement from the stored ones into `out` (resized, dimensions set) and
   // what names them into `slots`: uniformly, or (prioritized) stratified by priority with importance

@@ -13,7 +13,8 @@ packages=(
   prometheus-cpp-dev                 # the metrics endpoint (run.metrics_port) formats with its core library
   libbox2d-dev                       # LunarLanderContinuous-v3, BipedalWalker-v3
   libhnswlib-dev                     # the recommender's approximate item index
-  libmujoco-dev libqhull-dev zlib1g-dev dart-doc  # MuJoCo engine; dart-doc ships Gym's MuJoCo models (MIT)
+  zlib1g-dev                         # the replay log's CRC-32 (and MuJoCo's model loader)
+  libmujoco-dev libqhull-dev dart-doc  # MuJoCo engine; dart-doc ships Gym's MuJoCo models (MIT)
   libgl-dev libopengl-dev            # MuJoCo's CMake package looks for OpenGL even though nothing renders
 )
 # Not needed to build: scripts/plot.py's figures, the test that loads an exported policy in Python, and

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "../running_replay_service.h"
+#include "common/transport.h"
 
 namespace ddpg {
 namespace {
@@ -64,6 +65,46 @@ TEST_CASE("every chunk sent before the server is up is delivered, more than Zero
   ServiceUntilDrained(writer, 20s);
   CHECK(writer.in_flight() == 0);
   CHECK(writer.acked_transitions() == kChunks);
+}
+
+TEST_CASE("a chunk refused as overloaded is sent again 100 ms later, not at once", "[replay_writer]") {
+  // A bare ROUTER in place of the server: it refuses the first copy of the chunk as overloaded (as a replay
+  // server that cannot write its log does) and acknowledges the next one.
+  zmq::context_t context;
+  zmq::socket_t server(context, zmq::socket_type::router);
+  ConfigureSocket(server);
+  server.bind("tcp://127.0.0.1:*");
+  const std::string endpoint = server.get(zmq::sockopt::last_endpoint);
+  ReplayWriter writer(context, endpoint, 1, /*max_in_flight=*/1, 1000, 60000);
+  writer.Send(testing::ConstantTransitions(3, 2));
+
+  std::vector<std::chrono::steady_clock::time_point> copies;
+  std::chrono::steady_clock::time_point refused_at;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (writer.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    writer.Service(10);
+    while (std::optional<Received> received = ReceiveMessage(server, /*routed=*/true)) {
+      REQUIRE(received->message.ok());
+      const auto* chunk = std::get_if<protocol::InsertChunk>(&*received->message);
+      if (chunk == nullptr) continue;  // a heartbeat
+      copies.push_back(std::chrono::steady_clock::now());
+      if (copies.size() == 1) {
+        refused_at = std::chrono::steady_clock::now();
+        SendRouted(server, received->routing_id,
+                   protocol::Error{.code = protocol::ErrorCode::kOverloaded,
+                                   .message = "the replay server cannot write its log",
+                                   .request_type = protocol::MessageType::kInsertChunk,
+                                   .request_id = chunk->sequence});
+      } else {
+        SendRouted(server, received->routing_id, protocol::InsertAck{1, chunk->sequence, false, 2, 7});
+      }
+    }
+  }
+  CHECK(writer.in_flight() == 0);
+  CHECK(writer.acked_transitions() == 2);
+  CHECK(writer.refused_transitions() == 0);
+  REQUIRE(copies.size() == 2);
+  CHECK(copies[1] - refused_at >= 95ms);
 }
 
 }  // namespace

@@ -378,6 +378,9 @@ Config NonDefaultConfig(const std::string& key_dir) {
   c.replay.priority_beta = 0.5;
   c.replay.priority_beta_steps = 25000;
   c.replay.priority_epsilon = 1e-4;
+  c.replay.durability = Durability::kDisk;
+  c.replay.data_dir = "/var/lib/replay log";
+  c.replay.sync_interval_ms = 20;
   c.learner.weights_bind = "ipc:///tmp/ddpg-weights";
   c.learner.weights_address = "ipc:///tmp/ddpg-weights-client";
   c.learner.reports_bind = "inproc://reports";
@@ -542,6 +545,16 @@ TEST_CASE("ValidateConfig names the key of an invalid value set in code", "[conf
   c.actor.n_step = 10;
   status = ValidateConfig(c);
   REQUIRE_THAT(status.message(), Catch::Contains("replay.rate_error_buffer = 30000") && Catch::Contains("30849"));
+
+  c = Config{};
+  c.replay.durability = Durability::kDisk;
+  status = ValidateConfig(c);
+  REQUIRE_THAT(status.message(), Catch::Contains("replay.data_dir") && Catch::Contains("replay.durability = disk"));
+  c.replay.data_dir = "/data";
+  REQUIRE(ValidateConfig(c).ok());
+  c.replay.sync_interval_ms = 1001;
+  status = ValidateConfig(c);
+  REQUIRE_THAT(status.message(), Catch::Contains("replay.sync_interval_ms = 1001"));
 
   c = Config{};
   c.learner.actor_lr = std::nan("");

@@ -1,5 +1,6 @@
 #include "replay_server/replay_service.h"
 
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -720,6 +722,157 @@ TEST_CASE("sample requests of a peer silent for the heartbeat timeout are droppe
   const protocol::StatsReply stats = learner.Stats();
   CHECK(stats.total_sampled == 4);
   CHECK(stats.pending_samples == 0);
+}
+
+// A directory for a replay log, removed with its contents afterwards.
+class DataDir {
+ public:
+  DataDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "ddpg-replay-service-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~DataDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Disk durability; a rate limit too loose to hold any insert back.
+Config DurableConfig(const std::string& data_dir, int sync_interval_ms = 1) {
+  Config config = TestConfig();
+  config.replay.durability = Durability::kDisk;
+  config.replay.data_dir = data_dir;
+  config.replay.sync_interval_ms = sync_interval_ms;
+  config.replay.rate_error_buffer = 1e9;
+  return config;
+}
+
+TEST_CASE("with disk durability an ack waits for the next group commit, and samples do not", "[replay_service]") {
+  DataDir dir;
+  RunningService service(DurableConfig(dir.path(), /*sync_interval_ms=*/1000));
+  zmq::context_t context;
+  Client actor(context, service.endpoint());
+  Client learner(context, service.endpoint());
+  learner.Stats();  // connected before the clock starts
+
+  // The log has been quiet: the first chunk is committed at once.
+  Insert(actor, Chunk(kActor, 0, 0, 5));
+  const auto first_acked = std::chrono::steady_clock::now();
+  // The next commit is due 1 s after the first began. The chunk is stored meanwhile, so with it the store
+  // reaches min_size_to_sample and the learner is served while the ack waits.
+  actor.Send(Chunk(kActor, 1, 5, 5));
+  const protocol::SampleReply reply =
+      learner.Request<protocol::SampleReply>(protocol::SampleRequest{.request_id = 1, .batch_size = 4});
+  CHECK(reply.total_inserted == 10);
+  CHECK_FALSE(actor.Receive(1ms).has_value());  // the sample was served while the ack waits
+  const protocol::InsertAck ack = actor.Expect<protocol::InsertAck>();
+  CHECK(ack.sequence == 1);
+  CHECK(std::chrono::steady_clock::now() - first_acked >= 800ms);
+}
+
+TEST_CASE("a server restarted on its data_dir holds what it acknowledged and knows resent chunks", "[replay_service]") {
+  DataDir dir;
+  zmq::context_t context;
+  {
+    RunningService service(DurableConfig(dir.path()));
+    Client actor(context, service.endpoint());
+    for (uint64_t sequence = 0; sequence < 4; ++sequence) Insert(actor, Chunk(kActor, sequence, sequence * 5, 5));
+  }
+  RunningService service(DurableConfig(dir.path()));
+  Client actor(context, service.endpoint());
+  protocol::StatsReply stats = actor.Stats();
+  CHECK(stats.total_inserted == 20);
+  CHECK(stats.replay_size == 20);
+  CHECK(Insert(actor, Chunk(kActor, 2, 10, 5)).duplicate);
+  CHECK_FALSE(Insert(actor, Chunk(kActor, 4, 20, 5)).duplicate);
+  stats = actor.Stats();
+  CHECK(stats.total_inserted == 25);
+  CHECK(stats.duplicates_dropped == 1);
+  // The recovered store can be sampled at once; run_inserted counts what this server instance stored.
+  const protocol::SampleReply reply =
+      actor.Request<protocol::SampleReply>(protocol::SampleRequest{.request_id = 1, .batch_size = 25});
+  CHECK(reply.total_inserted == 25);
+  CHECK(reply.run_inserted == 5);
+  for (size_t row = 0; row < reply.transitions.size(); ++row) {
+    const uint64_t id = reply.transitions.policy_versions[row];
+    CHECK(id < 25);
+    CHECK(reply.transitions.rewards[row] == testing::RewardValue(id));
+  }
+}
+
+TEST_CASE("a data_dir of another environment is refused at creation, naming what differs", "[replay_service]") {
+  DataDir dir;
+  { RunningService service(DurableConfig(dir.path())); }
+  Config other = DurableConfig(dir.path());
+  other.env.id = "MountainCarContinuous-v0";
+  const Status status = ReplayService::Create(other).status();
+  REQUIRE_FALSE(status.ok());
+  CHECK_THAT(status.message(), Catch::Contains("env.id is Pendulum-v1 in the log but MountainCarContinuous-v0") &&
+                                   Catch::Contains("obs_dim of env.id is 3 in the log but 2"));
+}
+
+TEST_CASE("while the log cannot be written chunks are refused as overloaded and none is acknowledged",
+          "[replay_service]") {
+  DataDir dir;
+  if (geteuid() != 0 || mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=256k") != 0) {
+    WARN("skipped: mounting a tmpfs needs root");
+    return;
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { umount(path.c_str()); }
+  } unmount{dir.path()};
+  const std::string filler = dir.path() + "/filler";
+  std::ofstream(filler, std::ios::binary) << std::string(200 << 10, 'x');
+  zmq::context_t context;
+  uint64_t acked = 0;
+  {
+    RunningService service(DurableConfig(dir.path()));
+    Client actor(context, service.endpoint());
+    // Chunks of 100 transitions (4,449 bytes): the disk is full after a dozen. A chunk is answered by an ack
+    // (perhaps late: commits take longer on a busy machine), or is refused once a commit has failed.
+    std::set<uint64_t> unanswered;
+    std::optional<protocol::Error> refusal;
+    auto handle = [&](const protocol::Message& reply) {
+      if (const auto* error = std::get_if<protocol::Error>(&reply)) {
+        refusal = *error;
+      } else {
+        REQUIRE(unanswered.erase(std::get<protocol::InsertAck>(reply).sequence) == 1);
+        ++acked;
+      }
+    };
+    uint64_t sequence = 0;
+    for (; !refusal && sequence < 100; ++sequence) {
+      actor.Send(Chunk(kActor, sequence, sequence * 100, 100));
+      unanswered.insert(sequence);
+      if (std::optional<protocol::Message> reply = actor.Receive(200ms)) handle(*reply);
+    }
+    REQUIRE(refusal.has_value());
+    CHECK(refusal->code == ErrorCode::kOverloaded);
+    CHECK(refusal->request_id == sequence - 1);
+    CHECK_THAT(refusal->message, Catch::Contains("cannot write its log") && Catch::Contains("No space left"));
+    unanswered.erase(sequence - 1);
+    // Acks of commits that succeeded before the failure may still be on their way.
+    while (std::optional<protocol::Message> reply = actor.Receive(500ms)) handle(*reply);
+    // What the failed commit holds is stored but not acknowledged while the disk stays full.
+    CHECK_FALSE(unanswered.empty());
+    actor.ExpectSilence();
+
+    std::filesystem::remove(filler);
+    const std::set<uint64_t> held = unanswered;
+    for (size_t i = 0; i < held.size(); ++i) handle(actor.Expect<protocol::InsertAck>());
+    CHECK(unanswered.empty());
+    CHECK_FALSE(Insert(actor, Chunk(kActor, sequence - 1, (sequence - 1) * 100, 100)).duplicate);
+    ++acked;
+  }
+  RunningService service(DurableConfig(dir.path()));
+  Client actor(context, service.endpoint());
+  CHECK(actor.Stats().total_inserted == acked * 100);
 }
 
 }  // namespace

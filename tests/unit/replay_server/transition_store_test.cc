@@ -70,6 +70,15 @@ TEST_CASE("inserts fill the ring in order and wrap around over the oldest transi
   CHECK(SlotContents(store, 1000) == std::map<uint64_t, uint64_t>{{0, 5}, {1, 6}, {2, 2}, {3, 3}, {4, 4}});
 }
 
+TEST_CASE("a store that starts counting at n fills its slots from 0 and counts on from n", "[transition_store]") {
+  TransitionStore store(kObsDim, kActDim, 5);
+  store.StartCountAt(1000);
+  REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 1000, 2)).ok());
+  CHECK(store.total_inserted() == 1002);
+  CHECK(store.size() == 2);
+  CHECK(SlotContents(store, 500) == std::map<uint64_t, uint64_t>{{0, 1000}, {1, 1001}});
+}
+
 TEST_CASE("a batch larger than the capacity keeps only its newest transitions", "[transition_store]") {
   TransitionStore store(kObsDim, kActDim, 3);
   REQUIRE(store.Insert(MakeBatch(kObsDim, kActDim, 100, 1)).ok());
