@@ -102,12 +102,12 @@ StatusOr<std::unique_ptr<LogWriter>> TryOpen(const LogOptions& options) {
 
 // The ids of every transition in the store, found by sampling it many times; fails if a row mixes the
 // fields of different transitions.
-std::set<uint64_t> StoredIds(const TransitionStore& store) {
+std::set<uint64_t> StoredIds(TransitionStore& store) {
   std::mt19937_64 rng(11);
   protocol::TransitionBatch out;
-  std::vector<uint64_t> indices;
+  SampledSlots slots;
   // 30 draws per slot: a slot is missed with probability e^-30.
-  store.Sample(30 * store.size(), rng, out, indices);
+  store.Sample(30 * store.size(), rng, out, slots);
   std::set<uint64_t> ids;
   for (size_t row = 0; row < out.size(); ++row) {
     const uint64_t id = out.policy_versions[row];
