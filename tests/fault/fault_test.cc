@@ -1,7 +1,7 @@
 // Fault injection under load: the real binaries, several actors training a learner, and one fault at a time
-// (a process stopped past the heartbeat timeout, a learner or an actor killed with SIGKILL, actors whose
-// network link goes down). After each fault every process must carry on, and at the end the replay
-// server's account must match the actors': every transition an actor was told is stored is stored, and
+// (a process stopped past the heartbeat timeout, the replay server (on its disk log), a learner or an actor
+// killed with SIGKILL, actors whose network link goes down). After each fault every process must carry on, and at the
+// end the replay server's account must match the actors': every transition an actor was told is stored is stored, and
 // none twice. Each test prints how long recovery took (run `fault_tests -s` to see it); the figures go
 // into docs/operations.md's fault table.
 #include <signal.h>
@@ -192,6 +192,31 @@ TEST_CASE("a replay server stopped past the heartbeat timeout loses nothing ackn
   const ActorAccount account = StopActors(cluster, actors);
   CheckNothingLostOrDuplicated(cluster, account);
   CHECK(learner->Running());
+}
+
+TEST_CASE("a replay server killed with SIGKILL and restarted on its disk log loses nothing acknowledged") {
+  TestCluster cluster("kill-replay");
+  ddpg::testing::TempDir data;
+  const std::vector<std::string> durable = WithSmall({"--replay.durability", "disk", "--replay.data_dir", data.path()});
+  auto replay = cluster.StartReplay(durable);
+  auto learner = cluster.StartLearner(kSmall);
+  auto actors = StartActors(cluster, 3);
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 200 && ConnectedActors(cluster) == 3; }, 40s));
+
+  replay->Signal(SIGKILL);
+  REQUIRE(replay->Wait(5s));
+  std::this_thread::sleep_for(500ms);
+  replay = cluster.StartReplay(durable);
+  const auto restarted = std::chrono::steady_clock::now();
+  REQUIRE(TrainingProgresses(cluster, 200, 1000, 30s));
+  PrintRecovery("replay server SIGKILL, restarted on its log", "training resumed", SecondsSince(restarted));
+  REQUIRE(WaitFor([&] { return ConnectedActors(cluster) == 3; }, 10s));
+  const std::string log = replay->Log();
+  CHECK(std::regex_search(log, std::regex("replay log: recovered [1-9][0-9]* chunks")));
+
+  // total_inserted went on from the recovered count: it is the account of everything stored since the start.
+  const ActorAccount account = StopActors(cluster, actors);
+  CheckNothingLostOrDuplicated(cluster, account);
 }
 
 TEST_CASE("a learner stopped past the heartbeat timeout resumes training after SIGCONT") {
