@@ -20,37 +20,25 @@
 
 using namespace std::chrono_literals;
 using ddpg::testing::ChildProcess;
+using ddpg::testing::ConnectedActors;
 using ddpg::testing::LastMetric;
+using ddpg::testing::LearnerStep;
 using ddpg::testing::QueryReplayStats;
 using ddpg::testing::ReadJsonLines;
 using ddpg::testing::TestCluster;
+using ddpg::testing::TotalInserted;
 using ddpg::testing::WaitFor;
+using ddpg::testing::WithSmallNetworks;
 
 namespace {
 
 // Small networks keep the learner fast on two cores; a short checkpoint interval bounds what a killed
 // learner redoes.
-const std::vector<std::string> kSmall = {
-    "--network.hidden_sizes",          "64,64", "--learner.batch_size", "64", "--replay.samples_per_insert", "64",
-    "--learner.checkpoint_interval_s", "1"};
+const std::vector<std::string> kSmall = WithSmallNetworks({"--learner.checkpoint_interval_s", "1"});
 
 std::vector<std::string> WithSmall(std::vector<std::string> extra) {
   extra.insert(extra.begin(), kSmall.begin(), kSmall.end());
   return extra;
-}
-
-double LearnerStep(const TestCluster& cluster) {
-  return LastMetric(cluster.MetricsPath("learner"), "step").value_or(0.0);
-}
-
-uint64_t TotalInserted(const TestCluster& cluster) {
-  const auto stats = QueryReplayStats(cluster.replay_endpoint());
-  return stats ? stats->total_inserted : 0;
-}
-
-uint32_t ConnectedActors(const TestCluster& cluster) {
-  const auto stats = QueryReplayStats(cluster.replay_endpoint());
-  return stats ? stats->connected_actors : 0;
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {

@@ -16,43 +16,24 @@
 
 using namespace std::chrono_literals;
 using ddpg::testing::ChildProcess;
+using ddpg::testing::ConnectedActors;
+using ddpg::testing::kSmallNetworks;
 using ddpg::testing::LastMetric;
+using ddpg::testing::LearnerStep;
 using ddpg::testing::QueryReplayStats;
 using ddpg::testing::TcpProxy;
 using ddpg::testing::TestCluster;
+using ddpg::testing::TotalInserted;
 using ddpg::testing::WaitFor;
+using ddpg::testing::WithSmallNetworks;
 
 namespace {
 
-// Small networks keep these tests fast on two cores; the training test uses the real config.
-const std::vector<std::string> kSmall = {"--network.hidden_sizes",      "64,64", "--learner.batch_size", "64",
-                                         "--replay.samples_per_insert", "64"};
-
-std::vector<std::string> WithSmall(std::vector<std::string> extra) {
-  extra.insert(extra.begin(), kSmall.begin(), kSmall.end());
-  return extra;
-}
-
-uint64_t TotalInserted(const TestCluster& cluster) {
-  auto stats = QueryReplayStats(cluster.replay_endpoint());
-  return stats ? stats->total_inserted : 0;
-}
-
-// 0 while the server does not answer.
-uint32_t ConnectedActors(const TestCluster& cluster) {
-  auto stats = QueryReplayStats(cluster.replay_endpoint());
-  return stats ? stats->connected_actors : 0;
-}
-
-double LearnerStep(const TestCluster& cluster) {
-  return LastMetric(cluster.MetricsPath("learner"), "step").value_or(0.0);
-}
-
 // An actor that asks the replay server for its id; all of them share one command line.
 std::unique_ptr<ChildProcess> StartAutoIdActor(const TestCluster& cluster, const std::string& log_name) {
-  return std::make_unique<ChildProcess>(ddpg::testing::BinaryPath("actor"),
-                                        cluster.Args(WithSmall({"--actor.auto_id", "true", "--actor.count", "2"})),
-                                        cluster.LogPath(log_name));
+  return std::make_unique<ChildProcess>(
+      ddpg::testing::BinaryPath("actor"),
+      cluster.Args(WithSmallNetworks({"--actor.auto_id", "true", "--actor.count", "2"})), cluster.LogPath(log_name));
 }
 
 std::optional<int> AssignedId(const ChildProcess& actor) {
@@ -67,8 +48,8 @@ std::optional<int> AssignedId(const ChildProcess& actor) {
 
 TEST_CASE("transitions flow from an actor into the replay server which holds inserts back without a learner") {
   TestCluster cluster("flow");
-  auto replay = cluster.StartReplay(kSmall);
-  auto actor = cluster.StartActor(0, 1, kSmall);
+  auto replay = cluster.StartReplay(kSmallNetworks);
+  auto actor = cluster.StartActor(0, 1, kSmallNetworks);
   REQUIRE(WaitFor([&] { return TotalInserted(cluster) >= 1000; }, 20s));
   auto stats = QueryReplayStats(cluster.replay_endpoint());
   REQUIRE(stats);
@@ -87,9 +68,9 @@ TEST_CASE("transitions flow from an actor into the replay server which holds ins
 
 TEST_CASE("actors receive increasing weight versions and a late-joining actor gets weights") {
   TestCluster cluster("weights");
-  auto replay = cluster.StartReplay(kSmall);
-  auto learner = cluster.StartLearner(kSmall);
-  auto first = cluster.StartActor(0, 2, kSmall);
+  auto replay = cluster.StartReplay(kSmallNetworks);
+  auto learner = cluster.StartLearner(kSmallNetworks);
+  auto first = cluster.StartActor(0, 2, kSmallNetworks);
   const std::string first_metrics = cluster.MetricsPath("actor-0");
   REQUIRE(WaitFor([&] { return LastMetric(first_metrics, "policy_version").value_or(0) > 0; }, 40s));
   const double version = *LastMetric(first_metrics, "policy_version");
@@ -111,17 +92,17 @@ TEST_CASE("actors receive increasing weight versions and a late-joining actor ge
   CHECK(weights.act_dim == 1);
   CHECK(weights.hidden_sizes == std::vector<uint32_t>{64, 64});
 
-  auto late = cluster.StartActor(1, 2, kSmall);
+  auto late = cluster.StartActor(1, 2, kSmallNetworks);
   REQUIRE(WaitFor([&] { return LastMetric(cluster.MetricsPath("actor-1"), "policy_version").value_or(0) > 0; }, 20s));
   CHECK(learner->Running());
 }
 
 TEST_CASE("an actor killed with SIGKILL does not disturb the learner and a restarted one rejoins") {
   TestCluster cluster("kill-actor");
-  auto replay = cluster.StartReplay(kSmall);
-  auto learner = cluster.StartLearner(kSmall);
-  auto survivor = cluster.StartActor(0, 2, kSmall);
-  auto victim = cluster.StartActor(1, 2, kSmall);
+  auto replay = cluster.StartReplay(kSmallNetworks);
+  auto learner = cluster.StartLearner(kSmallNetworks);
+  auto survivor = cluster.StartActor(0, 2, kSmallNetworks);
+  auto victim = cluster.StartActor(1, 2, kSmallNetworks);
   REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 0; }, 40s));
   REQUIRE(WaitFor(
       [&] {
@@ -139,7 +120,7 @@ TEST_CASE("an actor killed with SIGKILL does not disturb the learner and a resta
 
   const uint64_t inserted_before = TotalInserted(cluster);
   const size_t old_lines = ddpg::testing::ReadJsonLines(cluster.MetricsPath("actor-1")).size();
-  victim = cluster.StartActor(1, 2, kSmall);
+  victim = cluster.StartActor(1, 2, kSmallNetworks);
   // The new process has the same actor id and starts its sequence numbers at 0 again; its chunks must
   // be stored, not dropped as duplicates of the old process's.
   auto new_process_acked = [&] {
@@ -157,16 +138,16 @@ TEST_CASE("an actor killed with SIGKILL does not disturb the learner and a resta
 
 TEST_CASE("actors and learner reconnect by themselves to a restarted replay server") {
   TestCluster cluster("restart-replay");
-  auto replay = cluster.StartReplay(kSmall);
-  auto learner = cluster.StartLearner(kSmall);
-  auto actor = cluster.StartActor(0, 1, kSmall);
+  auto replay = cluster.StartReplay(kSmallNetworks);
+  auto learner = cluster.StartLearner(kSmallNetworks);
+  auto actor = cluster.StartActor(0, 1, kSmallNetworks);
   REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 50; }, 40s));
 
   replay->Signal(SIGKILL);
   REQUIRE(replay->Wait(5s));
   std::this_thread::sleep_for(2s);
   const double step_at_restart = LearnerStep(cluster);
-  replay = cluster.StartReplay(kSmall);
+  replay = cluster.StartReplay(kSmallNetworks);
 
   REQUIRE(WaitFor([&] { return TotalInserted(cluster) >= 1000; }, 30s));                // the actor reconnected
   REQUIRE(WaitFor([&] { return LearnerStep(cluster) > step_at_restart + 100; }, 30s));  // so did the learner
@@ -187,16 +168,16 @@ TEST_CASE("a replay server restarted within 0.3 s under load is noticed at once:
   // The new server answers heartbeats at once, so a client that waits for the heartbeat timeout never
   // notices that its chunks and sample requests died with the old one.
   TestCluster cluster("fast-restart-replay");
-  auto replay = cluster.StartReplay(kSmall);
-  auto learner = cluster.StartLearner(WithSmall({"--learner.requests_in_flight", "8"}));
-  auto first = cluster.StartActor(0, 2, kSmall);
-  auto second = cluster.StartActor(1, 2, kSmall);
+  auto replay = cluster.StartReplay(kSmallNetworks);
+  auto learner = cluster.StartLearner(WithSmallNetworks({"--learner.requests_in_flight", "8"}));
+  auto first = cluster.StartActor(0, 2, kSmallNetworks);
+  auto second = cluster.StartActor(1, 2, kSmallNetworks);
   REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 200; }, 40s));
 
   replay->Signal(SIGKILL);
   REQUIRE(replay->Wait(5s));
   std::this_thread::sleep_for(300ms);
-  replay = cluster.StartReplay(kSmall);
+  replay = cluster.StartReplay(kSmallNetworks);
   const double step_at_restart = LearnerStep(cluster);
 
   REQUIRE(WaitFor([&] { return TotalInserted(cluster) >= 1500; }, 10s));
@@ -214,12 +195,12 @@ TEST_CASE("dropped connections to a running replay server are noticed at once: a
   // knows each new connection by a new routing id, and the acknowledgements and batches it owed the old
   // ones are undeliverable. A client that waits for the heartbeat timeout waits forever.
   TestCluster cluster("dropped-connections");
-  auto replay = cluster.StartReplay(kSmall);
+  auto replay = cluster.StartReplay(kSmallNetworks);
   TcpProxy proxy(cluster.replay_port());
-  auto learner =
-      cluster.StartLearner(WithSmall({"--learner.requests_in_flight", "8", "--replay.address", proxy.endpoint()}));
-  auto first = cluster.StartActor(0, 2, WithSmall({"--replay.address", proxy.endpoint()}));
-  auto second = cluster.StartActor(1, 2, WithSmall({"--replay.address", proxy.endpoint()}));
+  auto learner = cluster.StartLearner(
+      WithSmallNetworks({"--learner.requests_in_flight", "8", "--replay.address", proxy.endpoint()}));
+  auto first = cluster.StartActor(0, 2, WithSmallNetworks({"--replay.address", proxy.endpoint()}));
+  auto second = cluster.StartActor(1, 2, WithSmallNetworks({"--replay.address", proxy.endpoint()}));
   REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 200; }, 40s));
   const double step_before_cuts = LearnerStep(cluster);
 
@@ -262,12 +243,12 @@ TEST_CASE("after a partition longer than the heartbeat timeout: actors and learn
   // The connections open when the partition began never carry a byte again and nobody resets them (a
   // middlebox forgot them): ZeroMQ does not reconnect by itself, so only the heartbeat timeout notices.
   TestCluster cluster("partition");
-  auto replay = cluster.StartReplay(kSmall);
+  auto replay = cluster.StartReplay(kSmallNetworks);
   TcpProxy proxy(cluster.replay_port());
-  auto learner =
-      cluster.StartLearner(WithSmall({"--learner.requests_in_flight", "8", "--replay.address", proxy.endpoint()}));
-  auto first = cluster.StartActor(0, 2, WithSmall({"--replay.address", proxy.endpoint()}));
-  auto second = cluster.StartActor(1, 2, WithSmall({"--replay.address", proxy.endpoint()}));
+  auto learner = cluster.StartLearner(
+      WithSmallNetworks({"--learner.requests_in_flight", "8", "--replay.address", proxy.endpoint()}));
+  auto first = cluster.StartActor(0, 2, WithSmallNetworks({"--replay.address", proxy.endpoint()}));
+  auto second = cluster.StartActor(1, 2, WithSmallNetworks({"--replay.address", proxy.endpoint()}));
   REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 200; }, 40s));
 
   const uint64_t accepted = proxy.accepted();
@@ -298,9 +279,9 @@ TEST_CASE("after a partition longer than the heartbeat timeout: actors and learn
 
 TEST_CASE("garbage frames sent to each listening socket are logged and ignored") {
   TestCluster cluster("garbage");
-  auto replay = cluster.StartReplay(kSmall);
-  auto learner = cluster.StartLearner(kSmall);
-  auto actor = cluster.StartActor(0, 1, kSmall);
+  auto replay = cluster.StartReplay(kSmallNetworks);
+  auto learner = cluster.StartLearner(kSmallNetworks);
+  auto actor = cluster.StartActor(0, 1, kSmallNetworks);
   REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 0; }, 40s));
 
   // Replay server (ROUTER): garbage and a frame of another protocol version each get an Error reply.
@@ -344,13 +325,13 @@ TEST_CASE("garbage frames sent to each listening socket are logged and ignored")
 
 TEST_CASE("a learner resumed from its checkpoint continues its step count") {
   TestCluster cluster("resume");
-  auto replay = cluster.StartReplay(kSmall);
-  auto actor = cluster.StartActor(0, 1, kSmall);
-  auto learner = cluster.StartLearner(WithSmall({"--learner.max_updates", "300"}));
+  auto replay = cluster.StartReplay(kSmallNetworks);
+  auto actor = cluster.StartActor(0, 1, kSmallNetworks);
+  auto learner = cluster.StartLearner(WithSmallNetworks({"--learner.max_updates", "300"}));
   REQUIRE(learner->Wait(60s) == std::optional<int>(0));
   REQUIRE(LearnerStep(cluster) >= 300);
 
-  learner = cluster.StartLearner(WithSmall({"--resume", "--learner.max_updates", "600"}));
+  learner = cluster.StartLearner(WithSmallNetworks({"--resume", "--learner.max_updates", "600"}));
   REQUIRE(learner->Wait(60s) == std::optional<int>(0));
   CHECK(learner->Log().find("resumed from") != std::string::npos);
   const auto metrics = ddpg::testing::ReadJsonLines(cluster.MetricsPath("learner"));
@@ -361,10 +342,10 @@ TEST_CASE("a learner resumed from its checkpoint continues its step count") {
   // A learner that trains no more (its replay address has no server) publishes its weights once at start
   // and then only republishes them: an evaluator that joins seconds later still gets them.
   const double final_step = metrics.back()["step"].get<double>();
-  learner = cluster.StartLearner(
-      WithSmall({"--resume", "--replay.address", "tcp://127.0.0.1:" + std::to_string(ddpg::testing::FreePort())}));
+  learner = cluster.StartLearner(WithSmallNetworks(
+      {"--resume", "--replay.address", "tcp://127.0.0.1:" + std::to_string(ddpg::testing::FreePort())}));
   std::this_thread::sleep_for(3s);
-  auto evaluator = cluster.StartEvaluator(kSmall);
+  auto evaluator = cluster.StartEvaluator(kSmallNetworks);
   REQUIRE(WaitFor([&] { return LastMetric(cluster.MetricsPath("evaluator-0"), "policy_version").has_value(); }, 20s));
   CHECK(*LastMetric(cluster.MetricsPath("evaluator-0"), "policy_version") == final_step);
   CHECK(learner->Running());
@@ -377,8 +358,8 @@ TEST_CASE("a learner resumed from its checkpoint continues its step count") {
 TEST_CASE("with prioritized replay the learner's priority updates reach the replay server and are applied") {
   TestCluster cluster("prioritized");
   const std::vector<std::string> prioritized =
-      WithSmall({"--replay.sampler", "prioritized", "--replay.capacity", "1000", "--replay.priority_beta_steps", "500",
-                 "--learner.max_updates", "400"});
+      WithSmallNetworks({"--replay.sampler", "prioritized", "--replay.capacity", "1000", "--replay.priority_beta_steps",
+                         "500", "--learner.max_updates", "400"});
   auto replay = cluster.StartReplay(prioritized);
   auto actor = cluster.StartActor(0, 1, prioritized);
   auto learner = cluster.StartLearner(prioritized);
@@ -408,7 +389,7 @@ TEST_CASE("with prioritized replay the learner's priority updates reach the repl
 
 TEST_CASE("actors started with one command line and auto ids get distinct ids and a successor gets the freed one") {
   TestCluster cluster("auto-id");
-  auto replay = cluster.StartReplay(kSmall);
+  auto replay = cluster.StartReplay(kSmallNetworks);
   auto first = StartAutoIdActor(cluster, "auto-first");
   auto second = StartAutoIdActor(cluster, "auto-second");
   REQUIRE(WaitFor([&] { return AssignedId(*first) && AssignedId(*second); }, 20s));
@@ -494,17 +475,17 @@ TEST_CASE("a short training run on Pendulum-v1 clearly beats a random policy") {
 
 TEST_CASE("a fresh learner against a replay server that served another run does not inherit its env steps") {
   TestCluster cluster("fresh-run-old-server");
-  auto replay = cluster.StartReplay(kSmall);
-  auto actor = cluster.StartActor(0, 1, kSmall);
-  auto learner = cluster.StartLearner(WithSmall({"--learner.max_updates", "200"}));
+  auto replay = cluster.StartReplay(kSmallNetworks);
+  auto actor = cluster.StartActor(0, 1, kSmallNetworks);
+  auto learner = cluster.StartLearner(WithSmallNetworks({"--learner.max_updates", "200"}));
   REQUIRE(learner->Wait(60s) == std::optional<int>(0));
 
   // The server keeps running and keeps its transitions; a new run (another run directory) starts.
   const uint64_t inserted_before = TotalInserted(cluster);
   REQUIRE(inserted_before > 0);
   const std::string other_metrics = cluster.run_directory() + "-other/learner.metrics.jsonl";
-  learner =
-      cluster.StartLearner(WithSmall({"--run.name", "fresh-run-old-server-other", "--learner.max_updates", "100"}));
+  learner = cluster.StartLearner(
+      WithSmallNetworks({"--run.name", "fresh-run-old-server-other", "--learner.max_updates", "100"}));
   REQUIRE(learner->Wait(60s) == std::optional<int>(0));
   const std::optional<double> env_steps = LastMetric(other_metrics, "env_steps");
   REQUIRE(env_steps.has_value());
@@ -515,9 +496,9 @@ TEST_CASE("a fresh learner against a replay server that served another run does 
 
 TEST_CASE("an evaluation report about weights the learner never published cannot stop the run") {
   TestCluster cluster("unpublished-eval");
-  auto replay = cluster.StartReplay(kSmall);
-  auto actor = cluster.StartActor(0, 1, kSmall);
-  auto learner = cluster.StartLearner(WithSmall({"--learner.target_eval_return", "-1000"}));
+  auto replay = cluster.StartReplay(kSmallNetworks);
+  auto actor = cluster.StartActor(0, 1, kSmallNetworks);
+  auto learner = cluster.StartLearner(WithSmallNetworks({"--learner.target_eval_return", "-1000"}));
   REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 100; }, 40s));
 
   // As if queued in an evaluator's PUSH socket from an earlier learner process: above the target, of a
@@ -557,12 +538,12 @@ TEST_CASE("a run stopped at the target saves and publishes last the weights that
     }
   };
 
-  auto replay = cluster.StartReplay(kSmall);
-  auto actor = cluster.StartActor(0, 1, kSmall);
+  auto replay = cluster.StartReplay(kSmallNetworks);
+  auto actor = cluster.StartActor(0, 1, kSmallNetworks);
   // Every policy, even a random one, scores above -2000 on Pendulum: the first evaluation stops the run.
-  auto learner = cluster.StartLearner(WithSmall({"--learner.target_eval_return", "-2000"}));
+  auto learner = cluster.StartLearner(WithSmallNetworks({"--learner.target_eval_return", "-2000"}));
   REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 100; }, 40s));
-  auto evaluator = cluster.StartEvaluator(kSmall);
+  auto evaluator = cluster.StartEvaluator(kSmallNetworks);
   REQUIRE(WaitFor(
       [&] {
         drain_weights();
@@ -622,7 +603,7 @@ TEST_CASE("a cluster flooded with malformed frames at every listening socket kee
 // importance weight or a loss non-finite.
 TEST_CASE("a prioritized cluster flooded with absurd priority updates keeps training") {
   TestCluster cluster("fuzzed-prioritized");
-  const std::vector<std::string> prioritized = WithSmall({"--replay.sampler", "prioritized"});
+  const std::vector<std::string> prioritized = WithSmallNetworks({"--replay.sampler", "prioritized"});
   auto replay = cluster.StartReplay(prioritized);
   auto learner = cluster.StartLearner(prioritized);
   auto actor = cluster.StartActor(0, 1, prioritized);

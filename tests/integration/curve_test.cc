@@ -12,16 +12,15 @@
 
 using namespace std::chrono_literals;
 using ddpg::testing::ChildProcess;
+using ddpg::testing::kSmallNetworks;
 using ddpg::testing::LastMetric;
+using ddpg::testing::LearnerStep;
 using ddpg::testing::QueryReplayStats;
 using ddpg::testing::TempDir;
 using ddpg::testing::TestCluster;
 using ddpg::testing::WaitFor;
 
 namespace {
-
-const std::vector<std::string> kSmall = {"--network.hidden_sizes",      "64,64", "--learner.batch_size", "64",
-                                         "--replay.samples_per_insert", "64"};
 
 std::string Read(const std::string& path) {
   std::ifstream file(path);
@@ -52,7 +51,7 @@ class ClusterKeys {
 
   // The options that turn CURVE on, with `client`'s secret key.
   std::vector<std::string> Args(const std::string& client = "client", std::vector<std::string> extra = {}) const {
-    std::vector<std::string> args = kSmall;
+    std::vector<std::string> args = kSmallNetworks;
     args.insert(args.end(), {"--run.security", "curve", "--run.server_public_key_file", File("server.public"),
                              "--run.server_secret_key_file", File("server.secret"), "--run.client_secret_key_file",
                              File(client + ".secret"), "--run.allowed_clients_file", allowlist()});
@@ -72,10 +71,6 @@ class ClusterKeys {
  private:
   TempDir dir_;
 };
-
-double LearnerStep(const TestCluster& cluster) {
-  return LastMetric(cluster.MetricsPath("learner"), "step").value_or(0.0);
-}
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
@@ -98,7 +93,7 @@ TEST_CASE("a curve cluster trains over all three sockets and a plain client gets
 
   // Without CURVE a client is not even answered, on any of the three sockets.
   CHECK_FALSE(QueryReplayStats(cluster.replay_endpoint()));
-  auto plain = cluster.StartActor(1, 2, kSmall);
+  auto plain = cluster.StartActor(1, 2, kSmallNetworks);
   REQUIRE(WaitFor([&] { return Contains(plain->Log(), "the handshake with " + cluster.replay_endpoint()); }, 20s));
   std::this_thread::sleep_for(2s);
   CHECK(LastMetric(cluster.MetricsPath("actor-1"), "acked_transitions").value_or(0) == 0);

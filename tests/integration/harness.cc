@@ -211,4 +211,23 @@ std::unique_ptr<ChildProcess> TestCluster::StartEvaluator(const std::vector<std:
   return std::make_unique<ChildProcess>(BinaryPath("actor"), Args(args), LogPath("evaluator-0"));
 }
 
+std::vector<std::string> WithSmallNetworks(std::vector<std::string> extra) {
+  extra.insert(extra.begin(), kSmallNetworks.begin(), kSmallNetworks.end());
+  return extra;
+}
+
+double LearnerStep(const TestCluster& cluster) {
+  return LastMetric(cluster.MetricsPath("learner"), "step").value_or(0.0);
+}
+
+uint64_t TotalInserted(const TestCluster& cluster) {
+  const auto stats = QueryReplayStats(cluster.replay_endpoint());
+  return stats ? stats->total_inserted : 0;
+}
+
+uint32_t ConnectedActors(const TestCluster& cluster) {
+  const auto stats = QueryReplayStats(cluster.replay_endpoint());
+  return stats ? stats->connected_actors : 0;
+}
+
 }  // namespace ddpg::testing

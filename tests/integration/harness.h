@@ -57,6 +57,12 @@ class TempDir {
   std::string path_;
 };
 
+// Small networks and batches: cluster tests stay fast on two cores. WithSmallNetworks puts them before
+// `extra`, so that `extra` may override them.
+inline const std::vector<std::string> kSmallNetworks = {
+    "--network.hidden_sizes", "64,64", "--learner.batch_size", "64", "--replay.samples_per_insert", "64"};
+std::vector<std::string> WithSmallNetworks(std::vector<std::string> extra);
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
 
@@ -109,5 +115,11 @@ class TestCluster {
   int weights_port_;
   int reports_port_;
 };
+
+// What a running cluster shows: the learner's latest step from its metrics file (0 before the first), and the
+// replay server's stored transitions and connected actors from a stats query (0 while it does not answer).
+double LearnerStep(const TestCluster& cluster);
+uint64_t TotalInserted(const TestCluster& cluster);
+uint32_t ConnectedActors(const TestCluster& cluster);
 
 }  // namespace ddpg::testing

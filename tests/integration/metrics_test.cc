@@ -14,6 +14,7 @@ using namespace std::chrono_literals;
 using ddpg::testing::BinaryPath;
 using ddpg::testing::ChildProcess;
 using ddpg::testing::FreePort;
+using ddpg::testing::kSmallNetworks;
 using ddpg::testing::QueryReplayStats;
 using ddpg::testing::ReadJsonLines;
 using ddpg::testing::Scrape;
@@ -23,11 +24,8 @@ using ddpg::testing::WaitFor;
 
 namespace {
 
-const std::vector<std::string> kSmall = {"--network.hidden_sizes",      "64,64", "--learner.batch_size", "64",
-                                         "--replay.samples_per_insert", "64"};
-
 std::vector<std::string> SmallServingMetricsOn(int port, std::vector<std::string> extra = {}) {
-  extra.insert(extra.begin(), kSmall.begin(), kSmall.end());
+  extra.insert(extra.begin(), kSmallNetworks.begin(), kSmallNetworks.end());
   extra.insert(extra.end(), {"--run.metrics_port", std::to_string(port), "--run.metrics_bind", "127.0.0.1"});
   return extra;
 }
