@@ -51,6 +51,15 @@ for i in $(seq 0 7); do start "actor-$i" "$bin/actor" "${common[@]}" --actor.id 
 start evaluator "$bin/actor" "${common[@]}" --eval --actor.id 0
 
 names=(replay_server learner $(for i in $(seq 0 7); do echo "actor-$i"; done) evaluator)
+# A process that cannot start (a bad argument, a busy port) would otherwise go unnoticed for the whole soak.
+sleep 5
+for name in "${names[@]}"; do
+  if ! kill -0 "${pid_of[$name]}" 2>/dev/null; then
+    echo "soak: $name exited at start-up; the end of its log:" >&2
+    tail -n 5 "$run_dir/${name/evaluator/evaluator-0}.log" >&2 || true
+    exit 1
+  fi
+done
 csv="$run_dir/soak-rss.csv"
 (IFS=,; echo "seconds,${names[*]}") > "$csv"
 sample() {
