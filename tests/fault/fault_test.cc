@@ -1,10 +1,12 @@
 // Fault injection under load: the real binaries, several actors training a learner, and one fault at a time
 // (a process stopped past the heartbeat timeout, the replay server (on its disk log), a learner or an actor
-// killed with SIGKILL, actors whose network link goes down). After each fault every process must carry on, and at the
-// end the replay server's account must match the actors': every transition an actor was told is stored is stored, and
-// none twice. Each test prints how long recovery took (run `fault_tests -s` to see it); the figures go
-// into docs/operations.md's fault table.
+// killed with SIGKILL, the replay server's disk full, actors whose network link goes down). After each fault
+// every process must carry on, and at the end the replay server's account must match the actors': every
+// transition an actor was told is stored is stored, and none twice. Each test prints how long recovery took
+// (run `fault_tests -s` to see it); the figures go into docs/operations.md's fault table.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -205,6 +207,83 @@ TEST_CASE("a replay server killed with SIGKILL and restarted on its disk log los
   // total_inserted went on from the recovered count: it is the account of everything stored since the start.
   const ActorAccount account = StopActors(cluster, actors);
   CheckNothingLostOrDuplicated(cluster, account);
+}
+
+// A tmpfs mounted on a fresh directory: a disk that can be filled. Mounting needs root; mounted() says
+// whether it worked. Unmounted when it goes away.
+class SmallDisk {
+ public:
+  explicit SmallDisk(const std::string& size) {
+    mounted_ = geteuid() == 0 && mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+  }
+  ~SmallDisk() {
+    if (mounted_) umount2(dir_.path().c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+  const std::string& path() const { return dir_.path(); }
+  // Writes `name` until the disk is full.
+  void Fill(const std::string& name) const {
+    const int fd = open(dir_.File(name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    REQUIRE(fd >= 0);
+    const std::string block(64 << 10, 'x');
+    while (write(fd, block.data(), block.size()) > 0) {
+    }
+    close(fd);
+  }
+
+ private:
+  ddpg::testing::TempDir dir_;
+  bool mounted_ = false;
+};
+
+TEST_CASE("a replay server whose disk fills up stops acknowledging and loses nothing once space returns") {
+  SmallDisk disk("8m");
+  if (!disk.mounted()) {
+    WARN("skipped: mounting a tmpfs needs root");
+    return;
+  }
+  TestCluster cluster("disk-full");
+  // 50,000 Pendulum transitions are 2.2 MB of records in segments of about 275 KB: the log fits the disk
+  // until the filler takes the rest.
+  const std::vector<std::string> durable =
+      WithSmall({"--replay.durability", "disk", "--replay.data_dir", disk.path(), "--replay.capacity", "50000"});
+  auto replay = cluster.StartReplay(durable);
+  auto learner = cluster.StartLearner(WithSmall({"--replay.capacity", "50000"}));
+  auto actors = StartActors(cluster, 2, {"--replay.capacity", "50000"});
+  REQUIRE(WaitFor([&] { return LearnerStep(cluster) > 200 && ConnectedActors(cluster) == 2; }, 40s));
+
+  disk.Fill("filler");
+  const std::string metrics = cluster.MetricsPath("replay_server");
+  // The chunks the server had taken in before its first failed commit (some still waiting for the rate
+  // limiter) are stored and wait for their acks; with their credit spent the actors send nothing more, so
+  // nothing more is stored (a chunk that still came would be refused, kOverloaded).
+  REQUIRE(WaitFor([&] { return LastMetric(metrics, "log_failed_commits").value_or(0) > 0; }, 20s));
+  REQUIRE(WaitFor([&] { return LastMetric(metrics, "held_acks").value_or(0) > 0; }, 5s));
+  std::this_thread::sleep_for(2s);
+  const uint64_t stored_while_full = TotalInserted(cluster);
+  std::this_thread::sleep_for(2s);
+  CHECK(TotalInserted(cluster) == stored_while_full);
+  CHECK(LastMetric(metrics, "held_acks").value_or(0) > 0);
+  CHECK(replay->Running());
+
+  REQUIRE(std::remove((disk.path() + "/filler").c_str()) == 0);
+  const auto freed = std::chrono::steady_clock::now();
+  REQUIRE(TrainingProgresses(cluster, 200, 1000, 30s));
+  PrintRecovery("replay server's disk full, then space freed", "training resumed", SecondsSince(freed));
+  const ActorAccount account = StopActors(cluster, actors);
+  CheckNothingLostOrDuplicated(cluster, account);
+  for (int id = 0; id < 2; ++id) {
+    CHECK(LastMetric(cluster.MetricsPath("actor-" + std::to_string(id)), "refused_transitions") == 0);
+  }
+
+  // What the log holds is whole: a restart on it recovers every acknowledged transition.
+  const uint64_t stored = TotalInserted(cluster);
+  replay->Signal(SIGKILL);
+  REQUIRE(replay->Wait(5s));
+  replay = cluster.StartReplay(durable);
+  REQUIRE(WaitFor([&] { return TotalInserted(cluster) > 0; }, 20s));
+  CHECK(TotalInserted(cluster) >= account.acknowledged);
+  CHECK(TotalInserted(cluster) <= stored);
 }
 
 TEST_CASE("a learner stopped past the heartbeat timeout resumes training after SIGCONT") {
