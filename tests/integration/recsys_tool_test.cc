@@ -44,6 +44,17 @@ TEST_CASE("recsys baselines ranks a small log's held-out ratings with every base
   CHECK(output.find("200 ratings, 20 users, 15 items") != std::string::npos);
   for (const char* row : {"random ", "popular ", "greedy MF "}) CHECK(output.find(row) != std::string::npos);
   CHECK(std::ifstream(dir.File("mf.txt")).good());
+  // λ was chosen on the validation split by default, and the factorization used the chosen one.
+  const size_t chosen = output.find("chosen: regularization ");
+  REQUIRE(chosen != std::string::npos);
+  const std::string lambda = output.substr(chosen + 23, output.find(' ', chosen + 23) - chosen - 23);
+  CHECK(output.find("epochs, regularization " + lambda + ":") != std::string::npos);
+
+  const auto [fixed_code, fixed] =
+      RunRecsys(dir, {"baselines", "--ratings", dir.File("ratings.csv"), "--epochs", "20", "--regularization", "0.3"});
+  CHECK(fixed_code == 0);
+  CHECK(fixed.find("chosen:") == std::string::npos);
+  CHECK(fixed.find("epochs, regularization 0.3:") != std::string::npos);
 }
 
 TEST_CASE("recsys baselines refuses a malformed ratings file naming the line, and bad usage") {
@@ -53,5 +64,9 @@ TEST_CASE("recsys baselines refuses a malformed ratings file naming the line, an
   CHECK(code == 2);
   CHECK(output.find("bad.csv:3: rating '9' lies outside [0.5, 5]") != std::string::npos);
   CHECK(RunRecsys(dir, {"baselines"}).first == 2);
+  const auto [lambda_code, lambda] =
+      RunRecsys(dir, {"baselines", "--ratings", dir.File("bad.csv"), "--regularization", "lots"});
+  CHECK(lambda_code == 2);
+  CHECK(lambda.find("--regularization must be auto or a number, not 'lots'") != std::string::npos);
   CHECK(RunRecsys(dir, {"train-everything"}).first == 2);
 }
