@@ -57,6 +57,18 @@ StatusOr<std::unique_ptr<LearnerService>> LearnerService::Create(const Config& c
         EnvStepCounter(counters->env_steps, {counters->replay_instance, counters->replay_run_inserted});
     spdlog::info("resumed from {}: step {}, {} env steps", service->CheckpointPath(), counters->updates,
                  counters->env_steps);
+    // The run's best policy so far stays unless a later evaluation beats it.
+    if (std::filesystem::exists(service->BestPolicyPath())) {
+      StatusOr<PolicyFile> best = LoadPolicyFile(service->BestPolicyPath(), service->agent_.options());
+      if (best.ok()) {
+        service->best_saved_return_ = best->eval_return;
+        spdlog::info("keeping the best policy so far, {} (return {:.1f}), until an evaluation beats it",
+                     service->BestPolicyPath(), best->eval_return);
+      } else {
+        spdlog::warn("{} cannot be read ({}): the next evaluation replaces it", service->BestPolicyPath(),
+                     best.status().message());
+      }
+    }
   }
   // A checkpoint from before run ids existed continues as a run with a new id.
   if (service->counters_.run_id == 0) service->counters_.run_id = protocol::NewInstanceId();
@@ -199,8 +211,9 @@ void LearnerService::Train(const protocol::SampleReply& reply) {
   const uint64_t instance_before = env_steps_.anchor().server_instance;
   if (env_steps_.Observe(reply.server_instance, reply.run_inserted)) {
     spdlog::warn(
-        "another replay server instance answers ({:016x}, before {:016x}): the earlier one's contents are gone; "
-        "the run's env steps go on from {} with the {} transitions the new one stored for this run",
+        "another replay server instance answers ({:016x}, before {:016x}): the run's env steps go on from {} with "
+        "the {} transitions the new one stored for this run (it starts empty with replay.durability = memory, from "
+        "its log with disk)",
         reply.server_instance, instance_before, steps_before, reply.run_inserted);
   }
   statistics_.RecordReplay(reply.replay_size, reply.connected_actors);
@@ -269,7 +282,6 @@ void LearnerService::HandleEvaluation(const protocol::EpisodeReport& report) {
         fmt::format("ignoring an evaluation report (return {:.1f}): {}", report.episode_return, valid.message()));
     return;
   }
-  const std::optional<double> best_before = statistics_.best_evaluation();
   statistics_.RecordEvaluation(report);
   spdlog::info("eval: return {:.1f} over {} episodes | policy v{} (learner step {}) | env steps {} | {:.1f} s",
                report.episode_return, report.episodes, report.policy_version, counters_.updates, env_steps_.env_steps(),
@@ -279,7 +291,7 @@ void LearnerService::HandleEvaluation(const protocol::EpisodeReport& report) {
   fields["eval_episodes"] = report.episodes;
   fields["eval_policy_version"] = report.policy_version;
   metrics_.Write(fields);
-  if (best_before && report.episode_return <= *best_before) return;
+  if (best_saved_return_ && report.episode_return <= *best_saved_return_) return;
   const std::vector<float>* parameters = published_.Parameters(report.policy_version);
   if (parameters == nullptr) {
     spdlog::warn("the best evaluation so far is of v{}, whose weights are no longer held: {} not updated",
@@ -291,6 +303,7 @@ void LearnerService::HandleEvaluation(const protocol::EpisodeReport& report) {
     spdlog::error("saving the best policy failed: {}", saved.message());
     return;
   }
+  best_saved_return_ = report.episode_return;
   spdlog::info("best policy so far: v{} (return {:.1f}) saved to {}", report.policy_version, report.episode_return,
                BestPolicyPath());
 }

@@ -90,6 +90,8 @@ class LearnerService {
   TrainingStatistics statistics_;
 
   bool stopped_at_target_ = false;
+  // The return recorded in best_policy.pt, this run's or (after a resume) the file's.
+  std::optional<double> best_saved_return_;
 
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_report_;

@@ -5,7 +5,9 @@
 
 #include <cmath>
 #include <filesystem>
+#include <iomanip>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include <zmq.hpp>
@@ -349,6 +351,60 @@ TEST_CASE("a learner resumed from its checkpoint continues its step count") {
   REQUIRE(WaitFor([&] { return LastMetric(cluster.MetricsPath("evaluator-0"), "policy_version").has_value(); }, 20s));
   CHECK(*LastMetric(cluster.MetricsPath("evaluator-0"), "policy_version") == final_step);
   CHECK(learner->Running());
+}
+
+namespace {
+
+// The returns of the "best policy so far" lines of a learner's log, in order.
+std::vector<double> BestPolicyReturns(const std::string& log) {
+  static const std::regex kBest("best policy so far: v[0-9]+ \\(return (-?[0-9.]+)\\)");
+  std::vector<double> returns;
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), kBest); it != std::sregex_iterator(); ++it) {
+    returns.push_back(std::stod((*it)[1].str()));
+  }
+  return returns;
+}
+
+}  // namespace
+
+TEST_CASE("a resumed learner keeps the run's best policy until an evaluation beats it") {
+  TestCluster cluster("best-resume");
+  auto replay = cluster.StartReplay(kSmallNetworks);
+  auto actor = cluster.StartActor(0, 1, kSmallNetworks);
+  auto evaluator = cluster.StartEvaluator(kSmallNetworks);
+  const std::vector<std::string> training = WithSmallNetworks({"--learner.stop_at_target", "false"});
+  auto learner = cluster.StartLearner(training);
+  // Several evaluations, so that the best of them is hard for the next one to beat.
+  REQUIRE(WaitFor([&] { return BestPolicyReturns(learner->Log()).size() >= 3; }, 60s));
+  learner->Signal(SIGTERM);
+  REQUIRE(learner->Wait(20s) == std::optional<int>(0));
+  const double best = BestPolicyReturns(learner->Log()).back();
+
+  learner = cluster.StartLearner(WithSmallNetworks({"--learner.stop_at_target", "false", "--resume"}));
+  const bool evaluated = (WaitFor(
+      [&] {
+        const std::string log = learner->Log();
+        size_t evaluations = 0;
+        for (size_t at = log.find("eval: return", log.find("resumed from")); at != std::string::npos;
+             at = log.find("eval: return", at + 1)) {
+          ++evaluations;
+        }
+        return evaluations >= 5;
+      },
+      60s));
+  INFO(learner->Log());
+  REQUIRE(evaluated);
+  // The log file holds both learners' lines: the resumed one's begin at "resumed from".
+  const std::string all = learner->Log();
+  REQUIRE(all.find("resumed from") != std::string::npos);
+  const std::string log = all.substr(all.find("resumed from"));
+  INFO(log);
+  std::ostringstream best_text;
+  best_text << std::fixed << std::setprecision(1) << best;
+  CHECK(log.find("keeping the best policy so far, " + cluster.run_directory() + "/best_policy.pt (return " +
+                 best_text.str() + ")") != std::string::npos);
+  for (const double saved : BestPolicyReturns(log)) CHECK(saved > best);
+  CHECK(std::filesystem::exists(cluster.run_directory() + "/best_policy.pt"));
 }
 
 // Prioritized replay end to end: the replay server sends weights and generations, the learner trains with
