@@ -113,17 +113,21 @@ struct Server {
   }
 
   // Stores and logs the next chunk of kChunkSize transitions, as ReplayService does, and waits until durable.
-  void InsertChunk() {
-    const uint64_t sequence = next_sequence++;
+  void InsertChunk() { AppendAndWait(StoreChunk()); }
+  // The first half of that: the chunk is stored, and the log has not been handed it yet.
+  std::pair<protocol::InsertChunk, uint64_t> StoreChunk() {
     protocol::InsertChunk chunk{
         .actor_id = 1,
         .incarnation = 2,
-        .sequence = sequence,
+        .sequence = next_sequence++,
         .transitions = testing::MakeBatch(kObsDim, kActDim, store.total_inserted(), kChunkSize)};
     const uint64_t first = store.total_inserted();
     REQUIRE(store.Insert(chunk.transitions).ok());
     filter.Record(chunk.actor_id, chunk.incarnation, chunk.sequence);
-    const uint64_t number = log->Append(std::move(chunk), first);
+    return {std::move(chunk), first};
+  }
+  void AppendAndWait(std::pair<protocol::InsertChunk, uint64_t> stored) {
+    const uint64_t number = log->Append(std::move(stored.first), stored.second);
     REQUIRE(Eventually([&] { return log->durable() >= number; }));
   }
 
@@ -284,6 +288,28 @@ TEST_CASE("recovery puts each snapshot priority into its transition's new slot",
   // A new transition enters at the restored maximum.
   recovered.InsertChunk();
   CHECK(sampler.priority(recovered.store.SlotOf(20)) == 1000.5);
+}
+
+TEST_CASE("a priority snapshot is written only once its transitions are durable", "[priority_snapshot]") {
+  TempDir dir;
+  Server server(dir.path());
+  server.InsertChunk();
+  // Transitions 4 .. 7 are stored but not yet committed: a crash now would lose them, and their numbers would
+  // go to the chunks stored after the restart, so a snapshot that covers them must wait.
+  auto stored = server.StoreChunk();
+  server.SetPriority(6, 60.0f);
+  server.log->SnapshotPriorities(server.store.TakePrioritySnapshot());
+  std::this_thread::sleep_for(200ms);  // commits of other chunks would happen meanwhile: 1 ms apart
+  CHECK(server.log->stats().priority_snapshots == 0);
+  CHECK_FALSE(fs::exists(dir.snapshot_path()));
+  server.AppendAndWait(std::move(stored));
+  REQUIRE(Server::Eventually([&] { return server.log->stats().priority_snapshots == 1; }));
+  StatusOr<std::optional<PrioritySnapshot>> read = ReadPrioritySnapshot(dir.path(), kCapacity);
+  REQUIRE(read.ok());
+  REQUIRE(read->has_value());
+  CHECK((*read)->end_transition() == 8);
+  CHECK((*read)->priorities[6] == 60.5f);
+  CHECK(server.log->stats().failed_priority_snapshots == 0);
 }
 
 TEST_CASE("a snapshot that is not of the recovered log leaves the priorities at 1", "[priority_snapshot]") {
