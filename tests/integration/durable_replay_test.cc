@@ -19,10 +19,13 @@
 
 #include "common/transport.h"
 #include "harness.h"
+#include "tests/prometheus_scrape.h"
 
 using namespace std::chrono_literals;
+using ddpg::testing::FreePort;
 using ddpg::testing::LastMetric;
 using ddpg::testing::QueryReplayStats;
+using ddpg::testing::ScrapeMetrics;
 using ddpg::testing::TempDir;
 using ddpg::testing::TestCluster;
 using ddpg::testing::WaitFor;
@@ -280,12 +283,13 @@ TEST_CASE("a replay server refuses a data_dir that is missing or holds another e
 TEST_CASE("prioritized replay's priorities and beta survive a SIGKILL and a restart") {
   TestCluster cluster("durable-priorities");
   TempDir data_dir;
+  const int metrics_port = FreePort();
   std::vector<std::string> args = DurableArgs(data_dir.path());
-  // A ring of 600 that 1,000 transitions wrap around: the restarted server holds transitions 400 .. 999 in slots
-  // 0 .. 599, not in the slots they had. beta rises from 0.4 by 0.0006 per batch.
-  args.insert(args.end(),
-              {"--replay.sampler", "prioritized", "--replay.capacity", "600", "--replay.min_size_to_sample", "100",
-               "--replay.priority_beta_steps", "1000", "--replay.priority_snapshot_interval_s", "0.2"});
+  // A ring of 600 that 1,000 transitions wrap around: the restarted server holds transitions 400 .. 999 in the
+  // slots recovery fills from 0 on, not in the ones they had. beta rises from 0.4 by 0.0006 per batch.
+  args.insert(args.end(), {"--replay.sampler", "prioritized", "--replay.capacity", "600", "--replay.min_size_to_sample",
+                           "100", "--replay.priority_beta_steps", "1000", "--replay.priority_snapshot_interval_s",
+                           "0.2", "--run.metrics_port", std::to_string(metrics_port)});
   auto replay = cluster.StartReplay(args);
   REQUIRE(WaitFor([&] { return QueryReplayStats(cluster.replay_endpoint()).has_value(); }, 10s));
 
@@ -321,6 +325,10 @@ TEST_CASE("prioritized replay's priorities and beta survive a SIGKILL and a rest
   const double snapshots_at_update = LastMetric(metrics, "priority_snapshots").value_or(0.0);
   REQUIRE(
       WaitFor([&] { return LastMetric(metrics, "priority_snapshots").value_or(0.0) >= snapshots_at_update + 5; }, 20s));
+  const std::optional<ddpg::testing::Scrape> scrape = ScrapeMetrics(metrics_port);
+  REQUIRE(scrape);
+  CHECK(scrape->Value("ddpg_replay_server_priority_snapshots_total").value_or(0.0) >= snapshots_at_update + 5);
+  CHECK(scrape->Value("ddpg_replay_server_failed_priority_snapshots_total") == 0.0);
   replay->Signal(SIGKILL);
   REQUIRE(replay->Wait(5s) == 128 + SIGKILL);
 
