@@ -35,7 +35,6 @@ class Reader {
     offset_ += sizeof value;
     return value;
   }
-  size_t offset() const { return offset_; }
 
  private:
   std::string_view bytes_;
@@ -139,8 +138,9 @@ StatusOr<std::optional<PrioritySnapshot>> ReadPrioritySnapshot(const std::string
   StatusOr<std::string> bytes = ReadWholeFile(path);
   DDPG_RETURN_IF_ERROR(bytes.status());
   StatusOr<PrioritySnapshot> snapshot = DecodePrioritySnapshot(*bytes, capacity);
-  if (!snapshot.ok())
+  if (!snapshot.ok()) {
     return InvalidArgument("'" + path + "' is not a usable priority snapshot: " + snapshot.status().message());
+  }
   return std::optional<PrioritySnapshot>(std::move(snapshot).value());
 }
 

@@ -46,7 +46,7 @@ struct PrioritySnapshot {
 // The file's bytes (docs/replay-log.md): a header, the priorities and a CRC-32 of everything before it.
 std::string EncodePrioritySnapshot(const PrioritySnapshot& snapshot);
 // InvalidArgument, saying why, unless `bytes` are one whole, undamaged snapshot of a store of `capacity`
-// whose values are in range (every p_i and the maximum positive and finite, at most `capacity` of them).
+// whose values are in range (every p_i and the maximum positive and at most 1e30, at most `capacity` p_i).
 StatusOr<PrioritySnapshot> DecodePrioritySnapshot(std::string_view bytes, uint64_t capacity);
 
 // Writes dir/PRIORITIES so that a crash leaves the old snapshot or the whole new one (a temporary file,
