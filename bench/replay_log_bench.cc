@@ -12,13 +12,19 @@
 // 2. Recovery: a log of 1,000,000 HalfCheetah-v4 transitions (capacity 1,000,000) is written, its pages are
 //    dropped from the page cache (posix_fadvise), and ReplayService::Create is timed: recovery plus the
 //    store's allocation, as a restarted server spends it. Then again with the pages cached.
+// 3. Priority snapshots (prioritized replay with disk durability) of a store of 1,000,000 that has wrapped
+//    around: the service thread's copy of every priority (TransitionStore::TakePrioritySnapshot), the log
+//    thread's write of the copy (WritePrioritySnapshot: 4 MB, fdatasync'd, renamed, the directory fsync'd),
+//    and at start-up reading it back and restoring it into the recovered store.
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -31,6 +37,7 @@
 #include "common/transport.h"
 #include "replay_server/log_record.h"
 #include "replay_server/log_writer.h"
+#include "replay_server/priority_snapshot.h"
 #include "replay_server/replay_service.h"
 
 namespace {
@@ -198,6 +205,58 @@ double SyncedWriteRate(const std::string& parent, double seconds) {
   return rate;
 }
 
+// The median of `runs` timings of `work`, in milliseconds.
+double MedianMs(int runs, const std::function<void()>& work) {
+  std::vector<double> ms;
+  for (int run = 0; run < runs; ++run) {
+    const auto start = Clock::now();
+    work();
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  }
+  std::nth_element(ms.begin(), ms.begin() + runs / 2, ms.end());
+  return ms[runs / 2];
+}
+
+// A prioritized Pendulum-v1 store of capacity kRecoveryTransitions into which `inserted` transitions numbered
+// from `first` on were inserted, from slot 0 as recovery fills it.
+ddpg::TransitionStore PrioritizedStore(uint64_t first, uint64_t inserted, std::mt19937& rng) {
+  ddpg::TransitionStore store(3, 1, kRecoveryTransitions, ddpg::PriorityOptions{});
+  store.StartCountAt(first);
+  const ddpg::protocol::TransitionBatch chunk = RandomBatch(3, 1, kChunkSize, rng);
+  for (uint64_t done = 0; done < inserted; done += kChunkSize) (void)store.Insert(chunk);
+  return store;
+}
+
+void PrioritySnapshotCosts(const std::string& parent, std::mt19937& rng) {
+  // 1.5M inserted: the ring has wrapped, so the copy is two pieces.
+  ddpg::TransitionStore store = PrioritizedStore(0, 3 * kRecoveryTransitions / 2, rng);
+  std::vector<uint64_t> slots(kRecoveryTransitions), generations(kRecoveryTransitions);
+  std::vector<float> priorities(kRecoveryTransitions);
+  std::uniform_real_distribution<float> priority(0.0f, 10.0f);
+  for (uint64_t slot = 0; slot < kRecoveryTransitions; ++slot) {
+    slots[slot] = slot;
+    generations[slot] = store.generation(slot);
+    priorities[slot] = priority(rng);
+  }
+  (void)store.UpdatePriorities(slots, generations, priorities);
+  ddpg::PrioritySnapshot snapshot;
+  const double copy_ms = MedianMs(21, [&] { snapshot = store.TakePrioritySnapshot(); });
+  const std::string dir = TemporaryDirectory(parent);
+  const double write_ms = MedianMs(5, [&] { (void)ddpg::WritePrioritySnapshot(dir, snapshot); });
+  DropFromPageCache(dir);
+  std::optional<ddpg::PrioritySnapshot> read;
+  const double read_ms = MedianMs(1, [&] { read = *ddpg::ReadPrioritySnapshot(dir, kRecoveryTransitions).value(); });
+  // As recovery leaves a store: the same transitions, from slot 0.
+  ddpg::TransitionStore recovered = PrioritizedStore(kRecoveryTransitions / 2, kRecoveryTransitions, rng);
+  size_t restored = 0;
+  const double restore_ms = MedianMs(1, [&] { restored = recovered.RestorePriorities(*read); });
+  std::printf(
+      "priority snapshot of %zu transitions (%.1f MB): copy %.2f ms (median of 21), write %.1f ms (median of 5), "
+      "read %.1f ms from disk, restore %.1f ms\n",
+      restored, DirectoryBytes(dir) / 1e6, copy_ms, write_ms, read_ms, restore_ms);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -263,6 +322,7 @@ int main(int argc, char** argv) {
       "page cache\n",
       static_cast<unsigned long long>(kRecoveryTransitions), DirectoryBytes(dir) / 1e6, cold, warm);
   std::filesystem::remove_all(dir);
+  PrioritySnapshotCosts(parent, rng);
   std::printf("load average after: %s\n", LoadAverage().c_str());
   return 0;
 }

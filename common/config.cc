@@ -108,6 +108,7 @@ Status ValidateConfig(const Config& c) {
           ? InvalidArgument("replay.data_dir must name an existing directory when replay.durability = disk")
           : Status::Ok(),
       InRange("replay.sync_interval_ms", c.replay.sync_interval_ms, 0, 1000),
+      InRange("replay.priority_snapshot_interval_s", c.replay.priority_snapshot_interval_s, 0.0, 86400.0),
       Endpoint("learner.weights_bind", c.learner.weights_bind),
       Endpoint("learner.weights_address", c.learner.weights_address),
       Endpoint("learner.reports_bind", c.learner.reports_bind),

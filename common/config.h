@@ -163,6 +163,9 @@ struct ReplayConfig {
   Durability durability = Durability::kMemory;
   std::string data_dir;
   int sync_interval_ms = 2;
+  // sampler = prioritized with durability = disk: the priorities are copied to data_dir this often (and when the
+  // server stops) and restored at start-up; 0: neither. Ignored otherwise.
+  double priority_snapshot_interval_s = 30.0;
 };
 
 struct LearnerConfig {
@@ -267,6 +270,9 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("replay.data_dir", c.replay.data_dir, "existing directory of the replay log (replay.durability = disk)");
   visit("replay.sync_interval_ms", c.replay.sync_interval_ms,
         "disk durability: the log is fsync'd at most this often, and acknowledgements wait for it");
+  visit("replay.priority_snapshot_interval_s", c.replay.priority_snapshot_interval_s,
+        "prioritized sampler with disk durability: seconds between snapshots of the priorities, which a restarted "
+        "server restores (0: none taken or restored)");
   visit("learner.weights_bind", c.learner.weights_bind, "endpoint the learner publishes weights on");
   visit("learner.weights_address", c.learner.weights_address, "endpoint actors subscribe to for weights");
   visit("learner.reports_bind", c.learner.reports_bind, "endpoint the learner collects episode reports on");

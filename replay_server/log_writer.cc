@@ -24,6 +24,7 @@ StatusOr<std::unique_ptr<LogWriter>> LogWriter::Open(const LogOptions& options, 
                                                      DuplicateFilter& filter) {
   StatusOr<RecoveredLog> recovered = RecoverLog(options.data_dir, options.manifest, store, filter);
   DDPG_RETURN_IF_ERROR(recovered.status());
+  if (options.priority_snapshots) RecoverPriorities(options.data_dir, store);
   const uint64_t segment_bytes = options.segment_bytes > 0 ? options.segment_bytes : SegmentBytesFor(options.manifest);
   StatusOr<std::unique_ptr<SegmentLog>> segments =
       SegmentLog::Open(options.data_dir, segment_bytes, std::move(recovered->segments), recovered->next_chunk, filter);
@@ -31,12 +32,13 @@ StatusOr<std::unique_ptr<LogWriter>> LogWriter::Open(const LogOptions& options, 
   const int wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd < 0) return Internal(std::string("cannot create an eventfd: ") + std::strerror(errno));
   return std::unique_ptr<LogWriter>(
-      new LogWriter(std::move(*segments), filter, recovered->next_chunk, options, wake_fd));
+      new LogWriter(std::move(*segments), filter, recovered->next_chunk, store.total_inserted(), options, wake_fd));
 }
 
 LogWriter::LogWriter(std::unique_ptr<SegmentLog> segments, const DuplicateFilter& filter, uint64_t next_chunk,
-                     const LogOptions& options, int wake_fd)
-    : sync_interval_(options.sync_interval),
+                     uint64_t end_transition, const LogOptions& options, int wake_fd)
+    : data_dir_(options.data_dir),
+      sync_interval_(options.sync_interval),
       retry_interval_(std::max(options.sync_interval, kMinRetryInterval)),
       capacity_(options.manifest.capacity),
       wake_fd_(wake_fd),
@@ -46,6 +48,7 @@ LogWriter::LogWriter(std::unique_ptr<SegmentLog> segments, const DuplicateFilter
       segment_count_(segments->segment_count()),
       segments_(std::move(segments)),
       filter_(filter),
+      durable_end_transition_(end_transition),
       thread_([this] { Write(); }) {}
 
 LogWriter::~LogWriter() {
@@ -67,6 +70,17 @@ uint64_t LogWriter::Append(protocol::InsertChunk chunk, uint64_t first_transitio
   return number;
 }
 
+void LogWriter::SnapshotPriorities(PrioritySnapshot snapshot) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    assert(!closing_);
+    pending_snapshot_ = std::move(snapshot);
+    wake = idle_;
+  }
+  if (wake) work_.notify_one();
+}
+
 std::optional<std::string> LogWriter::failure() const {
   std::lock_guard lock(mutex_);
   return failure_;
@@ -76,7 +90,9 @@ LogStats LogWriter::stats() const {
   return {.commits = commits_.load(),
           .failed_commits = failed_commits_.load(),
           .disk_bytes = disk_bytes_.load(),
-          .segments = segment_count_.load()};
+          .segments = segment_count_.load(),
+          .priority_snapshots = priority_snapshots_.load(),
+          .failed_priority_snapshots = failed_priority_snapshots_.load()};
 }
 
 void LogWriter::ClearWake() {
@@ -106,13 +122,18 @@ void LogWriter::Write() {
     bool closing = false;
     {
       std::unique_lock lock(mutex_);
-      while (!closing_ && queue_.empty() && unsynced_.empty()) {
+      while (!closing_ && queue_.empty() && unsynced_.empty() && !pending_snapshot_) {
         idle_ = true;
         work_.wait(lock);
       }
       idle_ = false;
       work_.wait_until(lock, next_commit, [&] { return closing_; });
       batch.swap(queue_);
+      // Taken with the queue: every chunk appended before it is in this batch or an earlier one.
+      if (pending_snapshot_) {
+        snapshot_ = std::move(pending_snapshot_);
+        pending_snapshot_.reset();
+      }
       closing = closing_;
     }
     for (Queued& queued : batch) {
@@ -125,12 +146,14 @@ void LogWriter::Write() {
     }
     batch.clear();
     if (unsynced_.empty()) {
+      WriteSnapshotIfDurable();
       if (closing) return;
       continue;
     }
     const Clock::time_point started = Clock::now();
     if (Commit()) {
       next_commit = started + sync_interval_;
+      WriteSnapshotIfDurable();
     } else if (closing) {
       spdlog::error(
           "replay log: stopping with {} chunks that could not be written; they were not acknowledged, so their "
@@ -164,6 +187,7 @@ bool LogWriter::Commit() {
     return false;
   }
   durable_.store(unsynced_last_, std::memory_order_release);
+  durable_end_transition_ = unsynced_end_transition_;
   unsynced_.clear();
   unsynced_chunks_ = 0;
   ++commits_;
@@ -185,6 +209,20 @@ bool LogWriter::Commit() {
   disk_bytes_ = segments_->disk_bytes();
   segment_count_ = segments_->segment_count();
   return true;
+}
+
+void LogWriter::WriteSnapshotIfDurable() {
+  if (!snapshot_ || snapshot_->end_transition() > durable_end_transition_) return;
+  if (Status written = WritePrioritySnapshot(data_dir_, *snapshot_); written.ok()) {
+    ++priority_snapshots_;
+  } else {
+    ++failed_priority_snapshots_;
+    error_log_.Warn(
+        "replay log: cannot write a priority snapshot (the last one written stays; the next one tries "
+        "again): " +
+        written.message());
+  }
+  snapshot_.reset();
 }
 
 }  // namespace ddpg

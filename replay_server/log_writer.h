@@ -15,6 +15,12 @@
 // and encoding, checksumming and writing the records then run beside the service on the second core
 // (bench/README.md has the figures).
 //
+// With prioritized replay it also writes the priority snapshots the service hands it (priority_snapshot.h),
+// each after the commit that makes every transition it covers durable, so that a snapshot never names a
+// transition a crash could still take back (a number that a resent chunk would then be stored under). Open
+// restores the last one. A snapshot that cannot be written is counted and logged (rate-limited); the next
+// one tries again, and chunks go on being committed and acknowledged meanwhile.
+//
 // A commit that fails (a full disk, an I/O error) is tried again with the same records every
 // max(sync interval, 100 ms); SegmentLog cuts the segment back first, so nothing half-written stays. Until
 // one succeeds, failure() says why (the service refuses new chunks meanwhile) and durable() stands still,
@@ -23,8 +29,8 @@
 // Ownership: owns its thread, the SegmentLog, the eventfd, and each chunk from Append until it is written.
 // Blocking: Append takes a mutex that the writing thread holds only to swap the queue out; it never waits
 // for the disk. Close() waits for one last commit of what was handed over and for the thread to end.
-// Thread-safety: Append, appended and Close from one thread (the service's); durable, failure, stats,
-// wake_fd and ClearWake from any thread.
+// Thread-safety: Append, SnapshotPriorities, appended and Close from one thread (the service's); durable, failure,
+// stats, wake_fd and ClearWake from any thread.
 #pragma once
 
 #include <atomic>
@@ -42,6 +48,7 @@
 #include "common/rate_limited_log.h"
 #include "common/status.h"
 #include "replay_server/duplicate_filter.h"
+#include "replay_server/priority_snapshot.h"
 #include "replay_server/segment_log.h"
 #include "replay_server/transition_store.h"
 
@@ -52,6 +59,8 @@ struct LogOptions {
   LogManifest manifest;
   std::chrono::milliseconds sync_interval{2};
   uint64_t segment_bytes = 0;  // 0: SegmentBytesFor(manifest)
+  // Prioritized replay with priority snapshots: Open restores the priorities from the last one.
+  bool priority_snapshots = false;
 };
 
 struct LogStats {
@@ -59,11 +68,14 @@ struct LogStats {
   uint64_t failed_commits = 0;
   uint64_t disk_bytes = 0;  // of the segments
   uint64_t segments = 0;
+  uint64_t priority_snapshots = 0;         // written
+  uint64_t failed_priority_snapshots = 0;  // that could not be written
 };
 
 class LogWriter {
  public:
-  // Recovers `store` and `filter` (both empty) from options.data_dir (recovery.h), then starts the thread.
+  // Recovers `store` and `filter` (both empty) from options.data_dir (recovery.h), with
+  // options.priority_snapshots the store's priorities too, then starts the thread.
   static StatusOr<std::unique_ptr<LogWriter>> Open(const LogOptions& options, TransitionStore& store,
                                                    DuplicateFilter& filter);
   ~LogWriter();
@@ -73,6 +85,9 @@ class LogWriter {
   // Queues a chunk just stored, whose first transition was the first_transition-th stored ever; returns its
   // chunk number. Numbers increase by one per call.
   uint64_t Append(protocol::InsertChunk chunk, uint64_t first_transition);
+  // Queues a priority snapshot of the store (TransitionStore::TakePrioritySnapshot), taken after the last
+  // Append, to be written once the chunks appended so far are durable; it replaces one still waiting.
+  void SnapshotPriorities(PrioritySnapshot snapshot);
   // The number of the last chunk appended (or recovered, before any Append).
   uint64_t appended() const { return appended_; }
   // Every chunk numbered up to this is on disk and fsync'd.
@@ -85,7 +100,8 @@ class LogWriter {
   int wake_fd() const { return wake_fd_; }
   void ClearWake();
 
-  // Commits what was appended (one attempt), then ends the thread. Append may not be called afterwards.
+  // Commits what was appended (one attempt) and, if that succeeded, writes the snapshot waiting, then ends the
+  // thread. Neither Append nor SnapshotPriorities may be called afterwards.
   void Close();
 
  private:
@@ -97,13 +113,16 @@ class LogWriter {
   };
 
   LogWriter(std::unique_ptr<SegmentLog> segments, const DuplicateFilter& filter, uint64_t next_chunk,
-            const LogOptions& options, int wake_fd);
+            uint64_t end_transition, const LogOptions& options, int wake_fd);
   // The writing thread's loop.
   void Write();
   // Commits unsynced_; true if it succeeded.
   bool Commit();
+  // Writes snapshot_ if every transition it covers is durable.
+  void WriteSnapshotIfDurable();
   void Wake();
 
+  const std::string data_dir_;
   const std::chrono::milliseconds sync_interval_;
   const std::chrono::milliseconds retry_interval_;
   const uint64_t capacity_;
@@ -116,19 +135,24 @@ class LogWriter {
   bool idle_ = false;                   // guarded by mutex_: the thread waits for work, Append must wake it
   bool closing_ = false;                // guarded by mutex_
   std::optional<std::string> failure_;  // guarded by mutex_
+  std::optional<PrioritySnapshot> pending_snapshot_;  // guarded by mutex_: handed over, not yet taken
   std::atomic<uint64_t> durable_;
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> failed_commits_{0};
   std::atomic<uint64_t> disk_bytes_{0};
   std::atomic<uint64_t> segment_count_{0};
+  std::atomic<uint64_t> priority_snapshots_{0};
+  std::atomic<uint64_t> failed_priority_snapshots_{0};
 
   // The writing thread's own.
   std::unique_ptr<SegmentLog> segments_;
   DuplicateFilter filter_;
   std::string unsynced_;  // records of the chunks no commit has made durable yet
   uint64_t unsynced_chunks_ = 0;
-  uint64_t unsynced_last_ = 0;            // the number of the last of them
-  uint64_t unsynced_end_transition_ = 0;  // one past their last transition
+  uint64_t unsynced_last_ = 0;                // the number of the last of them
+  uint64_t unsynced_end_transition_ = 0;      // one past their last transition
+  uint64_t durable_end_transition_;           // one past the last transition on disk
+  std::optional<PrioritySnapshot> snapshot_;  // taken from pending_snapshot_, waiting for its transitions' commit
   std::optional<Clock::time_point> failing_since_;
   RateLimitedLog error_log_;
 

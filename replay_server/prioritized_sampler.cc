@@ -31,6 +31,24 @@ void PrioritizedSampler::SetPriorities(const std::vector<uint64_t>& slots, const
   tree_.SetMany(slots.data(), leaves_.data(), slots.size());
 }
 
+void PrioritizedSampler::Restore(double max_priority, uint64_t batches, const std::vector<uint64_t>& slots,
+                                 const std::vector<float>& priorities) {
+  assert(slots.size() == priorities.size());
+  assert(std::isfinite(max_priority) && max_priority > 0.0);
+  batches_ = batches;
+  max_priority_ = max_priority;
+  leaves_.resize(slots.size());
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const double p = priorities[i];
+    assert(std::isfinite(p) && p > 0.0);
+    priorities_[slots[i]] = priorities[i];
+    leaves_[i] = std::pow(p, options_.alpha);
+    max_priority_ = std::max(max_priority_, p);
+  }
+  max_leaf_ = std::pow(max_priority_, options_.alpha);
+  tree_.SetMany(slots.data(), leaves_.data(), slots.size());
+}
+
 double PrioritizedSampler::beta() const {
   const double progress = std::min(1.0, static_cast<double>(batches_) / static_cast<double>(options_.beta_steps));
   return options_.beta + (1.0 - options_.beta) * progress;

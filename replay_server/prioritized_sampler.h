@@ -16,8 +16,10 @@
 //   only ever scale steps down. Normalising by the buffer's smallest P would need a second (min) tree kept
 //   up to date at every priority change; over the batch it costs nothing.
 // - beta is annealed here, where the weights are computed: by the batches this sampler has served (about
-//   the learner's updates), from beta_0 to 1 over beta_steps batches. A restarted server starts again at
-//   beta_0.
+//   the learner's updates), from beta_0 to 1 over beta_steps batches.
+// - A replay server restarted on its log (replay.durability = disk) gets the p_i, the running maximum and the
+//   batch count of its last priority snapshot back through Restore (replay_server/priority_snapshot.h), so
+//   that neither the priorities nor beta's annealing start again.
 // - Priorities are bounded by kMaxPriority and alpha by ValidateConfig (<= 10), so every p_i^alpha and
 //   their sum over 1e8 slots stay finite in double, and epsilon > 0 keeps every stored slot positive.
 //
@@ -55,6 +57,13 @@ class PrioritizedSampler {
   // finite and within [0, kMaxPriority], in order (a repeated slot keeps its last priority).
   void SetPriorities(const std::vector<uint64_t>& slots, const std::vector<double>& priorities);
 
+  // Recovery from a priority snapshot: the running maximum and the batches served become what the snapshot
+  // recorded, then p_i of each slot in `slots` becomes the corresponding entry of `priorities` (epsilon
+  // included, as priority() returns it; positive and at most kMaxPriority + epsilon). A p_i above the
+  // recorded maximum (float rounding) raises the maximum, so that it stays the largest p_i.
+  void Restore(double max_priority, uint64_t batches, const std::vector<uint64_t>& slots,
+               const std::vector<float>& priorities);
+
   // Draws n slots (stratified, each from its segment of the total) into `slots`, and their importance
   // weights into `weights`; `stored` is N, the number of slots holding a transition. Advances beta by one
   // batch. Requires stored > 0 and at least one positive slot.
@@ -66,8 +75,12 @@ class PrioritizedSampler {
   double priority(size_t slot) const { return priorities_[slot]; }
   // P(i): the probability that one draw picks slot i.
   double Probability(size_t slot) const { return tree_.Get(slot) / tree_.total(); }
+  // Every slot's p_i (0 for a slot never written), indexed by slot.
+  const std::vector<float>& priorities() const { return priorities_; }
   // The running maximum p_i that new transitions enter at.
   double max_priority() const { return max_priority_; }
+  // The batches Sample served, which beta is annealed by.
+  uint64_t batches() const { return batches_; }
   // The mean p_i over slots 0 .. stored - 1 (O(stored): for reports, not for every batch).
   double MeanPriority(size_t stored) const;
 

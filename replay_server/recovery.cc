@@ -1,7 +1,6 @@
 #include "replay_server/recovery.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,29 +13,10 @@
 #include <spdlog/spdlog.h>
 
 #include "replay_server/log_record.h"
+#include "replay_server/priority_snapshot.h"
 
 namespace ddpg {
 namespace {
-
-StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Unavailable("cannot open '" + path + "': " + std::strerror(errno));
-  struct stat info {};
-  std::string contents;
-  Status status = Status::Ok();
-  if (fstat(fd, &info) != 0) status = Unavailable("cannot read '" + path + "': " + std::strerror(errno));
-  if (status.ok()) contents.resize(static_cast<size_t>(info.st_size));
-  for (size_t done = 0; status.ok() && done < contents.size();) {
-    const ssize_t got = read(fd, contents.data() + done, contents.size() - done);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) status = Unavailable("cannot read '" + path + "': " + std::strerror(errno));
-    if (got == 0) contents.resize(done);  // it shrank meanwhile: read what is there
-    done += static_cast<size_t>(std::max<ssize_t>(got, 0));
-  }
-  close(fd);
-  if (!status.ok()) return status;
-  return contents;
-}
 
 // Cuts the file at `length` and syncs it, so that the torn end cannot come back after another crash.
 Status Truncate(const std::string& path, uint64_t length) {
@@ -162,6 +142,41 @@ StatusOr<RecoveredLog> RecoverLog(const std::string& dir, const LogManifest& man
       recovered.chunks, recovered.transitions, recovered.segments.size(), bytes_read / 1e6, dir, seconds, store.size(),
       store.total_inserted());
   return recovered;
+}
+
+size_t RecoverPriorities(const std::string& dir, TransitionStore& store) {
+  assert(store.prioritized() != nullptr);
+  StatusOr<std::optional<PrioritySnapshot>> read = ReadPrioritySnapshot(dir, store.capacity());
+  auto ignored = [&](const std::string& why) {
+    spdlog::warn(
+        "replay log: {}; it is ignored, and the {} recovered transitions start at priority 1 (priorities are "
+        "derived from the learner's TD errors, which set them again as it samples)",
+        why, store.size());
+    return size_t{0};
+  };
+  if (!read.ok()) return ignored(read.status().message());
+  if (!read->has_value()) return 0;
+  const PrioritySnapshot& snapshot = **read;
+  if (snapshot.end_transition() > store.total_inserted()) {
+    const std::string log_end = store.total_inserted() == 0
+                                    ? "the log holds none"
+                                    : "the log's last is number " + std::to_string(store.total_inserted() - 1);
+    return ignored("the priority snapshot '" + dir + "/" + std::string(kPrioritySnapshotName) +
+                   "' covers transitions up to number " + std::to_string(snapshot.end_transition() - 1) + ", but " +
+                   log_end + ": it is not of this log (were segments moved away?)");
+  }
+  const size_t restored = store.RestorePriorities(snapshot);
+  const double age_s = (static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count()) -
+                        static_cast<double>(snapshot.taken_unix_ms)) /
+                       1e3;
+  spdlog::info(
+      "replay log: restored {} priorities from the snapshot taken {:.1f} s ago; the {} recovered transitions "
+      "stored after it enter at its maximum priority {:.6g}, and beta's annealing goes on from batch {} (beta {:.3f})",
+      restored, age_s, store.total_inserted() - std::max(store.first_stored(), snapshot.end_transition()),
+      store.prioritized()->max_priority(), snapshot.batches, store.prioritized()->beta());
+  return restored;
 }
 
 }  // namespace ddpg

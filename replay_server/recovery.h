@@ -10,10 +10,11 @@
 // and offset, rather than start without what follows. So does a gap between segments or between the
 // transitions of consecutive chunks.
 //
-// Prioritized replay's priorities would be a third record kind, replayed here after the chunks they refer
-// to. Slots are not kept across a restart (the store fills from slot 0), so such records would name
-// transitions by their number (a chunk's first_transition + row), which maps to the slot recovery fills:
-// (number - the first recovered transition's number) mod capacity.
+// RecoverPriorities then gives prioritized replay its priorities back from the last priority snapshot
+// (priority_snapshot.h), which names transitions by number: transition n of the log is in slot
+// (n - the first recovered transition's number) mod capacity, since the store fills from slot 0 (SlotOf). The
+// snapshot is not part of the log's guarantee: one that is missing, damaged or of other transitions only
+// costs the priorities (they start at 1 as without one), so it is reported and the server starts anyway.
 //
 // Ownership: fills the caller's store and filter, which must be empty. Blocking: reads every segment, which
 // takes as long as the disk needs for capacity transitions (bench/README.md). Thread-safety: call once,
@@ -41,5 +42,13 @@ struct RecoveredLog {
 
 StatusOr<RecoveredLog> RecoverLog(const std::string& dir, const LogManifest& manifest, TransitionStore& store,
                                   DuplicateFilter& filter);
+
+// After RecoverLog, on a prioritized store: restores the priorities of the recovered transitions that
+// dir/PRIORITIES covers, the maximum priority (which the transitions stored after the snapshot get) and the
+// batch count beta is annealed by, and logs what it restored and the snapshot's age. Returns how many
+// priorities it restored: none, with a warning naming the file and why, if the snapshot cannot be read, is
+// damaged, is of another capacity or covers transitions beyond the end of the log (it is not of this log);
+// none, silently, if there is no snapshot.
+size_t RecoverPriorities(const std::string& dir, TransitionStore& store);
 
 }  // namespace ddpg

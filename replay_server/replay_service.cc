@@ -90,7 +90,8 @@ Status ReplayService::OpenLog(const EnvSpec& spec) {
       {.data_dir = config_.replay.data_dir,
        .manifest =
            {.env_id = spec.id, .obs_dim = store_.obs_dim(), .act_dim = store_.act_dim(), .capacity = store_.capacity()},
-       .sync_interval = std::chrono::milliseconds(config_.replay.sync_interval_ms)},
+       .sync_interval = std::chrono::milliseconds(config_.replay.sync_interval_ms),
+       .priority_snapshots = priority_snapshots_},
       store_, duplicates_);
   DDPG_RETURN_IF_ERROR(log.status());
   log_ = std::move(log).value();
@@ -111,6 +112,11 @@ ReplayService::ReplayService(const Config& config, const EnvSpec& spec, std::opt
           std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(config.run.report_interval_s))),
       act_low_(spec.act_low),
       act_high_(spec.act_high),
+      priority_snapshots_(config.replay.sampler == ReplaySampler::kPrioritized &&
+                          config.replay.durability == Durability::kDisk &&
+                          config.replay.priority_snapshot_interval_s > 0),
+      priority_snapshot_interval_(std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(config.replay.priority_snapshot_interval_s))),
       store_(static_cast<uint32_t>(spec.obs_dim), static_cast<uint32_t>(spec.act_dim), config.replay.capacity,
              PriorityOptionsOf(config.replay)),
       limiter_(config.replay.samples_per_insert, config.replay.min_size_to_sample, config.replay.rate_error_buffer),
@@ -149,6 +155,7 @@ Status ReplayService::Bind() {
 
 void ReplayService::Run() {
   last_report_ = Clock::now();
+  last_priority_snapshot_ = last_report_;
   actors_ = ActorRegistry(heartbeat_timeout_, last_report_);
   std::vector<zmq::pollitem_t> items = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
   if (log_) items.push_back({nullptr, log_->wake_fd(), ZMQ_POLLIN, 0});
@@ -163,8 +170,11 @@ void ReplayService::Run() {
     ServePendingIdRequests();
     if (!pending_samples_.empty() && !PeerAlive(pending_samples_.front().routing_id)) ServePending();
     ReportIfDue();
+    SnapshotPrioritiesIfDue();
   }
   if (log_) {
+    // The priorities learned since the last snapshot, written after the commit below.
+    if (priority_snapshots_) log_->SnapshotPriorities(store_.TakePrioritySnapshot());
     log_->Close();  // commits what is waiting, so that its acks can go out now
     SendDurableAcks();
   }
@@ -532,6 +542,11 @@ constexpr ExportedMetric kExportedMetrics[] = {
      "Replies that could not be sent (the peer left or its queue was full)."},
     {"forced_inserts", "ddpg_replay_server_forced_inserts_total", Kind::kCounter,
      "Held-back chunks admitted anyway because both queues were stuck."},
+    // Only with priority snapshots (prioritized replay, disk durability); not served otherwise.
+    {"priority_snapshots", "ddpg_replay_server_priority_snapshots_total", Kind::kCounter,
+     "Snapshots of the priorities written to replay.data_dir."},
+    {"failed_priority_snapshots", "ddpg_replay_server_failed_priority_snapshots_total", Kind::kCounter,
+     "Snapshots of the priorities that could not be written."},
 };
 
 }  // namespace
@@ -582,6 +597,10 @@ void ReplayService::ReportIfDue() {
       fields["log_disk_bytes"] = log.disk_bytes;
       fields["log_segments"] = log.segments;
       fields["refused_unlogged"] = refused_unlogged_;
+      if (priority_snapshots_) {
+        fields["priority_snapshots"] = log.priority_snapshots;
+        fields["failed_priority_snapshots"] = log.failed_priority_snapshots;
+      }
     }
     metrics_->Write(std::move(fields));
   }
@@ -589,6 +608,14 @@ void ReplayService::ReportIfDue() {
   last_report_ = now;
   inserted_at_last_report_ = stats.total_inserted;
   sampled_at_last_report_ = stats.total_sampled;
+}
+
+void ReplayService::SnapshotPrioritiesIfDue() {
+  if (!priority_snapshots_) return;
+  const Clock::time_point now = Clock::now();
+  if (now - last_priority_snapshot_ < priority_snapshot_interval_) return;
+  log_->SnapshotPriorities(store_.TakePrioritySnapshot());
+  last_priority_snapshot_ = now;
 }
 
 }  // namespace ddpg

@@ -13,6 +13,10 @@
 //    copy may still be on its way to disk) waits until the log is fsync'd past it; the loop polls the
 //    writer's eventfd and sends the acks then. While the log cannot be written, new chunks are refused with
 //    kOverloaded, saying why (docs/replay-log.md).
+//  - With replay.sampler = prioritized as well, every replay.priority_snapshot_interval_s (and when Run ends) the
+//    loop copies the priorities in transition-number order (TransitionStore::TakePrioritySnapshot, O(capacity))
+//    and hands the copy to the LogWriter, which writes it once its transitions are durable; Create() restores
+//    the last one, so a restarted server keeps its priorities and beta (priority_snapshot.h).
 //  - Sample requests the rate limiter holds back wait in a FIFO queue of at most kMaxPendingSamples. A
 //    waiting request whose peer has not been heard from for the heartbeat timeout (a learner waiting for
 //    samples sends heartbeats) is dropped unserved, so a vanished learner, or a flood from a peer that
@@ -169,11 +173,15 @@ class ReplayService {
   protocol::StatsReply Stats();
   void Reply(const std::string& routing_id, const protocol::Message& message);
   void ReportIfDue();
+  void SnapshotPrioritiesIfDue();
 
   const Config config_;
   const std::chrono::milliseconds heartbeat_timeout_;
   const Clock::duration report_interval_;
   const std::vector<float> act_low_, act_high_;  // of env.id: every stored action lies within them
+  // Prioritized, disk and a positive replay.priority_snapshot_interval_s: priorities are snapshot and restored.
+  const bool priority_snapshots_;
+  const Clock::duration priority_snapshot_interval_;
 
   TransitionStore store_;
   RateLimiter limiter_;
@@ -208,6 +216,7 @@ class ReplayService {
 
   std::optional<MetricsWriter> metrics_;
   Clock::time_point last_report_;
+  Clock::time_point last_priority_snapshot_;
   uint64_t inserted_at_last_report_ = 0;
   uint64_t sampled_at_last_report_ = 0;
 

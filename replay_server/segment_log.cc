@@ -76,23 +76,6 @@ std::string ManifestText(const LogManifest& manifest) {
   return text.str();
 }
 
-// Writes `contents` to dir/name so that a crash leaves either the old file or the whole new one.
-Status WriteFileAtomically(const std::string& dir, std::string_view name, std::string_view contents) {
-  const std::string path = dir + "/" + std::string(name);
-  const std::string temporary = path + std::string(kTemporarySuffix);
-  const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("cannot create", temporary);
-  Status status = WriteAt(fd, contents, 0, temporary);
-  if (status.ok() && fdatasync(fd) != 0) status = Errno("cannot sync", temporary);
-  close(fd);
-  if (status.ok() && rename(temporary.c_str(), path.c_str()) != 0) status = Errno("cannot rename", temporary);
-  if (!status.ok()) {
-    unlink(temporary.c_str());
-    return status;
-  }
-  return SyncDirectory(dir);
-}
-
 Status CheckManifest(const std::string& dir, const LogManifest& expected) {
   const std::string path = dir + "/" + std::string(kManifestName);
   std::ifstream file(path);
@@ -129,6 +112,42 @@ Status CheckManifest(const std::string& dir, const LogManifest& expected) {
 }
 
 }  // namespace
+
+Status WriteFileAtomically(const std::string& dir, std::string_view name, std::string_view contents) {
+  const std::string path = dir + "/" + std::string(name);
+  const std::string temporary = path + std::string(kTemporarySuffix);
+  const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("cannot create", temporary);
+  Status status = WriteAt(fd, contents, 0, temporary);
+  if (status.ok() && fdatasync(fd) != 0) status = Errno("cannot sync", temporary);
+  close(fd);
+  if (status.ok() && rename(temporary.c_str(), path.c_str()) != 0) status = Errno("cannot rename", temporary);
+  if (!status.ok()) {
+    unlink(temporary.c_str());
+    return status;
+  }
+  return SyncDirectory(dir);
+}
+
+StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Unavailable("cannot open '" + path + "': " + std::strerror(errno));
+  struct stat info {};
+  std::string contents;
+  Status status = Status::Ok();
+  if (fstat(fd, &info) != 0) status = Unavailable("cannot read '" + path + "': " + std::strerror(errno));
+  if (status.ok()) contents.resize(static_cast<size_t>(info.st_size));
+  for (size_t done = 0; status.ok() && done < contents.size();) {
+    const ssize_t got = read(fd, contents.data() + done, contents.size() - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) status = Unavailable("cannot read '" + path + "': " + std::strerror(errno));
+    if (got == 0) contents.resize(done);  // it shrank meanwhile: read what is there
+    done += static_cast<size_t>(std::max<ssize_t>(got, 0));
+  }
+  close(fd);
+  if (!status.ok()) return status;
+  return contents;
+}
 
 Status SyncDirectory(const std::string& dir) {
   const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

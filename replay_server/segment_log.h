@@ -57,6 +57,13 @@ uint64_t SegmentBytesFor(const LogManifest& manifest);
 // fsyncs the directory itself, so that files created, renamed or deleted in it stay so after a crash.
 Status SyncDirectory(const std::string& dir);
 
+// Writes `contents` to dir/name so that a crash leaves either the old file or the whole new one: name.tmp is
+// written, fdatasync'd and renamed, and the directory fsync'd. Unavailable, naming the file, if that fails.
+Status WriteFileAtomically(const std::string& dir, std::string_view name, std::string_view contents);
+
+// The whole of the file at `path`; Unavailable, naming it, if it cannot be opened or read.
+StatusOr<std::string> ReadWholeFile(const std::string& path);
+
 class SegmentLog {
  public:
   // Continues the newest of `segments` (as recovery left them, oldest first) at its end, or, if there are

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <chrono>
 #include <string>
 
 namespace ddpg {
@@ -49,6 +50,57 @@ Status TransitionStore::Insert(const protocol::TransitionBatch& batch) {
 void TransitionStore::StartCountAt(uint64_t total_inserted) {
   assert(size_ == 0);
   total_inserted_ = total_inserted;
+}
+
+size_t TransitionStore::SlotOf(uint64_t number) const {
+  assert(number >= first_stored() && number < total_inserted_);
+  // total_inserted_ - number transitions, this one included, were written since it: it lies that many slots
+  // before next_slot_, which is at most capacity_ back.
+  const uint64_t back = total_inserted_ - number;
+  return (next_slot_ + capacity_ - back) % capacity_;
+}
+
+PrioritySnapshot TransitionStore::TakePrioritySnapshot() const {
+  assert(prioritized_);
+  PrioritySnapshot snapshot{
+      .capacity = capacity_,
+      .first_transition = first_stored(),
+      .max_priority = prioritized_->max_priority(),
+      .batches = prioritized_->batches(),
+      .taken_unix_ms = static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count()),
+      .priorities = std::vector<float>(size_)};
+  if (size_ == 0) return snapshot;
+  // The oldest transition's slot onwards to the end of the ring, then from slot 0: two plain copies.
+  const std::vector<float>& by_slot = prioritized_->priorities();
+  const size_t oldest = SlotOf(first_stored());
+  const size_t until_end = std::min(size_, capacity_ - oldest);
+  std::copy_n(by_slot.begin() + static_cast<ptrdiff_t>(oldest), until_end, snapshot.priorities.begin());
+  std::copy_n(by_slot.begin(), size_ - until_end, snapshot.priorities.begin() + static_cast<ptrdiff_t>(until_end));
+  return snapshot;
+}
+
+size_t TransitionStore::RestorePriorities(const PrioritySnapshot& snapshot) {
+  assert(prioritized_);
+  std::vector<uint64_t> slots;
+  std::vector<float> priorities;
+  const uint64_t first = std::max(first_stored(), snapshot.first_transition);
+  const uint64_t end = std::min(total_inserted_, snapshot.end_transition());
+  slots.reserve(end > first ? end - first : 0);
+  priorities.reserve(slots.capacity());
+  for (uint64_t number = first; number < end; ++number) {
+    slots.push_back(SlotOf(number));
+    priorities.push_back(snapshot.priorities[number - snapshot.first_transition]);
+  }
+  prioritized_->Restore(snapshot.max_priority, snapshot.batches, slots, priorities);
+  // Recovery wrote every transition at the fresh sampler's maximum, 1; those the snapshot does not cover
+  // entered after it was taken, at its maximum then (or later, a larger one: at most one interval's worth).
+  for (uint64_t number = first_stored(); number < total_inserted_; ++number) {
+    if (number < snapshot.first_transition || number >= snapshot.end_transition())
+      prioritized_->OnWrite(SlotOf(number));
+  }
+  return slots.size();
 }
 
 void TransitionStore::CopyIntoSlot(const protocol::TransitionBatch& batch, size_t row, size_t slot) {

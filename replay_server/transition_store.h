@@ -7,6 +7,10 @@
 // after the first), so that (index, generation) names one transition for good and a priority update that
 // arrives after its slot was overwritten is recognised as stale.
 //
+// Transitions are also numbered over the life of the store (and of the replay log it was recovered from): the
+// n-th ever stored is number n - 1, so the stored ones are first_stored() .. total_inserted() - 1 and the
+// newest is in the slot before next_slot_. Priority snapshots name transitions by number (SlotOf maps).
+//
 // Sampling is uniform, or prioritized (PrioritizedSampler) when the store is built with PriorityOptions;
 // the choice is made once, here. The uniform path draws exactly as it did before prioritized sampling
 // existed: one uniform slot per row from the caller's generator, so a seed gives the same batches.
@@ -25,6 +29,7 @@
 #include "common/protocol.h"
 #include "common/status.h"
 #include "replay_server/prioritized_sampler.h"
+#include "replay_server/priority_snapshot.h"
 
 namespace ddpg {
 
@@ -68,6 +73,19 @@ class TransitionStore {
   StatusOr<PriorityUpdateOutcome> UpdatePriorities(const std::vector<uint64_t>& indices,
                                                    const std::vector<uint64_t>& generations,
                                                    const std::vector<float>& priorities);
+
+  // Prioritized only: the p_i of every stored transition in number order, the sampler's running maximum and
+  // batch count, stamped with the wall-clock time now. O(size()): a copy of size() floats.
+  PrioritySnapshot TakePrioritySnapshot() const;
+  // Prioritized only, after recovery: every stored transition that `snapshot` covers (by number) gets its p_i
+  // from it, the others (stored after it was taken) the maximum it recorded, and the sampler its batch count.
+  // Returns how many priorities came from the snapshot.
+  size_t RestorePriorities(const PrioritySnapshot& snapshot);
+
+  // The number of the oldest stored transition (total_inserted() when none is stored).
+  uint64_t first_stored() const { return total_inserted_ - size_; }
+  // The slot holding transition `number`, which must be stored (first_stored() <= number < total_inserted()).
+  size_t SlotOf(uint64_t number) const;
 
   // Transitions stored in `slot` so far: 0 for a slot never written.
   uint64_t generation(size_t slot) const { return generations_[slot]; }

@@ -1,12 +1,15 @@
 // Integration tests of disk durability (replay.durability = disk) with the real replay_server binary: what
-// any writer had acknowledged survives a SIGKILL, and nothing is stored twice after resends.
+// any writer had acknowledged survives a SIGKILL, nothing is stored twice after resends, and prioritized
+// replay's priorities and beta come back from their snapshot.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <random>
 #include <regex>
 #include <set>
@@ -16,9 +19,13 @@
 
 #include "common/transport.h"
 #include "harness.h"
+#include "tests/prometheus_scrape.h"
 
 using namespace std::chrono_literals;
+using ddpg::testing::FreePort;
+using ddpg::testing::LastMetric;
 using ddpg::testing::QueryReplayStats;
+using ddpg::testing::ScrapeMetrics;
 using ddpg::testing::TempDir;
 using ddpg::testing::TestCluster;
 using ddpg::testing::WaitFor;
@@ -158,6 +165,40 @@ std::optional<uint64_t> RecoveredTransitions(const std::string& log) {
   return transitions;
 }
 
+// One request at a time on its own DEALER, as an actor inserting or a learner sampling would send it.
+class Client {
+ public:
+  explicit Client(const std::string& endpoint) : socket_(context_, zmq::socket_type::dealer) {
+    ddpg::ConfigureSocket(socket_);
+    socket_.connect(endpoint);
+  }
+
+  // Sends `request` and returns the first reply of type Reply (nullopt after an Error or 10 s).
+  template <typename Reply>
+  std::optional<Reply> Exchange(const ddpg::protocol::Message& request) {
+    ddpg::SendMessage(socket_, request, /*dont_wait=*/false);
+    std::vector<zmq::pollitem_t> items = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      ddpg::Poll(items, 50);
+      while (std::optional<ddpg::Received> received = ddpg::ReceiveMessage(socket_, /*routed=*/false)) {
+        if (!received->message.ok()) return std::nullopt;
+        if (const auto* reply = std::get_if<Reply>(&*received->message)) return *reply;
+        if (const auto* error = std::get_if<ddpg::protocol::Error>(&*received->message)) {
+          UNSCOPED_INFO("the replay server answered with an Error: " << error->message);
+          return std::nullopt;
+        }
+      }
+    }
+    return std::nullopt;
+  }
+  void Send(const ddpg::protocol::Message& message) { ddpg::SendMessage(socket_, message, /*dont_wait=*/false); }
+
+ private:
+  zmq::context_t context_;
+  zmq::socket_t socket_;
+};
+
 }  // namespace
 
 TEST_CASE("a replay server killed mid-stream holds every acknowledged chunk after a restart, none twice") {
@@ -237,4 +278,83 @@ TEST_CASE("a replay server refuses a data_dir that is missing or holds another e
   auto refused = cluster.StartReplay(other);
   REQUIRE(refused->Wait(20s) == 1);
   CHECK_THAT(refused->Log(), Catch::Contains("env.id is Pendulum-v1 in the log but MountainCarContinuous-v0"));
+}
+
+TEST_CASE("prioritized replay's priorities and beta survive a SIGKILL and a restart") {
+  TestCluster cluster("durable-priorities");
+  TempDir data_dir;
+  const int metrics_port = FreePort();
+  std::vector<std::string> args = DurableArgs(data_dir.path());
+  // A ring of 600 that 1,000 transitions wrap around: the restarted server holds transitions 400 .. 999 in the
+  // slots recovery fills from 0 on, not in the ones they had. beta rises from 0.4 by 0.0006 per batch.
+  args.insert(args.end(), {"--replay.sampler", "prioritized", "--replay.capacity", "600", "--replay.min_size_to_sample",
+                           "100", "--replay.priority_beta_steps", "1000", "--replay.priority_snapshot_interval_s",
+                           "0.2", "--run.metrics_port", std::to_string(metrics_port)});
+  auto replay = cluster.StartReplay(args);
+  REQUIRE(WaitFor([&] { return QueryReplayStats(cluster.replay_endpoint()).has_value(); }, 10s));
+
+  Client client(cluster.replay_endpoint());
+  for (uint64_t sequence = 0; sequence < 20; ++sequence) {
+    REQUIRE(client.Exchange<ddpg::protocol::InsertAck>(ddpg::protocol::InsertChunk{
+        .actor_id = 1, .incarnation = 7, .sequence = sequence, .transitions = Transitions(sequence * kChunkSize)}));
+  }
+  constexpr uint64_t kBatchesBefore = 100;
+  std::optional<ddpg::protocol::SampleReply> first;
+  for (uint64_t request = 1; request <= kBatchesBefore; ++request) {
+    auto reply = client.Exchange<ddpg::protocol::SampleReply>(ddpg::protocol::SampleRequest{request, 64, 0});
+    REQUIRE(reply);
+    if (!first) first = reply;
+  }
+  // Five transitions of the first batch get priority 1e4; every other one stays at 1, where all entered.
+  ddpg::protocol::PriorityUpdate update;
+  update.server_instance = first->server_instance;
+  std::set<uint64_t> favoured;  // by id (policy_version), which outlives the slot
+  for (size_t row = 0; row < first->indices.size() && favoured.size() < 5; ++row) {
+    if (!favoured.insert(first->transitions.policy_versions[row]).second) continue;
+    update.indices.push_back(first->indices[row]);
+    update.generations.push_back(first->generations[row]);
+    update.priorities.push_back(1e4f);
+  }
+  REQUIRE(favoured.size() == 5);
+  client.Send(update);
+  // Answered after the update, which came first on the same connection: it is applied.
+  REQUIRE(client.Exchange<ddpg::protocol::StatsReply>(ddpg::protocol::StatsRequest{}));
+  // The count a report showed then, plus more than the snapshots since that report (0.5 s at 0.2 s each) could
+  // have been: at least two snapshots were taken after the update.
+  const std::string metrics = cluster.MetricsPath("replay_server");
+  const double snapshots_at_update = LastMetric(metrics, "priority_snapshots").value_or(0.0);
+  REQUIRE(
+      WaitFor([&] { return LastMetric(metrics, "priority_snapshots").value_or(0.0) >= snapshots_at_update + 5; }, 20s));
+  const std::optional<ddpg::testing::Scrape> scrape = ScrapeMetrics(metrics_port);
+  REQUIRE(scrape);
+  CHECK(scrape->Value("ddpg_replay_server_priority_snapshots_total").value_or(0.0) >= snapshots_at_update + 5);
+  CHECK(scrape->Value("ddpg_replay_server_failed_priority_snapshots_total") == 0.0);
+  replay->Signal(SIGKILL);
+  REQUIRE(replay->Wait(5s) == 128 + SIGKILL);
+
+  replay = cluster.StartReplay(args);
+  REQUIRE(WaitFor([&] { return QueryReplayStats(cluster.replay_endpoint()).has_value(); }, 10s));
+  CHECK_THAT(replay->Log(), Catch::Contains("restored 600 priorities"));
+  Client learner(cluster.replay_endpoint());
+  // P(favoured) = 5 * 1e4^0.6 / (5 * 1e4^0.6 + 595) = 0.678 with the priorities restored, 5 / 600 without.
+  uint64_t favoured_rows = 0, rows = 0;
+  std::optional<double> favoured_weight;  // of the first batch after the restart
+  for (uint64_t request = 1; request <= 20; ++request) {
+    auto reply = learner.Exchange<ddpg::protocol::SampleReply>(ddpg::protocol::SampleRequest{request, 256, 0});
+    REQUIRE(reply);
+    for (size_t row = 0; row < reply->indices.size(); ++row) {
+      ++rows;
+      if (!favoured.contains(reply->transitions.policy_versions[row])) continue;
+      ++favoured_rows;
+      if (request == 1) favoured_weight = reply->weights[row];
+    }
+  }
+  const double fraction = static_cast<double>(favoured_rows) / static_cast<double>(rows);
+  INFO("fraction of sampled rows that are the five favoured transitions: " << fraction);
+  CHECK(fraction > 0.6);
+  CHECK(fraction < 0.75);
+  // A batch's largest weight is a transition at p = 1's, so a favoured one weighs (1e4)^(-alpha * beta): beta is
+  // 0.4 + 0.6 * 100 / 1000 = 0.46 if the batch count came back with the priorities, 0.4 if it started again.
+  REQUIRE(favoured_weight);
+  CHECK(*favoured_weight == Approx(std::pow(1e4, -0.6 * (0.4 + 0.6 * kBatchesBefore / 1000.0))).epsilon(1e-3));
 }

@@ -381,6 +381,7 @@ Config NonDefaultConfig(const std::string& key_dir) {
   c.replay.durability = Durability::kDisk;
   c.replay.data_dir = "/var/lib/replay log";
   c.replay.sync_interval_ms = 20;
+  c.replay.priority_snapshot_interval_s = 2.5;
   c.learner.weights_bind = "ipc:///tmp/ddpg-weights";
   c.learner.weights_address = "ipc:///tmp/ddpg-weights-client";
   c.learner.reports_bind = "inproc://reports";
@@ -555,6 +556,12 @@ TEST_CASE("ValidateConfig names the key of an invalid value set in code", "[conf
   c.replay.sync_interval_ms = 1001;
   status = ValidateConfig(c);
   REQUIRE_THAT(status.message(), Catch::Contains("replay.sync_interval_ms = 1001"));
+  c.replay.sync_interval_ms = 2;
+  c.replay.priority_snapshot_interval_s = 0.0;
+  REQUIRE(ValidateConfig(c).ok());
+  c.replay.priority_snapshot_interval_s = -1.0;
+  status = ValidateConfig(c);
+  REQUIRE_THAT(status.message(), Catch::Contains("replay.priority_snapshot_interval_s = -1"));
 
   c = Config{};
   c.learner.actor_lr = std::nan("");

@@ -970,6 +970,46 @@ TEST_CASE("a prioritized server sends generations and weights and samples by the
   CHECK(last["priority_beta"].get<double>() == Approx(0.4 + 0.6 * 2 / 100));
 }
 
+TEST_CASE("a prioritized server snapshots its priorities when it stops and restores them", "[replay_service]") {
+  DataDir dir;
+  Config config = PrioritizedConfig();
+  config.replay.durability = Durability::kDisk;
+  config.replay.data_dir = dir.path();
+  config.replay.priority_snapshot_interval_s = 3600;  // none but the one taken when the server stops
+  zmq::context_t context;
+  // Samples 64 and counts the rows from slot 7.
+  auto slot_7_rows = [&](const std::string& endpoint) {
+    Client learner(context, endpoint);
+    const auto reply = learner.Request<protocol::SampleReply>(protocol::SampleRequest{1, 64, 1});
+    return std::count(reply.indices.begin(), reply.indices.end(), 7u);
+  };
+  {
+    RunningService service(config);
+    Client actor(context, service.endpoint());
+    for (uint64_t chunk = 0; chunk < 4; ++chunk) Insert(actor, Chunk(kActor, chunk, 5 * chunk, 5));
+    Client learner(context, service.endpoint());
+    const auto first = learner.Request<protocol::SampleReply>(protocol::SampleRequest{1, 8, 1});
+    // Slot 7 gets priority 10, every other slot 0: slot 7 holds 10.001 / (10.001 + 19e-3) of the mass.
+    protocol::PriorityUpdate update;
+    update.server_instance = first.server_instance;
+    for (uint64_t slot = 0; slot < 20; ++slot) {
+      update.indices.push_back(slot);
+      update.generations.push_back(1);
+      update.priorities.push_back(slot == 7 ? 10.0f : 0.0f);
+    }
+    learner.Send(update);
+    CHECK(slot_7_rows(service.endpoint()) >= 62);
+  }
+  {
+    RunningService service(config);
+    CHECK(slot_7_rows(service.endpoint()) >= 62);
+  }
+  // 0: no snapshot is restored (or taken); every recovered transition enters at 1, and slot 7 is one of 20.
+  config.replay.priority_snapshot_interval_s = 0;
+  RunningService service(config);
+  CHECK(slot_7_rows(service.endpoint()) < 20);
+}
+
 TEST_CASE("a uniform server sends no generations or weights and refuses priority updates", "[replay_service]") {
   RunningService service(TestConfig());
   zmq::context_t context;
