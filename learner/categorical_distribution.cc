@@ -11,8 +11,9 @@ torch::Tensor ProjectCategorical(const torch::Tensor& probabilities, const torch
   const int64_t atoms = probabilities.size(1);
   const auto support = CategoricalSupport(static_cast<int>(atoms), v_min, v_max, probabilities.device());
   const double spacing = (v_max - v_min) / static_cast<double>(atoms - 1);
-  const auto shifted = (rewards + discounts * support.unsqueeze(0)).clamp(v_min, v_max);  // [n, atoms]
-  // The fractional index of each Tz; the clamp keeps rounding at v_max from indexing past the last atom.
+  const auto shifted = rewards + discounts * support.unsqueeze(0);  // [n, atoms]
+  // The fractional index of each Tz. Clamping it to the support clips Tz to [v_min, v_max], and also keeps
+  // rounding at v_max from indexing past the last atom.
   const auto position = ((shifted - v_min) / spacing).clamp(0.0, static_cast<double>(atoms - 1));
   const auto lower = position.floor();
   const auto upper = position.ceil();
