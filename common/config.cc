@@ -121,6 +121,12 @@ Status ValidateConfig(const Config& c) {
       InRange("learner.policy_noise", c.learner.policy_noise, 0.0, 10.0),
       InRange("learner.noise_clip", c.learner.noise_clip, 0.0, 10.0),
       InRange("learner.policy_delay", c.learner.policy_delay, 1, 1000),
+      InRange("learner.atoms", c.learner.atoms, 2, 10000),
+      InRange("learner.v_min", c.learner.v_min, -1e12, 1e12),
+      InRange("learner.v_max", c.learner.v_max, -1e12, 1e12),
+      c.learner.v_min < c.learner.v_max ? Status::Ok()
+                                        : InvalidArgument("learner.v_min = " + Show(c.learner.v_min) +
+                                                          " must be below learner.v_max = " + Show(c.learner.v_max)),
       InRange("learner.requests_in_flight", c.learner.requests_in_flight, 1, 64),
       InRange("learner.publish_every", c.learner.publish_every, 1, 1000000),
       InRange("learner.republish_interval_s", c.learner.republish_interval_s, 0.05, 3600.0),

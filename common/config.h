@@ -23,9 +23,10 @@ namespace ddpg {
 enum class ResumeMode { kNo, kYes, kAuto };
 enum class NoiseKind { kGaussian, kOrnsteinUhlenbeck };
 enum class Device { kCpu, kCuda };
-// What the learner trains: DDPG (Lillicrap et al. 2015) or TD3 (Fujimoto et al. 2018: twin critics,
-// target policy smoothing, delayed actor and target updates).
-enum class Algorithm { kDdpg, kTd3 };
+// What the learner trains: DDPG (Lillicrap et al. 2015), TD3 (Fujimoto et al. 2018: twin critics,
+// target policy smoothing, delayed actor and target updates) or D4PG (Barth-Maron et al. 2018: a
+// categorical distributional critic).
+enum class Algorithm { kDdpg, kTd3, kD4pg };
 // What protects the cluster's sockets: nothing (plain TCP, for loopback and trusted networks) or CurveZMQ
 // (encryption, and servers accept only the client keys they list; common/curve_security.h).
 enum class Security { kNone, kCurve };
@@ -58,8 +59,8 @@ struct ConfigEnumNames<Device> {
 
 template <>
 struct ConfigEnumNames<Algorithm> {
-  static constexpr std::array<std::pair<Algorithm, std::string_view>, 2> kNames = {
-      {{Algorithm::kDdpg, "ddpg"}, {Algorithm::kTd3, "td3"}}};
+  static constexpr std::array<std::pair<Algorithm, std::string_view>, 3> kNames = {
+      {{Algorithm::kDdpg, "ddpg"}, {Algorithm::kTd3, "td3"}, {Algorithm::kD4pg, "d4pg"}}};
 };
 
 template <>
@@ -183,6 +184,12 @@ struct LearnerConfig {
   double policy_noise = 0.2;
   double noise_clip = 0.5;
   int policy_delay = 2;  // critic updates per actor and target update
+  // D4PG only: the critic's distribution over `atoms` returns evenly spaced from v_min to v_max. The range
+  // must hold the environment's discounted returns; those beyond it are clipped to its ends. The defaults
+  // are Acme's D4PG critic head for the DeepMind control suite, whose returns lie in 0 .. 100.
+  int atoms = 51;
+  double v_min = -150.0;
+  double v_max = 150.0;
   int requests_in_flight = 4;
   int publish_every = 50;             // updates between weight publications
   double republish_interval_s = 1.0;  // newest weights are sent again this often for late joiners
@@ -277,7 +284,7 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("learner.weights_address", c.learner.weights_address, "endpoint actors subscribe to for weights");
   visit("learner.reports_bind", c.learner.reports_bind, "endpoint the learner collects episode reports on");
   visit("learner.reports_address", c.learner.reports_address, "endpoint actors send episode reports to");
-  visit("learner.algorithm", c.learner.algorithm, "what the learner trains: ddpg or td3");
+  visit("learner.algorithm", c.learner.algorithm, "what the learner trains: ddpg, td3 or d4pg");
   visit("learner.batch_size", c.learner.batch_size, "transitions per update");
   visit("learner.gamma", c.learner.gamma, "discount factor");
   visit("learner.tau", c.learner.tau, "Polyak averaging rate of the target networks");
@@ -288,6 +295,9 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("learner.noise_clip", c.learner.noise_clip,
         "td3: the smoothing noise is clipped to +-noise_clip, as a fraction of the action half-range");
   visit("learner.policy_delay", c.learner.policy_delay, "td3: critic updates per actor and target update");
+  visit("learner.atoms", c.learner.atoms, "d4pg: atoms of the critic's categorical return distribution");
+  visit("learner.v_min", c.learner.v_min, "d4pg: the lowest atom (smaller returns are clipped to it)");
+  visit("learner.v_max", c.learner.v_max, "d4pg: the highest atom (larger returns are clipped to it)");
   visit("learner.requests_in_flight", c.learner.requests_in_flight, "sample requests kept in flight");
   visit("learner.publish_every", c.learner.publish_every, "updates between weight publications");
   visit("learner.republish_interval_s", c.learner.republish_interval_s,

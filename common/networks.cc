@@ -33,8 +33,8 @@ torch::Tensor ActorImpl::forward(const torch::Tensor& observations) {
   return torch::tanh(body_->forward(observations)) * scale_ + offset_;
 }
 
-CriticImpl::CriticImpl(int obs_dim, int act_dim, const std::vector<int>& hidden_sizes) {
-  body_ = register_module("body", MakeMlp(obs_dim + act_dim, hidden_sizes, 1));
+CriticImpl::CriticImpl(int obs_dim, int act_dim, const std::vector<int>& hidden_sizes, int outputs) {
+  body_ = register_module("body", MakeMlp(obs_dim + act_dim, hidden_sizes, outputs));
 }
 
 torch::Tensor CriticImpl::forward(const torch::Tensor& observations, const torch::Tensor& actions) {

@@ -1,7 +1,8 @@
 // Actor and critic MLPs (Lillicrap et al. 2015, with the layer widths from the config).
 //
 // Actor: obs -> hidden (ReLU) ... -> act_dim, tanh, scaled affinely to [act_low, act_high].
-// Critic: concat(obs, action) -> hidden (ReLU) ... -> 1.
+// Critic: concat(obs, action) -> hidden (ReLU) ... -> outputs: 1 for a value, or one logit per atom of a
+// categorical return distribution (D4PG).
 // Output layers start at U(-3e-3, 3e-3) as in the DDPG paper, so initial actions and values are near zero.
 // Modules follow LibTorch's rules: not thread-safe; use from one thread or guard externally.
 #pragma once
@@ -31,7 +32,7 @@ TORCH_MODULE(Actor);
 
 class CriticImpl : public torch::nn::Module {
  public:
-  CriticImpl(int obs_dim, int act_dim, const std::vector<int>& hidden_sizes);
+  CriticImpl(int obs_dim, int act_dim, const std::vector<int>& hidden_sizes, int outputs = 1);
   torch::Tensor forward(const torch::Tensor& observations, const torch::Tensor& actions);
 
  private:

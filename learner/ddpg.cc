@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "common/networks.h"
+#include "learner/categorical_distribution.h"
 
 namespace ddpg {
 namespace {
@@ -89,6 +90,11 @@ int CriticCount(Algorithm algorithm) { return algorithm == Algorithm::kTd3 ? 2 :
 void WriteAlgorithm(torch::serialize::OutputArchive& archive, const DdpgOptions& options) {
   archive.write("algorithm", c10::IValue(std::string(ConfigEnumName(options.algorithm))));
   archive.write("critics", c10::IValue(static_cast<int64_t>(CriticCount(options.algorithm))));
+  if (options.algorithm == Algorithm::kD4pg) {
+    archive.write("atoms", c10::IValue(static_cast<int64_t>(options.atoms)));
+    archive.write("v_min", c10::IValue(options.v_min));
+    archive.write("v_max", c10::IValue(options.v_max));
+  }
 }
 
 enum class FileKind { kCheckpoint, kPolicy };
@@ -119,6 +125,16 @@ Status CheckArchitecture(torch::serialize::InputArchive& archive, const DdpgOpti
     c10::IValue critics;
     compare("critics", std::to_string(archive.try_read("critics", critics) ? critics.toInt() : 1),
             std::to_string(CriticCount(options.algorithm)));
+    // The support: another number of atoms changes the critics' output layers, another range the meaning
+    // of every atom, so the learned distributions would no longer fit either.
+    c10::IValue atoms, v_min, v_max;
+    if (options.algorithm == Algorithm::kD4pg && archive.try_read("atoms", atoms)) {
+      archive.read("v_min", v_min);
+      archive.read("v_max", v_max);
+      compare("learner.atoms", std::to_string(atoms.toInt()), std::to_string(options.atoms));
+      compare("learner.v_min", FormatConfigValue(v_min.toDouble()), FormatConfigValue(options.v_min));
+      compare("learner.v_max", FormatConfigValue(v_max.toDouble()), FormatConfigValue(options.v_max));
+    }
   }
   compare("obs_dim", std::to_string(obs_dim), std::to_string(options.obs_dim));
   compare("act_dim", std::to_string(act_dim), std::to_string(options.act_dim));
@@ -137,6 +153,7 @@ struct DdpgAgent::Impl {
   explicit Impl(const DdpgOptions& opts)
       : options(opts),
         td3(opts.algorithm == Algorithm::kTd3),
+        d4pg(opts.algorithm == Algorithm::kD4pg),
         device(opts.device == Device::kCuda ? torch::kCUDA : torch::kCPU),
         actor(NewActor()),
         critic(NewCritic()),
@@ -148,7 +165,8 @@ struct DdpgAgent::Impl {
         critic_optimizer(CriticParameters(), torch::optim::AdamOptions(opts.critic_lr)),
         act_low(BoundTensor(opts.act_low)),
         act_high(BoundTensor(opts.act_high)),
-        act_half_range((act_high - act_low) / 2.0) {
+        act_half_range((act_high - act_low) / 2.0),
+        support(d4pg ? CategoricalSupport(opts.atoms, opts.v_min, opts.v_max, device) : torch::Tensor()) {
     CopyParameters(*target_actor, *actor);
     CopyParameters(*target_critic, *critic);
     if (td3) CopyParameters(*target_twin_critic, *twin_critic);
@@ -158,7 +176,15 @@ struct DdpgAgent::Impl {
     return OnDevice(Actor(options.obs_dim, options.act_dim, options.hidden_sizes, options.act_low, options.act_high),
                     device);
   }
-  Critic NewCritic() const { return OnDevice(Critic(options.obs_dim, options.act_dim, options.hidden_sizes), device); }
+  // D4PG's critics output a logit per atom of the return distribution.
+  Critic NewCritic() const {
+    return OnDevice(Critic(options.obs_dim, options.act_dim, options.hidden_sizes, d4pg ? options.atoms : 1), device);
+  }
+
+  // Q from a critic's output: the output itself, or D4PG's expected value of the distribution.
+  torch::Tensor Value(const torch::Tensor& critic_output) const {
+    return d4pg ? ExpectedValue(critic_output, support) : critic_output;
+  }
   // [1, act_dim]: broadcasts over a batch of actions.
   torch::Tensor BoundTensor(const std::vector<float>& bound) const {
     return ToTensor(bound, 1, static_cast<int64_t>(bound.size()), device);
@@ -201,15 +227,19 @@ struct DdpgAgent::Impl {
     return (weights * (q - y).square()).mean();
   }
 
-  UpdateResult Update(const protocol::TransitionBatch& batch, const std::vector<float>& importance_weights) {
-    const auto n = static_cast<int64_t>(batch.size());
-    auto observations = ToTensor(batch.observations, n, options.obs_dim, device);
-    auto actions = ToTensor(batch.actions, n, options.act_dim, device);
-    // [n, 1] like the critic's output: a flat [n] would broadcast against it to [n, n].
-    auto rewards = ToTensor(batch.rewards, n, 1, device);
-    auto discounts = ToTensor(batch.discounts, n, 1, device);
-    auto next_observations = ToTensor(batch.next_observations, n, options.obs_dim, device);
+  // What a critic step trains on and reports, all computed before the step: the loss to minimise, each
+  // critic's part of it (TD3: the sum of two, whose mean is reported), the online critic's Q(s, a) [n, 1],
+  // and with importance weights the priority per sample [n, 1].
+  struct CriticTerms {
+    torch::Tensor loss;
+    std::vector<torch::Tensor> critic_losses;
+    torch::Tensor q, priorities;
+  };
 
+  // DDPG and TD3: regression onto y = r + discount * Q'(s', a').
+  CriticTerms ValueCriticTerms(const torch::Tensor& observations, const torch::Tensor& actions,
+                               const torch::Tensor& rewards, const torch::Tensor& discounts,
+                               const torch::Tensor& next_observations, const torch::Tensor& weights) {
     torch::Tensor y;
     {
       torch::NoGradGuard no_grad;
@@ -221,20 +251,65 @@ struct DdpgAgent::Impl {
         y = rewards + discounts * target_critic->forward(next_observations, target_actor->forward(next_observations));
       }
     }
-    const torch::Tensor weights =
-        importance_weights.empty() ? torch::Tensor() : ToTensor(importance_weights, n, 1, device);
-    auto q = critic->forward(observations, actions);
-    auto critic_loss = CriticLoss(q, y, weights);
-    torch::Tensor twin_q, twin_loss;
-    critic_optimizer.zero_grad();
-    torch::Tensor total_critic_loss = critic_loss;
+    CriticTerms terms;
+    terms.q = critic->forward(observations, actions);
+    terms.loss = CriticLoss(terms.q, y, weights);
+    terms.critic_losses = {terms.loss};
+    torch::Tensor twin_q;
     if (td3) {
       twin_q = twin_critic->forward(observations, actions);
-      twin_loss = CriticLoss(twin_q, y, weights);
-      total_critic_loss = critic_loss + twin_loss;
+      terms.critic_losses.push_back(CriticLoss(twin_q, y, weights));
+      terms.loss = terms.critic_losses[0] + terms.critic_losses[1];
     }
-    total_critic_loss.backward();
-    if (!LossAndGradientsFinite(total_critic_loss, CriticParameters())) {
+    if (weights.defined()) {
+      torch::NoGradGuard no_grad;
+      terms.priorities = (terms.q - y).abs();
+      if (td3) terms.priorities = (terms.priorities + (twin_q - y).abs()) / 2.0;
+    }
+    return terms;
+  }
+
+  // D4PG: the cross-entropy between the projected target distribution of the target networks at
+  // (s', mu'(s')) and the online critic's distribution at (s, a), per sample; its mean (weighted by the
+  // importance weights, which then take the place of a uniform 1/n) is the loss, and each sample's own
+  // cross-entropy its priority.
+  CriticTerms DistributionalCriticTerms(const torch::Tensor& observations, const torch::Tensor& actions,
+                                        const torch::Tensor& rewards, const torch::Tensor& discounts,
+                                        const torch::Tensor& next_observations, const torch::Tensor& weights) {
+    torch::Tensor target_distribution;
+    {
+      torch::NoGradGuard no_grad;
+      const auto next_logits = target_critic->forward(next_observations, target_actor->forward(next_observations));
+      target_distribution =
+          ProjectCategorical(torch::softmax(next_logits, 1), rewards, discounts, options.v_min, options.v_max);
+    }
+    const auto logits = critic->forward(observations, actions);
+    const auto cross_entropy = CategoricalCrossEntropy(target_distribution, logits).unsqueeze(1);  // [n, 1]
+    CriticTerms terms;
+    terms.loss = weights.defined() ? (weights * cross_entropy).mean() : cross_entropy.mean();
+    terms.critic_losses = {terms.loss};
+    terms.q = ExpectedValue(logits.detach(), support);
+    if (weights.defined()) terms.priorities = cross_entropy.detach();
+    return terms;
+  }
+
+  UpdateResult Update(const protocol::TransitionBatch& batch, const std::vector<float>& importance_weights) {
+    const auto n = static_cast<int64_t>(batch.size());
+    auto observations = ToTensor(batch.observations, n, options.obs_dim, device);
+    auto actions = ToTensor(batch.actions, n, options.act_dim, device);
+    // [n, 1] like the critic's output: a flat [n] would broadcast against it to [n, n].
+    auto rewards = ToTensor(batch.rewards, n, 1, device);
+    auto discounts = ToTensor(batch.discounts, n, 1, device);
+    auto next_observations = ToTensor(batch.next_observations, n, options.obs_dim, device);
+    const torch::Tensor weights =
+        importance_weights.empty() ? torch::Tensor() : ToTensor(importance_weights, n, 1, device);
+
+    const CriticTerms terms =
+        d4pg ? DistributionalCriticTerms(observations, actions, rewards, discounts, next_observations, weights)
+             : ValueCriticTerms(observations, actions, rewards, discounts, next_observations, weights);
+    critic_optimizer.zero_grad();
+    terms.loss.backward();
+    if (!LossAndGradientsFinite(terms.loss, CriticParameters())) {
       critic_optimizer.zero_grad();
       UpdateResult skipped = NotUpdated();
       skipped.skipped_non_finite = true;
@@ -242,21 +317,16 @@ struct DdpgAgent::Impl {
     }
     critic_optimizer.step();
     ++critic_updates;
-    UpdateResult result{.critic_loss = critic_loss.item<double>(),
+    double loss_sum = 0.0;
+    for (const torch::Tensor& loss : terms.critic_losses) loss_sum += loss.item<double>();
+    UpdateResult result{.critic_loss = loss_sum / static_cast<double>(terms.critic_losses.size()),
                         .actor_loss = kNaN,
-                        .q_mean = q.mean().item<double>(),
+                        .q_mean = terms.q.mean().item<double>(),
                         .actor_updated = false};
-    if (td3) result.critic_loss = (result.critic_loss + twin_loss.item<double>()) / 2.0;
-    if (weights.defined()) {
-      // The TD errors the critics were just trained on, before their step.
-      torch::NoGradGuard no_grad;
-      torch::Tensor td_error = (q - y).abs();
-      if (td3) td_error = (td_error + (twin_q - y).abs()) / 2.0;
-      result.priorities = ToVector(td_error);
-    }
+    if (weights.defined()) result.priorities = ToVector(terms.priorities);
     if (td3 && critic_updates % static_cast<uint64_t>(options.policy_delay) != 0) return result;
 
-    auto actor_loss = -critic->forward(observations, actor->forward(observations)).mean();
+    auto actor_loss = -Value(critic->forward(observations, actor->forward(observations))).mean();
     actor_optimizer.zero_grad();
     // The actor's gradient flows through the critic. Restricting the pass to the actor's parameters leaves
     // no gradients on the critic and skips computing its weight gradients (a matmul per layer).
@@ -308,16 +378,30 @@ struct DdpgAgent::Impl {
     return ToVector(net->forward(ToTensor(observations, n, options.obs_dim, device)));
   }
 
-  std::vector<float> Q(Critic& net, const std::vector<float>& observations, const std::vector<float>& actions) {
+  // The critic's output for each row: Q(s, a) (D4PG: the logits of its distribution).
+  torch::Tensor CriticOutput(Critic& net, const std::vector<float>& observations, const std::vector<float>& actions) {
     const int64_t n = Rows(observations);
     if (n < 0 || actions.size() != static_cast<size_t>(n * options.act_dim)) return {};
     torch::NoGradGuard no_grad;
-    return ToVector(net->forward(ToTensor(observations, n, options.obs_dim, device),
-                                 ToTensor(actions, n, options.act_dim, device)));
+    return net->forward(ToTensor(observations, n, options.obs_dim, device),
+                        ToTensor(actions, n, options.act_dim, device));
+  }
+
+  std::vector<float> Q(Critic& net, const std::vector<float>& observations, const std::vector<float>& actions) {
+    const torch::Tensor output = CriticOutput(net, observations, actions);
+    return output.defined() ? ToVector(Value(output)) : std::vector<float>{};
+  }
+
+  std::vector<float> Probabilities(Critic& net, const std::vector<float>& observations,
+                                   const std::vector<float>& actions) {
+    if (!d4pg) return {};
+    const torch::Tensor logits = CriticOutput(net, observations, actions);
+    return logits.defined() ? ToVector(torch::softmax(logits, 1)) : std::vector<float>{};
   }
 
   DdpgOptions options;
   bool td3;
+  bool d4pg;
   torch::Device device;
   Actor actor;
   Critic critic;
@@ -328,6 +412,7 @@ struct DdpgAgent::Impl {
   torch::optim::Adam actor_optimizer;
   torch::optim::Adam critic_optimizer;
   torch::Tensor act_low, act_high, act_half_range;  // [1, act_dim]
+  torch::Tensor support;                            // D4PG only: the atoms' returns [atoms]
   // TD3's delay counts these; restored from checkpoints, so a resumed run keeps its phase.
   uint64_t critic_updates = 0;
 };
@@ -389,6 +474,16 @@ std::vector<float> DdpgAgent::TargetQValues(const std::vector<float>& observatio
                                             int critic) const {
   Critic target = impl_->CriticPair(critic).second;
   return target ? impl_->Q(target, observations, actions) : std::vector<float>{};
+}
+
+std::vector<float> DdpgAgent::QDistribution(const std::vector<float>& observations,
+                                            const std::vector<float>& actions) const {
+  return impl_->Probabilities(impl_->critic, observations, actions);
+}
+
+std::vector<float> DdpgAgent::TargetQDistribution(const std::vector<float>& observations,
+                                                  const std::vector<float>& actions) const {
+  return impl_->Probabilities(impl_->target_critic, observations, actions);
 }
 
 std::vector<float> DdpgAgent::ActorParameters() const { return FlattenParameters(*impl_->actor); }

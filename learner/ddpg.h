@@ -1,5 +1,5 @@
-// The learner's agent: DDPG (Lillicrap et al. 2015) or TD3 (Fujimoto et al. 2018), chosen by
-// options.algorithm. Actor, critic(s), their target networks and Adam optimizers.
+// The learner's agent: DDPG (Lillicrap et al. 2015), TD3 (Fujimoto et al. 2018) or D4PG (Barth-Maron et
+// al. 2018), chosen by options.algorithm. Actor, critic(s), their target networks and Adam optimizers.
 //
 // DDPG: Update performs one gradient step on a batch: the critic regresses Q(s, a) onto
 // r + discount * Q'(s', mu'(s')) (discount already holds gamma^k of an n-step transition, 0 at
@@ -10,10 +10,17 @@
 //  - target policy smoothing: a' = clip(mu'(s') + clip(eps, -c, c), act_low, act_high), eps ~ N(0, sigma^2),
 //    with sigma = policy_noise and c = noise_clip times the action half-range, like the actors' noise;
 //  - the actor (ascending Q1) and all target networks are updated only every policy_delay-th update.
+// D4PG changes DDPG's critic into a distributional one (the "D4" of D4PG; its distributed actors and n-step
+// returns are the cluster's and the actors' part, prioritized replay the replay server's): the critic
+// outputs logits over `atoms` returns z_j evenly spaced from v_min to v_max, Q(s, a) = sum_j p_j z_j. Its
+// target is C51's projection (learner/categorical_distribution.h) of r + discount * Z'(s', mu'(s')) onto
+// the atoms, its loss the cross-entropy to that target, and the actor ascends the expected value.
 // Prioritized replay (Schaul et al. 2016): given importance weights, the critics' loss is the weighted
 // mean of the squared TD errors, mean_i(w_i * (Q(s_i, a_i) - y_i)^2), and the update returns a priority
 // per sample for the replay server: |TD error|, for TD3 the mean of both critics' (both are trained on
 // the sample, so its priority reflects both; the max, as in LAP, would let one critic's outlier decide).
+// D4PG weights the cross-entropies the same way, mean_i(w_i * CE_i), and a sample's priority is its CE_i
+// (as in the D4PG paper; it never reaches 0, since it includes the target distribution's entropy).
 // The actor's loss is not weighted, as in Ape-X DPG: the weights correct the critics' regression target
 // distribution, and the actor only follows the critic. Without weights (uniform replay) the loss is
 // torch::mse_loss exactly as before prioritized replay existed, so a seed gives the same networks.
@@ -49,12 +56,16 @@ struct DdpgOptions {
   double policy_noise = 0.2;
   double noise_clip = 0.5;
   int policy_delay = 2;
+  // D4PG only: the critic's categorical support, `atoms` returns evenly spaced from v_min to v_max.
+  int atoms = 51;
+  double v_min = -150.0;
+  double v_max = 150.0;
 };
 
 struct UpdateResult {
-  double critic_loss = 0.0;  // TD3: the mean of the twin critics' losses
+  double critic_loss = 0.0;  // TD3: the mean of the twin critics' losses; D4PG: the mean cross-entropy
   double actor_loss = 0.0;   // NaN when this update left the actor alone (TD3's delay)
-  double q_mean = 0.0;       // mean Q(s, a) of the (first) critic over the batch
+  double q_mean = 0.0;       // mean Q(s, a) of the (first) critic over the batch; D4PG: of the expected value
   bool actor_updated = true;
   // A loss or gradient was not finite (e.g. a reward of 1e38 overflowed): the part of the update it belongs
   // to was not applied, so the networks stay finite. critic_updated is false when nothing was applied.
@@ -103,7 +114,7 @@ class DdpgAgent {
 
   // Deterministic policy mu(s) for n = observations.size() / obs_dim observations.
   std::vector<float> Act(const std::vector<float>& observations) const;
-  // Q(s, a) of an online critic, one value per row.
+  // Q(s, a) of an online critic, one value per row (D4PG: the expected value of the critic's distribution).
   std::vector<float> QValues(const std::vector<float>& observations, const std::vector<float>& actions,
                              int critic = 0) const;
   // Q'(s, a) of a target critic and mu'(s) of the target actor (tests of the Polyak update and of the
@@ -111,6 +122,11 @@ class DdpgAgent {
   std::vector<float> TargetQValues(const std::vector<float>& observations, const std::vector<float>& actions,
                                    int critic = 0) const;
   std::vector<float> TargetAct(const std::vector<float>& observations) const;
+  // D4PG: the online or target critic's probabilities over the atoms, options().atoms per row; empty for
+  // the other algorithms (tests of the distributional target and loss).
+  std::vector<float> QDistribution(const std::vector<float>& observations, const std::vector<float>& actions) const;
+  std::vector<float> TargetQDistribution(const std::vector<float>& observations,
+                                         const std::vector<float>& actions) const;
   // The actions a' at which the critics' target evaluates the target critics: mu'(s') for DDPG; for TD3
   // clip(mu'(s') + clipped noise) with a fresh noise draw on every call (tests of the smoothing).
   std::vector<float> TargetPolicyActions(const std::vector<float>& observations) const;

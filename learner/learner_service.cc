@@ -32,6 +32,9 @@ DdpgOptions AgentOptions(const Config& config, const EnvSpec& spec) {
   options.policy_noise = config.learner.policy_noise;
   options.noise_clip = config.learner.noise_clip;
   options.policy_delay = config.learner.policy_delay;
+  options.atoms = config.learner.atoms;
+  options.v_min = config.learner.v_min;
+  options.v_max = config.learner.v_max;
   return options;
 }
 
@@ -112,10 +115,13 @@ std::string LearnerService::Run() {
   start_ = last_report_ = last_checkpoint_ = std::chrono::steady_clock::now();
   statistics_.StartWindow(counters_.updates, env_steps_.env_steps());
   const LearnerConfig& learner = config_.learner;
-  const std::string algorithm = learner.algorithm == Algorithm::kTd3
-                                    ? fmt::format("TD3 (policy_noise {}, noise_clip {}, policy_delay {})",
-                                                  learner.policy_noise, learner.noise_clip, learner.policy_delay)
-                                    : std::string("DDPG");
+  std::string algorithm = "DDPG";
+  if (learner.algorithm == Algorithm::kTd3) {
+    algorithm = fmt::format("TD3 (policy_noise {}, noise_clip {}, policy_delay {})", learner.policy_noise,
+                            learner.noise_clip, learner.policy_delay);
+  } else if (learner.algorithm == Algorithm::kD4pg) {
+    algorithm = fmt::format("D4PG ({} atoms from {} to {})", learner.atoms, learner.v_min, learner.v_max);
+  }
   spdlog::info(
       "{} on {} (obs {}, act {}), network {}, batch {}, {} thread(s); replay {}, weights on {}, "
       "reports on {}, {}; run directory {}",

@@ -3,6 +3,7 @@
 #include <spdlog/fmt/fmt.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <optional>
 #include <system_error>
@@ -36,11 +37,20 @@ StoredHeader ReadHeader(torch::serialize::InputArchive& archive) {
   return header;
 }
 
-// The algorithm decides the critics a checkpoint holds; files from before it was recorded are DDPG's.
+// The algorithm decides the critics a checkpoint holds, and for D4PG their support; files from before it
+// was recorded are DDPG's.
 Status ReadAlgorithm(torch::serialize::InputArchive& archive, DdpgOptions& options) {
-  c10::IValue algorithm;
+  c10::IValue algorithm, atoms, v_min, v_max;
   if (!archive.try_read("algorithm", algorithm)) return Status::Ok();
-  return ParseConfigEnum("learner.algorithm", algorithm.toStringRef(), options.algorithm);
+  DDPG_RETURN_IF_ERROR(ParseConfigEnum("learner.algorithm", algorithm.toStringRef(), options.algorithm));
+  if (archive.try_read("atoms", atoms)) {
+    archive.read("v_min", v_min);
+    archive.read("v_max", v_max);
+    options.atoms = static_cast<int>(atoms.toInt());
+    options.v_min = v_min.toDouble();
+    options.v_max = v_max.toDouble();
+  }
+  return Status::Ok();
 }
 
 // Sizes that no learner writes would make the networks below fail in LibTorch, or allocate absurdly.
@@ -57,6 +67,11 @@ std::optional<std::string> ImplausibleSizes(const DdpgOptions& options) {
       options.act_high.size() != static_cast<size_t>(options.act_dim)) {
     return fmt::format("{} and {} action bounds for act_dim {}", options.act_low.size(), options.act_high.size(),
                        options.act_dim);
+  }
+  if (options.algorithm == Algorithm::kD4pg &&
+      (options.atoms < 2 || options.atoms > kLargest || !std::isfinite(options.v_min) ||
+       !std::isfinite(options.v_max) || options.v_min >= options.v_max)) {
+    return fmt::format("a critic of {} atoms from {} to {}", options.atoms, options.v_min, options.v_max);
   }
   return std::nullopt;
 }

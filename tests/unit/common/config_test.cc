@@ -222,7 +222,12 @@ TEST_CASE("an out-of-range value is an error naming the key and the allowed rang
       {"[actor]\nnoise = foo\n", {"actor.noise = 'foo'", "gaussian", "ou"}},
       {"[replay]\nbind = localhost:5550\n", {"replay.bind = 'localhost:5550'", "tcp://"}},
       {"[learner]\ndevice = tpu\n", {"learner.device = 'tpu'", "cpu", "cuda"}},
-      {"[learner]\nalgorithm = sac\n", {"learner.algorithm = 'sac'", "ddpg", "td3"}},
+      {"[learner]\nalgorithm = sac\n", {"learner.algorithm = 'sac'", "ddpg", "td3", "d4pg"}},
+      {"[learner]\natoms = 1\n", {"learner.atoms = 1", "allowed 2 .. 10000"}},
+      {"[learner]\nv_min = 5\nv_max = 5\n", {"learner.v_min = 5 must be below learner.v_max = 5"}},
+      {"[learner]\nv_min = 10\nv_max = -10\n", {"learner.v_min = 10 must be below learner.v_max = -10"}},
+      {"[learner]\nv_max = inf\n", {"learner.v_max", "not a finite number"}},
+      {"[learner]\nv_min = nan\n", {"learner.v_min", "not a finite number"}},
       {"[learner]\npolicy_delay = 0\n", {"learner.policy_delay = 0", "allowed 1 .. 1000"}},
       {"[learner]\nnoise_clip = -0.5\n", {"learner.noise_clip = -0.5", "allowed 0 .. 10"}},
       {"[actor]\nn_step = 0\n", {"actor.n_step = 0", "allowed 1 .. 100"}},
@@ -395,6 +400,9 @@ Config NonDefaultConfig(const std::string& key_dir) {
   c.learner.policy_noise = 0.1;
   c.learner.noise_clip = 0.25;
   c.learner.policy_delay = 3;
+  c.learner.atoms = 101;
+  c.learner.v_min = -1000.5;
+  c.learner.v_max = 0.1 + 0.2;
   c.learner.requests_in_flight = 8;
   c.learner.publish_every = 10;
   c.learner.republish_interval_s = 0.5;
