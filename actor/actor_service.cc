@@ -50,7 +50,7 @@ constexpr ExportedMetric kExportedMetrics[] = {
 std::span<const ExportedMetric> ActorService::ExportedMetrics() { return kExportedMetrics; }
 
 StatusOr<std::unique_ptr<ActorService>> ActorService::Create(const Config& config, MetricsWriter metrics) {
-  auto envs = EnvBatch::Create(config.env.id, config.actor.num_envs, ActorSeed(config));
+  auto envs = EnvBatch::Create(config.env.id, config.actor.num_envs, ActorSeed(config), config.env.options);
   if (!envs.ok()) return envs.status();
   DDPG_RETURN_IF_ERROR(CheckFrameLimits(config, (*envs)->spec().obs_dim, (*envs)->spec().act_dim));
   StatusOr<SocketSecurity> security = LoadSocketSecurity(config.run, SocketRoles::kClient);

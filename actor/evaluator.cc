@@ -30,7 +30,7 @@ constexpr ExportedMetric kExportedMetrics[] = {
 std::span<const ExportedMetric> Evaluator::ExportedMetrics() { return kExportedMetrics; }
 
 StatusOr<std::unique_ptr<Evaluator>> Evaluator::Create(const Config& config, MetricsWriter metrics) {
-  auto envs = EnvBatch::Create(config.env.id, config.actor.eval_episodes, EvaluationSeed(config));
+  auto envs = EnvBatch::Create(config.env.id, config.actor.eval_episodes, EvaluationSeed(config), config.env.options);
   if (!envs.ok()) return envs.status();
   DDPG_RETURN_IF_ERROR(CheckFrameLimits(config, (*envs)->spec().obs_dim, (*envs)->spec().act_dim));
   StatusOr<SocketSecurity> security = LoadSocketSecurity(config.run, SocketRoles::kClient);

@@ -146,10 +146,13 @@ StatusOr<CommandLine> ParseCommandLine(int argc, const char* const argv[], Progr
   if (values.count("eval")) result.config.actor.eval = true;
   status = ValidateConfig(result.config);
   if (!status.ok()) return status;
-  // ValidateConfig cannot check env.id, nor the frame sizes, which depend on its dimensions: common does not
-  // depend on envs/.
-  auto spec = LookUpEnvSpec(result.config.env.id);
-  if (!spec.ok()) return InvalidArgument("env.id = '" + result.config.env.id + "': " + spec.status().message());
+  // ValidateConfig cannot check env.id, the options of the environment it names ([recsim]), nor the frame
+  // sizes, which depend on its dimensions: common does not depend on envs/.
+  auto spec = LookUpEnvSpec(result.config.env.id, result.config.env.options);
+  if (!spec.ok() && spec.status().code() == StatusCode::kNotFound) {
+    return InvalidArgument("env.id = '" + result.config.env.id + "': " + spec.status().message());
+  }
+  if (!spec.ok()) return spec.status();  // an option out of range, named by its key
   status = CheckFrameLimits(result.config, spec->obs_dim, spec->act_dim);
   if (!status.ok()) return status;
   // A key file that is missing or malformed is a configuration error, found before anything starts.
@@ -160,6 +163,30 @@ StatusOr<CommandLine> ParseCommandLine(int argc, const char* const argv[], Progr
     return security.status();
   }
   return result;
+}
+
+StatusOr<EnvOptions> ReadEnvOptions(const std::string& config_path) {
+  Config config;
+  po::options_description keys;
+  VisitConfig(config, [&](const std::string& key, auto&, const char*) {
+    keys.add_options()(key.c_str(), po::value<std::string>());
+  });
+  std::ifstream file(config_path);
+  if (!file) return NotFound("config file '" + config_path + "' cannot be read");
+  po::variables_map values;
+  try {
+    po::store(po::parse_config_file(file, keys, /*allow_unregistered=*/false), values);
+  } catch (const std::exception& e) {
+    return InvalidArgument("config file '" + config_path + "': " + e.what());
+  }
+  Status status = Status::Ok();
+  VisitConfig(config, [&](const std::string& key, auto& value, const char*) {
+    if (status.ok() && key.rfind("recsim.", 0) == 0 && values.count(key)) {
+      status = Convert(key, values[key].as<std::string>(), value);
+    }
+  });
+  if (!status.ok()) return status;
+  return config.env.options;
 }
 
 }  // namespace ddpg

@@ -130,9 +130,32 @@ struct RunConfig {
   std::string RunDirectory() const { return root + "/" + name; }
 };
 
+// The world of RecSim-LatentFactor-v0 (envs/recsys/latent_factor_env.h; docs/recommender.md has the model).
+// Its spec depends on embedding_dim, so every process that sizes or builds the environment must read the same
+// values: they come from the run's one INI file like every other key. The environment validates them
+// (envs/recsys/latent_factor_spec.h), once, when ParseCommandLine looks the spec up.
+struct RecsimOptions {
+  uint64_t catalogue_size = 10000;
+  int embedding_dim = 16;
+  int episode_length = 50;
+  double zipf_exponent = 1.0;
+  double affinity_scale = 5.0;
+  double popularity_weight = 1.0;
+  double drift = 0.05;
+  double noise = 0.1;
+  bool exclude_recommended = true;
+  uint64_t catalogue_seed = 0;
+};
+
+// Options of the environments that take any; every other environment ignores them.
+struct EnvOptions {
+  RecsimOptions recsim;
+};
+
 struct EnvConfig {
   std::string id = "Pendulum-v1";
   uint64_t seed = 0;
+  EnvOptions options;
 };
 
 struct NetworkConfig {
@@ -252,6 +275,26 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("run.metrics_bind", c.run.metrics_bind, "IP address the metrics port listens on (0.0.0.0: every interface)");
   visit("env.id", c.env.id, "environment id, as Gymnasium spells it");
   visit("env.seed", c.env.seed, "base seed; each actor and environment derives its own");
+  visit("recsim.catalogue_size", c.env.options.recsim.catalogue_size,
+        "RecSim-LatentFactor-v0: items in the catalogue, 1000 .. 1000000");
+  visit("recsim.embedding_dim", c.env.options.recsim.embedding_dim,
+        "RecSim-LatentFactor-v0: dimension of the item and user latent vectors (the action has one more)");
+  visit("recsim.episode_length", c.env.options.recsim.episode_length,
+        "RecSim-LatentFactor-v0: recommendations per episode (then truncated)");
+  visit("recsim.zipf_exponent", c.env.options.recsim.zipf_exponent,
+        "RecSim-LatentFactor-v0: item popularity ~ rank^-exponent; users' tastes start near popular items");
+  visit("recsim.affinity_scale", c.env.options.recsim.affinity_scale,
+        "RecSim-LatentFactor-v0: weight of preference . item in the response's logit");
+  visit("recsim.popularity_weight", c.env.options.recsim.popularity_weight,
+        "RecSim-LatentFactor-v0: weight of the item's popularity score (0 .. 1) in the response's logit");
+  visit("recsim.drift", c.env.options.recsim.drift,
+        "RecSim-LatentFactor-v0: size of the random step of the user's preference after each recommendation");
+  visit("recsim.noise", c.env.options.recsim.noise,
+        "RecSim-LatentFactor-v0: standard deviation of the noise added to the response");
+  visit("recsim.exclude_recommended", c.env.options.recsim.exclude_recommended,
+        "RecSim-LatentFactor-v0: never recommend an item twice in one episode");
+  visit("recsim.catalogue_seed", c.env.options.recsim.catalogue_seed,
+        "RecSim-LatentFactor-v0: seed of the catalogue, the same in every process (env.seed draws the users)");
   visit("network.hidden_sizes", c.network.hidden_sizes, "hidden layer widths of actor and critic, e.g. 256,256");
   visit("replay.bind", c.replay.bind, "endpoint the replay server binds");
   visit("replay.address", c.replay.address, "endpoint actors and the learner connect to");

@@ -6,11 +6,12 @@
 
 namespace ddpg {
 
-StatusOr<std::unique_ptr<EnvBatch>> EnvBatch::Create(const std::string& id, int num_envs, uint64_t seed) {
+StatusOr<std::unique_ptr<EnvBatch>> EnvBatch::Create(const std::string& id, int num_envs, uint64_t seed,
+                                                     const EnvOptions& options) {
   if (num_envs < 1) return InvalidArgument("an environment batch needs at least one environment");
   std::vector<std::unique_ptr<Environment>> envs;
   for (int i = 0; i < num_envs; ++i) {
-    auto env = MakeEnvironment(id);
+    auto env = MakeEnvironment(id, options);
     if (!env.ok()) return env.status();
     envs.push_back(std::move(*env));
   }

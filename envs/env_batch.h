@@ -31,8 +31,9 @@ struct StepOutput {
 
 class EnvBatch {
  public:
-  // Fails with the registry's message for an unknown id.
-  static StatusOr<std::unique_ptr<EnvBatch>> Create(const std::string& id, int num_envs, uint64_t seed);
+  // Fails with the registry's message for an unknown id or invalid options.
+  static StatusOr<std::unique_ptr<EnvBatch>> Create(const std::string& id, int num_envs, uint64_t seed,
+                                                    const EnvOptions& options = {});
 
   const EnvSpec& spec() const { return envs_.front()->spec(); }
   int size() const { return static_cast<int>(envs_.size()); }

@@ -3,6 +3,8 @@
 #include <limits>
 #include <numbers>
 
+#include "envs/recsys/latent_factor_spec.h"
+
 namespace ddpg {
 
 namespace {
@@ -66,6 +68,8 @@ const std::vector<TableEntry>& Table() {
       Mujoco("Reacher-v4", 11, 2, 1.0f, 50),
       Mujoco("InvertedPendulum-v4", 4, 1, 3.0f, 1000),
       Mujoco("InvertedDoublePendulum-v4", 11, 1, 1.0f, 1000),
+      // With the default options; LookUpEnvSpec answers for the run's.
+      {kRecommender, recsys::LatentFactorSpec(RecsimOptions{})},
   };
   return table;
 }
@@ -81,9 +85,13 @@ StatusOr<const TableEntry*> Find(const std::string& id) {
 
 }  // namespace
 
-StatusOr<EnvSpec> LookUpEnvSpec(const std::string& id) {
+StatusOr<EnvSpec> LookUpEnvSpec(const std::string& id, const EnvOptions& options) {
   auto entry = Find(id);
   if (!entry.ok()) return entry.status();
+  if (id == recsys::kLatentFactorId) {
+    if (Status valid = recsys::ValidateRecsimOptions(options.recsim); !valid.ok()) return valid;
+    return recsys::LatentFactorSpec(options.recsim);
+  }
   return (*entry)->spec;
 }
 

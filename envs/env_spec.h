@@ -1,5 +1,5 @@
 // The environment spec table: what every environment id looks like from outside (dimensions, bounds, time
-// limit) and which simulator it needs, answered from static data.
+// limit) and which simulator it needs, answered from static data and the environment options of the run.
 //
 // Processes that only need shapes (the replay server sizing its store, the learner sizing its networks,
 // command-line validation) look them up here instead of building a simulator, so they neither link MuJoCo
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config.h"
 #include "common/status.h"
 
 namespace ddpg {
@@ -26,10 +27,12 @@ struct EnvSpec {
 };
 
 // The simulator an environment runs on; a build may leave out Box2D or MuJoCo (envs/registry.h).
-enum class EnvFamily { kClassicControl, kBox2d, kMujoco };
+enum class EnvFamily { kClassicControl, kBox2d, kMujoco, kRecommender };
 
-// The spec of a Gymnasium id, or NotFound listing the known ids.
-StatusOr<EnvSpec> LookUpEnvSpec(const std::string& id);
+// The spec of a Gymnasium id under `options`, or NotFound listing the known ids. Only environments that take
+// options read them (RecSim-LatentFactor-v0: its dimensions follow recsim.embedding_dim); their options are
+// validated here, InvalidArgument naming the key.
+StatusOr<EnvSpec> LookUpEnvSpec(const std::string& id, const EnvOptions& options = {});
 // The family of a Gymnasium id, or NotFound listing the known ids.
 StatusOr<EnvFamily> LookUpEnvFamily(const std::string& id);
 // Every id in the table, whether or not this build can construct it.

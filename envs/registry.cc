@@ -6,6 +6,7 @@
 #include "envs/classic/registration.h"
 #include "envs/env_registration.h"
 #include "envs/env_spec.h"
+#include "envs/recsys/registration.h"
 #if DDPG_WITH_BOX2D
 #include "envs/box2d/registration.h"
 #endif
@@ -20,6 +21,7 @@ namespace {
 const std::vector<EnvRegistration>& Registry() {
   static const std::vector<EnvRegistration> registry = [] {
     std::vector<EnvRegistration> all = ClassicControlEnvironments();
+    for (EnvRegistration& registration : RecommenderEnvironments()) all.push_back(std::move(registration));
 #if DDPG_WITH_BOX2D
     for (EnvRegistration& registration : Box2dEnvironments()) all.push_back(std::move(registration));
 #endif
@@ -41,7 +43,8 @@ struct FamilyBuild {
 
 FamilyBuild BuildOf(EnvFamily family) {
   switch (family) {
-    case EnvFamily::kClassicControl: return {true, "", "", ""};
+    case EnvFamily::kClassicControl:
+    case EnvFamily::kRecommender: return {true, "", "", ""};
     case EnvFamily::kBox2d: return {DDPG_WITH_BOX2D, "Box2D", "libbox2d-dev", "DDPG_WITH_BOX2D"};
     case EnvFamily::kMujoco: return {DDPG_WITH_MUJOCO, "MuJoCo", "libmujoco-dev", "DDPG_WITH_MUJOCO"};
   }
@@ -50,9 +53,9 @@ FamilyBuild BuildOf(EnvFamily family) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Environment>> MakeEnvironment(const std::string& id) {
+StatusOr<std::unique_ptr<Environment>> MakeEnvironment(const std::string& id, const EnvOptions& options) {
   for (const EnvRegistration& registration : Registry()) {
-    if (registration.id == id) return registration.make();
+    if (registration.id == id) return registration.make(options);
   }
   auto family = LookUpEnvFamily(id);
   if (!family.ok()) return family.status();

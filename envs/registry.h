@@ -5,7 +5,8 @@
 // install and how to reconfigure, instead of being unknown.
 //
 // Thread-safe. MakeEnvironment blocks while a MuJoCo model compiles, the first time a process needs it
-// (milliseconds); the caller owns the environment it returns.
+// (milliseconds), and while a recommender catalogue is generated (up to about a second for a million items);
+// the caller owns the environment it returns.
 #pragma once
 
 #include <memory>
@@ -18,7 +19,9 @@ namespace ddpg {
 
 // The environment registered under `id`; NotFound listing the known ids for an id the spec table lacks;
 // FailedPrecondition for an id whose family this build leaves out; or the family's own error (a missing
-// MuJoCo model file).
-StatusOr<std::unique_ptr<Environment>> MakeEnvironment(const std::string& id);
+// MuJoCo model file, an option out of range). Only environments that take options read `options`
+// (RecSim-LatentFactor-v0: EnvOptions::recsim, validated here); the same id and options always build the same
+// environment, so every process of a run passes the run's config.env.options.
+StatusOr<std::unique_ptr<Environment>> MakeEnvironment(const std::string& id, const EnvOptions& options = {});
 
 }  // namespace ddpg

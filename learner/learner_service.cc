@@ -43,7 +43,7 @@ double Seconds(std::chrono::steady_clock::duration duration) { return std::chron
 }  // namespace
 
 StatusOr<std::unique_ptr<LearnerService>> LearnerService::Create(const Config& config, MetricsWriter metrics) {
-  auto spec = LookUpEnvSpec(config.env.id);
+  auto spec = LookUpEnvSpec(config.env.id, config.env.options);
   if (!spec.ok()) return spec.status();
   DDPG_RETURN_IF_ERROR(CheckFrameLimits(config, spec->obs_dim, spec->act_dim));
   std::unique_ptr<LearnerService> service(new LearnerService(config, std::move(metrics), *spec));

@@ -74,7 +74,7 @@ StatusOr<std::unique_ptr<ReplayService>> ReplayService::Create(const Config& con
                                                                std::optional<MetricsWriter> metrics) {
   Status valid = ValidateConfig(config);
   if (!valid.ok()) return valid;
-  StatusOr<EnvSpec> spec = LookUpEnvSpec(config.env.id);
+  StatusOr<EnvSpec> spec = LookUpEnvSpec(config.env.id, config.env.options);
   if (!spec.ok()) return spec.status();
   DDPG_RETURN_IF_ERROR(CheckFrameLimits(config, spec->obs_dim, spec->act_dim));
   StatusOr<SocketSecurity> security = LoadSocketSecurity(config.run, SocketRoles::kServer);

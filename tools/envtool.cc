@@ -1,12 +1,14 @@
 // envtool: inspects the environment registry, records rollouts as JSON lines, evaluates a trained policy,
 // and measures environment throughput. See `envtool --help` and `envtool SUBCOMMAND --help`.
 //
-//   envtool list
-//   envtool rollout --env ID [--seed S] [--episodes E] [--policy random|zero|FILE] [--out FILE]
-//   envtool eval --policy random|zero|FILE --env ID [--episodes E] [--seed S]
-//   envtool bench --env ID [--envs K] [--seconds T] [--seed S]
+//   envtool list [--config INI]
+//   envtool rollout --env ID [--seed S] [--episodes E] [--policy random|zero|FILE] [--out FILE] [--config INI]
+//   envtool eval --policy random|zero|FILE --env ID [--episodes E] [--seed S] [--config INI]
+//   envtool bench --env ID [--envs K] [--seconds T] [--seed S] [--config INI]
 //
-// FILE is a policy the learner wrote: best_policy.pt or checkpoint.pt of a run directory.
+// FILE is a policy the learner wrote: best_policy.pt or checkpoint.pt of a run directory. INI is a run's
+// configuration, read for its environment options ([recsim]) only, so that a policy is evaluated in the world
+// it was trained in.
 // Single-threaded; blocks until the subcommand is done. Exit codes: 0 done, 1 failed while writing,
 // 2 bad usage (unknown id, bad arguments, unwritable --out, unreadable or unfitting policy file), with
 // `envtool: error: ...` on stderr.
@@ -33,6 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actor/policy.h"
+#include "common/command_line.h"
 #include "common/status.h"
 #include "envs/env_batch.h"
 #include "envs/env_spec.h"
@@ -206,11 +209,23 @@ std::optional<po::variables_map> ParseOptions(const std::string& subcommand, con
   return values;
 }
 
+constexpr char kConfigHelp[] = "a run's INI file, for its environment options ([recsim]); defaults without";
+
+// The environment options of --config, or the defaults when it was not given.
+StatusOr<EnvOptions> EnvOptionsOf(const std::string& config_path) {
+  if (config_path.empty()) return EnvOptions{};
+  return ReadEnvOptions(config_path);
+}
+
 int List(int argc, char** argv) {
+  std::string config_path;
   po::options_description options("envtool list: every registered id, with the error for one that cannot be made");
+  options.add_options()("config", po::value(&config_path), kConfigHelp);
   if (!ParseOptions("list", options, argc, argv)) return 0;
+  auto env_options = EnvOptionsOf(config_path);
+  if (!env_options.ok()) return Fail(env_options.status().message());
   for (const std::string& id : RegisteredEnvironmentIds()) {
-    auto env = MakeEnvironment(id);
+    auto env = MakeEnvironment(id, *env_options);
     if (!env.ok()) {
       std::cout << id << ": error: " << env.status().message() << "\n";
       continue;
@@ -272,7 +287,7 @@ void PrintEpisode(int episode, const EpisodeSummary& result) {
 }
 
 int Rollout(int argc, char** argv) {
-  std::string id, seed_text, policy_name, out;
+  std::string id, seed_text, policy_name, out, config_path;
   int episodes = 0;
   po::options_description options(
       "envtool rollout: one JSON object per step (episode, t, obs, action, reward, "
@@ -283,13 +298,16 @@ int Rollout(int argc, char** argv) {
       "episodes", po::value(&episodes)->default_value(1), "number of episodes")(
       "policy", po::value(&policy_name)->default_value("random"),
       "random (uniform over the action bounds), zero, or a policy file (best_policy.pt or checkpoint.pt)")(
-      "out", po::value(&out), "write the JSON lines to this file instead of stdout");
+      "out", po::value(&out), "write the JSON lines to this file instead of stdout")("config", po::value(&config_path),
+                                                                                     kConfigHelp);
   if (!ParseOptions("rollout", options, argc, argv)) return 0;
 
   auto seed = ParseSeed(seed_text);
   if (!seed.ok()) return Fail(seed.status().message());
   if (episodes < 1) return Fail("--episodes " + std::to_string(episodes) + " is not a positive number");
-  auto env = MakeEnvironment(id);
+  auto env_options = EnvOptionsOf(config_path);
+  if (!env_options.ok()) return Fail(env_options.status().message());
+  auto env = MakeEnvironment(id, *env_options);
   if (!env.ok()) return Fail(env.status().message());
   auto policy = EpisodePolicy::Create(policy_name, (*env)->spec(), *seed);
   if (!policy.ok()) return Fail(policy.status().message());
@@ -321,7 +339,7 @@ int Rollout(int argc, char** argv) {
 }
 
 int Eval(int argc, char** argv) {
-  std::string id, seed_text, policy_name;
+  std::string id, seed_text, policy_name, config_path;
   int episodes = 0;
   po::options_description options(
       "envtool eval: runs episodes with a policy's deterministic actions and prints the mean, standard "
@@ -331,13 +349,16 @@ int Eval(int argc, char** argv) {
       "env", po::value(&id)->required(), "environment id (see envtool list); the one the policy was trained on")(
       "episodes", po::value(&episodes)->default_value(10), "number of episodes")(
       "seed", po::value(&seed_text)->default_value("0"),
-      "seeds the first reset (and the random policy); later episodes continue the generators");
+      "seeds the first reset (and the random policy); later episodes continue the generators")(
+      "config", po::value(&config_path), kConfigHelp);
   if (!ParseOptions("eval", options, argc, argv)) return 0;
 
   auto seed = ParseSeed(seed_text);
   if (!seed.ok()) return Fail(seed.status().message());
   if (episodes < 1) return Fail("--episodes " + std::to_string(episodes) + " is not a positive number");
-  auto env = MakeEnvironment(id);
+  auto env_options = EnvOptionsOf(config_path);
+  if (!env_options.ok()) return Fail(env_options.status().message());
+  auto env = MakeEnvironment(id, *env_options);
   if (!env.ok()) return Fail(env.status().message());
   auto policy = EpisodePolicy::Create(policy_name, (*env)->spec(), *seed);
   if (!policy.ok()) return Fail(policy.status().message());
@@ -359,7 +380,7 @@ int Eval(int argc, char** argv) {
 }
 
 int Bench(int argc, char** argv) {
-  std::string id, seed_text;
+  std::string id, seed_text, config_path;
   int num_envs = 0;
   double seconds = 0.0;
   po::options_description options(
@@ -368,14 +389,17 @@ int Bench(int argc, char** argv) {
   options.add_options()("env", po::value(&id)->required(), "environment id (see envtool list)")(
       "envs", po::value(&num_envs)->default_value(16), "environments in the batch")(
       "seconds", po::value(&seconds)->default_value(3.0), "how long to step")(
-      "seed", po::value(&seed_text)->default_value("0"), "seeds the batch and the actions");
+      "seed", po::value(&seed_text)->default_value("0"), "seeds the batch and the actions")(
+      "config", po::value(&config_path), kConfigHelp);
   if (!ParseOptions("bench", options, argc, argv)) return 0;
 
   auto seed = ParseSeed(seed_text);
   if (!seed.ok()) return Fail(seed.status().message());
   if (num_envs < 1) return Fail("--envs " + std::to_string(num_envs) + " is not a positive number");
   if (!(seconds > 0.0) || !std::isfinite(seconds)) return Fail("--seconds must be a positive number");
-  auto batch = EnvBatch::Create(id, num_envs, *seed);
+  auto env_options = EnvOptionsOf(config_path);
+  if (!env_options.ok()) return Fail(env_options.status().message());
+  auto batch = EnvBatch::Create(id, num_envs, *seed, *env_options);
   if (!batch.ok()) return Fail(batch.status().message());
   const EnvSpec& spec = (*batch)->spec();
   auto policy = RandomPolicy::Create(spec, *seed);

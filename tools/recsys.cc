@@ -2,6 +2,7 @@
 //
 //   recsys baselines --ratings FILE [--train-fraction F] [--dim D] [--epochs E] [--regularization auto|L]
 //                    [--seed S] [--embeddings OUT]
+//   recsys simulate [--config INI] [--catalogue-size N] [--episodes M] [--seed S]
 //
 // `baselines` splits the ratings per user by time, fits the item embeddings (biased matrix factorization)
 // on the training part only, optionally saves them, and prints the ranking metrics of the random,
@@ -9,10 +10,14 @@
 // is computed). With --regularization auto (the default) λ is chosen on a validation split: the training
 // part split again per user by time with the same fraction, each λ of a grid fitted on its older part and
 // ranked by NDCG@10 of the newer part's held-out items; the test part is not looked at until the chosen λ is
-// fitted on the whole training part. Single-threaded apart from LibTorch's own threads. Exit codes: 0 done, 1 failed
-// while writing, 2 bad usage or unreadable data, with `recsys: error: ...` on stderr.
+// fitted on the whole training part. `simulate` evaluates the oracle, random and most-popular recommenders on
+// RecSim-LatentFactor-v0 (envs/recsys/simulator_baselines.h) with a run's environment options (INI's
+// [recsim], defaults without; --catalogue-size overrides), printing each one's mean return per episode and
+// the environment's steps per second. Single-threaded apart from LibTorch's own threads. Exit codes: 0 done,
+// 1 failed while writing, 2 bad usage or unreadable data, with `recsys: error: ...` on stderr.
 #include <boost/program_options.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -21,9 +26,12 @@
 #include <set>
 #include <string>
 
+#include "common/command_line.h"
+#include "envs/recsys/latent_factor_spec.h"
 #include "envs/recsys/matrix_factorization.h"
 #include "envs/recsys/ranking_metrics.h"
 #include "envs/recsys/ratings.h"
+#include "envs/recsys/simulator_baselines.h"
 
 namespace po = boost::program_options;
 using namespace ddpg::recsys;
@@ -187,13 +195,69 @@ int Baselines(int argc, char** argv) {
   return 0;
 }
 
+int Simulate(int argc, char** argv) {
+  std::string config_path;
+  uint64_t catalogue_size = 0;
+  int episodes = 0;
+  uint64_t seed = 0;
+  po::options_description description("recsys simulate");
+  description.add_options()("help", "this help")("config", po::value(&config_path),
+                                                 "a run's INI file, for its [recsim] options (defaults without)")(
+      "catalogue-size", po::value(&catalogue_size), "overrides recsim.catalogue_size")(
+      "episodes", po::value(&episodes)->default_value(200), "episodes per recommender")(
+      "seed", po::value(&seed)->default_value(0), "seeds the first reset: every recommender meets the same users");
+  po::variables_map values;
+  try {
+    po::store(po::parse_command_line(argc, argv, description), values);
+    if (values.count("help") != 0) {
+      std::cout << description;
+      return 0;
+    }
+    po::notify(values);
+  } catch (const po::error& error) {
+    return Fail(2, std::string(error.what()) + " (recsys simulate --help)");
+  }
+  if (episodes < 1) return Fail(2, "--episodes " + std::to_string(episodes) + " is not a positive number");
+  ddpg::EnvOptions options;
+  if (!config_path.empty()) {
+    auto read = ddpg::ReadEnvOptions(config_path);
+    if (!read.ok()) return Fail(2, read.status().message());
+    options = *read;
+  }
+  if (values.count("catalogue-size") != 0) options.recsim.catalogue_size = catalogue_size;
+  if (auto valid = ValidateRecsimOptions(options.recsim); !valid.ok()) return Fail(2, valid.message());
+
+  const auto start = std::chrono::steady_clock::now();
+  auto catalogue = SharedCatalogue(options.recsim);
+  const double generation_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  LatentFactorEnv env(options.recsim, catalogue);
+  const ddpg::RecsimOptions& o = options.recsim;
+  std::printf(
+      "%s: %llu items, dim %d, %d steps per episode, zipf %g, affinity %g, popularity %g, drift %g, noise %g, "
+      "exclude %s, catalogue seed %llu (generated in %.2f s)\n",
+      kLatentFactorId, static_cast<unsigned long long>(o.catalogue_size), o.embedding_dim, o.episode_length,
+      o.zipf_exponent, o.affinity_scale, o.popularity_weight, o.drift, o.noise,
+      o.exclude_recommended ? "true" : "false", static_cast<unsigned long long>(o.catalogue_seed), generation_s);
+  std::printf("%d episodes per recommender, seed %llu\n\n%-13s %12s %10s %12s\n", episodes,
+              static_cast<unsigned long long>(seed), "recommender", "mean return", "std", "steps/s");
+  for (SimulatorBaseline baseline :
+       {SimulatorBaseline::kOracle, SimulatorBaseline::kRandom, SimulatorBaseline::kMostPopular}) {
+    const EvaluationResult result = EvaluateRecommender(env, MakeBaseline(baseline, seed), episodes, seed);
+    std::printf("%-13s %12.3f %10.3f %12.0f\n", BaselineName(baseline), result.mean_return, result.std_return,
+                static_cast<double>(result.steps) / result.seconds);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string usage = "usage: recsys baselines --ratings FILE [options]   (recsys baselines --help)";
+  const std::string usage =
+      "usage: recsys baselines --ratings FILE [options] | recsys simulate [options]   (recsys COMMAND --help)";
   if (argc < 2) return Fail(2, usage);
   const std::string command = argv[1];
   if (command == "baselines") return Baselines(argc - 1, argv + 1);
+  if (command == "simulate") return Simulate(argc - 1, argv + 1);
   if (command == "--help" || command == "help") {
     std::cout << usage << "\n";
     return 0;

@@ -371,6 +371,17 @@ Config NonDefaultConfig(const std::string& key_dir) {
   // env.id keeps its default: ParseCommandLine accepts only ids of the spec table.
   c.env.seed = 12345678901234567890ull;
   c.network.hidden_sizes = {64, 32, 16};
+  RecsimOptions& recsim = c.env.options.recsim;
+  recsim.catalogue_size = 123456;
+  recsim.embedding_dim = 24;
+  recsim.episode_length = 75;
+  recsim.zipf_exponent = 1.25;
+  recsim.affinity_scale = 2.5;
+  recsim.popularity_weight = 0.375;
+  recsim.drift = 0.125;
+  recsim.noise = 0.0625;
+  recsim.exclude_recommended = false;
+  recsim.catalogue_seed = 77;
   c.replay.bind = "tcp://*:6550";
   c.replay.address = "tcp://10.0.0.2:6550";
   c.replay.capacity = 50000;
@@ -482,7 +493,7 @@ TEST_CASE("ToIni groups keys into sections", "[config]") {
   REQUIRE_THAT(ini, Catch::Contains("\nhidden_sizes = 256,256\n"));
   REQUIRE_THAT(ini, Catch::Contains("\nstop_at_target = true\n"));
   // Each section appears once.
-  for (const char* section : {"[run]", "[env]", "[network]", "[replay]", "[learner]", "[actor]"}) {
+  for (const char* section : {"[run]", "[env]", "[recsim]", "[network]", "[replay]", "[learner]", "[actor]"}) {
     const std::string s = section;
     const size_t first = ini.find(s);
     REQUIRE(first != std::string::npos);

@@ -35,7 +35,7 @@ TEST_CASE("every shipped configuration is valid for every binary and its environ
       INFO(path << ": " << parsed.status().message());
       REQUIRE(parsed.ok());
       CHECK(parsed->config.learner.max_env_steps > parsed->config.replay.min_size_to_sample);
-      auto env = MakeEnvironment(parsed->config.env.id);
+      auto env = MakeEnvironment(parsed->config.env.id, parsed->config.env.options);
       INFO(env.status().message());
       CHECK(env.ok());
       environments.insert(parsed->config.env.id);

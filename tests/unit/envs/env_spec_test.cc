@@ -11,6 +11,7 @@
 #include "envs/classic/registration.h"
 #include "envs/env_registration.h"
 #include "envs/env_spec.h"
+#include "envs/recsys/registration.h"
 #include "envs/registry.h"
 #if DDPG_WITH_BOX2D
 #include "envs/box2d/registration.h"
@@ -24,7 +25,8 @@ namespace {
 
 bool Included(EnvFamily family) {
   switch (family) {
-    case EnvFamily::kClassicControl: return true;
+    case EnvFamily::kClassicControl:
+    case EnvFamily::kRecommender: return true;
     case EnvFamily::kBox2d: return DDPG_WITH_BOX2D;
     case EnvFamily::kMujoco: return DDPG_WITH_MUJOCO;
   }
@@ -34,6 +36,7 @@ bool Included(EnvFamily family) {
 // The ids the families of this build register, in registration order.
 std::vector<std::string> FamilyRegisteredIds() {
   std::vector<EnvRegistration> registrations = ClassicControlEnvironments();
+  for (EnvRegistration& registration : RecommenderEnvironments()) registrations.push_back(std::move(registration));
 #if DDPG_WITH_BOX2D
   for (EnvRegistration& registration : Box2dEnvironments()) registrations.push_back(std::move(registration));
 #endif
@@ -100,12 +103,13 @@ TEST_CASE("every id a family registers is in the spec table, and every included 
   CHECK(registered.size() == included_in_table.size());  // no family registers an id twice
 }
 
-TEST_CASE("the table lists Gymnasium's 13 continuous-action ids once each, grouped by family", "[env_spec]") {
+TEST_CASE("the table lists 13 Gymnasium ids and the recommender once each, by family", "[env_spec]") {
   const std::vector<std::string> ids = RegisteredEnvironmentIds();
   CHECK(ids == std::vector<std::string>{"Pendulum-v1", "MountainCarContinuous-v0", "LunarLanderContinuous-v3",
                                         "BipedalWalker-v3", "HalfCheetah-v4", "Hopper-v4", "Walker2d-v4", "Ant-v4",
                                         "Humanoid-v4", "Swimmer-v4", "Reacher-v4", "InvertedPendulum-v4",
-                                        "InvertedDoublePendulum-v4"});
+                                        "InvertedDoublePendulum-v4", "RecSim-LatentFactor-v0"});
+  CHECK(*LookUpEnvFamily("RecSim-LatentFactor-v0") == EnvFamily::kRecommender);
   CHECK(*LookUpEnvFamily("MountainCarContinuous-v0") == EnvFamily::kClassicControl);
   CHECK(*LookUpEnvFamily("BipedalWalker-v3") == EnvFamily::kBox2d);
   CHECK(*LookUpEnvFamily("InvertedDoublePendulum-v4") == EnvFamily::kMujoco);
