@@ -329,19 +329,20 @@ def main():
         eval_return = evaluate(agent, evaluation_environments)
         evaluation_seconds += time.monotonic() - evaluation_start
         seconds = time.monotonic() - SCRIPT_START - evaluation_seconds
-        print(json.dumps({"env_steps": env_steps, "updates": updates, "seconds": round(seconds, 3),
-                          "eval_return": round(eval_return, 2)}), flush=True)
+        report(env_steps=env_steps, updates=updates, seconds=round(seconds, 3), eval_return=round(eval_return, 2))
         if eval_return >= settings.target_eval_return:
-            print(json.dumps({"solved": True, "seed": args.seed, "threads": args.threads, "env_steps": env_steps,
-                              "seconds": round(seconds, 3), "eval_return": round(eval_return, 2),
-                              "target": settings.target_eval_return, "evaluation_seconds": round(evaluation_seconds, 3)}),
-                  flush=True)
+            report(solved=True, seed=args.seed, threads=args.threads, env_steps=env_steps, seconds=round(seconds, 3),
+                   eval_return=round(eval_return, 2), target=settings.target_eval_return,
+                   evaluation_seconds=round(evaluation_seconds, 3))
             return 0
     seconds = time.monotonic() - SCRIPT_START - evaluation_seconds
-    print(json.dumps({"solved": False, "seed": args.seed, "threads": args.threads, "env_steps": args.max_env_steps,
-                      "seconds": round(seconds, 3), "target": settings.target_eval_return,
-                      "evaluation_seconds": round(evaluation_seconds, 3)}), flush=True)
+    report(solved=False, seed=args.seed, threads=args.threads, env_steps=args.max_env_steps, seconds=round(seconds, 3),
+           target=settings.target_eval_return, evaluation_seconds=round(evaluation_seconds, 3))
     return 1
+
+
+def report(**fields):
+    print(json.dumps(fields), flush=True)
 
 
 if __name__ == "__main__":

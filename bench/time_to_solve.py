@@ -179,7 +179,8 @@ def main():
     require_torch()
     out_dir = os.path.join(REPO, "runs", "time_to_solve-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
     os.makedirs(out_dir)
-    subprocess.run(["bash", "scripts/build.sh"], cwd=REPO, check=True,
+    # Its progress goes to stderr: stdout is the table.
+    subprocess.run(["bash", "scripts/build.sh"], cwd=REPO, check=True, stdout=sys.stderr,
                    env=dict(os.environ, TARGETS="replay_server learner actor"))
 
     load_before = warn_if_loaded()
@@ -206,9 +207,9 @@ def main():
         return statistics.median(row[side][key] if row[side]["solved"] else math.inf for row in rows)
 
     medians = {side: {key: median(side, key) for key in ("seconds", "env_steps")} for side in ("cluster", "reference")}
-    print(f"{'median':>6}{show_number(medians['cluster']['seconds'], 1):>11}  "
-          f"{show_number(medians['cluster']['env_steps'], 0):>11}  {show_number(medians['reference']['seconds'], 1):>11}  "
-          f"{show_number(medians['reference']['env_steps'], 0):>11}")
+    median_columns = [show_number(medians[side][key], digits)
+                      for side in ("cluster", "reference") for key, digits in (("seconds", 1), ("env_steps", 0))]
+    print(f"{'median':>6}" + "".join(f"{column:>11}  " for column in median_columns).rstrip())
     ratio = None
     if math.isinf(medians["cluster"]["seconds"]) or math.isinf(medians["reference"]["seconds"]):
         print("no ratio: more than half of the seeds of one side did not reach the target")
