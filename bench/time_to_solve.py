@@ -113,6 +113,9 @@ def run_cluster(seed, config_path, options, log_path):
         status = cluster.wait()
     if run_dir is None:
         raise SystemExit(f"time_to_solve: scripts/run.sh (seed {seed}) started no cluster; see {log_path}")
+    if not os.path.exists(os.path.join(REPO, run_dir, "learner.metrics.jsonl")):
+        raise SystemExit(f"time_to_solve: scripts/run.sh (seed {seed}) exited with status {status} before the learner "
+                         f"wrote a metrics object; see {log_path} and the logs in {run_dir}")
     if status != 0:
         print(f"time_to_solve: scripts/run.sh (seed {seed}) exited with status {status}; see {log_path}",
               file=sys.stderr)
