@@ -17,7 +17,8 @@ packages=(
   libmujoco-dev libqhull-dev dart-doc  # MuJoCo engine; dart-doc ships Gym's MuJoCo models (MIT)
   libgl-dev libopengl-dev            # MuJoCo's CMake package looks for OpenGL even though nothing renders
 )
-# Not needed to build: scripts/plot.py's figures, the test that loads an exported policy in Python, and
+# Not needed to build: scripts/plot.py's figures, Python's torch for the test that loads an exported policy,
+# for bench/reference_ddpg.py (bench/time_to_solve.py's baseline) and the test of its mathematics, and
 # clang with libFuzzer, which the test suite fuzzes the wire decoder with, iproute2, whose `ip netns` the
 # fault tests partition actors with, and r-cran-dslabs, whose copy of MovieLens the recommender tests read. `install-deps.sh --build-only` leaves them out (the Docker
 # image's build stage).
