@@ -5,24 +5,23 @@
 // 1. Ingest: the real ReplayService on one thread, writers on the main thread over loopback TCP, each a
 //    DEALER keeping 8 chunks of 100 transitions unacknowledged, as actors do. The same measurement with
 //    replay.durability = memory and = disk (replay.sync_interval_ms at its default), in one run, for
-//    Pendulum-v1 and HalfCheetah-v4 transitions (44 and 176 bytes each) and 1, 4, 16 and 64 writers: with disk
-//    durability an ack waits for a group commit, so one writer is bound by the commit's latency and more
-//    writers share each fsync. The baseline beside it is what the disk takes when written with nothing
+//    Pendulum-v1 and HalfCheetah-v4 transitions (3 + 1 and 17 + 6 dimensions) and 1, 4, 16 and 64 writers:
+//    with disk durability an ack waits for a group commit, so one writer is bound by the commit's latency and
+//    more writers share each fsync. The baseline beside it is what the disk takes when written with nothing
 //    else to do: 2 MiB pwrites, each fdatasync'd, for as many seconds. "record B/tr" is what the log writes
-//    per transition of these chunks, its header included.
+//    per transition of these chunks, record headers included.
 //    The chunks are an actor's (ActorChunks): kNumEnvs = 4 environments (actor.num_envs' default) stepped
 //    together, their transitions built by the actor's own TransitionBuilder with n_step 1, so that a chunk
 //    holds 25 steps of 4 interleaved environments and row r's next observation is row r + 4's observation
 //    (the same environment's next step) unless r is in the chunk's last step or its episode ended at that
 //    step. Episodes end only at the time limit (Pendulum-v1 200 steps, HalfCheetah-v4 1000; neither
 //    terminates), staggered over the environments, and a truncated episode's next observation is its last
-//    one, which no row holds. Values are uniformly random in [-1, 1], so that no two other rows repeat each
-//    other's bytes; real observations repeat no more often. Each writer sends the 40 chunks of 1000 such steps
-//    in turn; the memory-only baseline ingests the same chunks.
-// 2. Recovery: a log of 1,000,000 HalfCheetah-v4 transitions (capacity 1,000,000; the same chunks) is written, its
-// pages are
-//    dropped from the page cache (posix_fadvise), and ReplayService::Create is timed: recovery plus the
-//    store's allocation, as a restarted server spends it. Then again with the pages cached.
+//    one, which no row holds. Values are uniformly random in [-1, 1], so that observations repeat only as
+//    next_obs(t) = obs(t + 1). Each writer sends the 40 chunks of 1000 such steps in turn; the memory-only
+//    baseline ingests the same chunks.
+// 2. Recovery: a log of 1,000,000 HalfCheetah-v4 transitions (capacity 1,000,000; the same chunks) is
+//    written, its pages are dropped from the page cache (posix_fadvise), and ReplayService::Create is timed:
+//    recovery plus the store's allocation, as a restarted server spends it. Then again with the pages cached.
 // 3. Priority snapshots (prioritized replay with disk durability) of a store of 1,000,000 that has wrapped
 //    around: the service thread's copy of every priority (TransitionStore::TakePrioritySnapshot), the log
 //    thread's write of the copy (WritePrioritySnapshot: 4 MB, fdatasync'd, renamed, the directory fsync'd),

@@ -139,7 +139,7 @@ TEST_CASE("a chunk whose every next observation repeats stores none in full", "[
   }
 }
 
-TEST_CASE("-0.0 and 0.0 are different observations to the record", "[log_record]") {
+TEST_CASE("a next observation of -0.0 does not repeat an observation of 0.0", "[log_record]") {
   protocol::TransitionBatch batch = testing::MakeBatch(kObsDim, kActDim, 0, 2);
   batch.observations = {0.0f, 1.0f, 2.0f, 5.0f, 6.0f, 7.0f};
   batch.next_observations = {-0.0f, 1.0f, 2.0f, 0.0f, 1.0f, 2.0f};
