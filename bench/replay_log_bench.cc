@@ -5,13 +5,23 @@
 // 1. Ingest: the real ReplayService on one thread, writers on the main thread over loopback TCP, each a
 //    DEALER keeping 8 chunks of 100 transitions unacknowledged, as actors do. The same measurement with
 //    replay.durability = memory and = disk (replay.sync_interval_ms at its default), in one run, for
-//    Pendulum-v1 and HalfCheetah-v4 transitions (44 and 176 bytes each) and 1, 4, 16 and 64 writers: with disk
-//    durability an ack waits for a group commit, so one writer is bound by the commit's latency and more
-//    writers share each fsync. The baseline beside it is what the disk takes when written with nothing
-//    else to do: 2 MiB pwrites, each fdatasync'd, for as many seconds.
-// 2. Recovery: a log of 1,000,000 HalfCheetah-v4 transitions (capacity 1,000,000) is written, its pages are
-//    dropped from the page cache (posix_fadvise), and ReplayService::Create is timed: recovery plus the
-//    store's allocation, as a restarted server spends it. Then again with the pages cached.
+//    Pendulum-v1 and HalfCheetah-v4 transitions (3 + 1 and 17 + 6 dimensions) and 1, 4, 16 and 64 writers:
+//    with disk durability an ack waits for a group commit, so one writer is bound by the commit's latency and
+//    more writers share each fsync. The baseline beside it is what the disk takes when written with nothing
+//    else to do: 2 MiB pwrites, each fdatasync'd, for as many seconds. "record B/tr" is what the log writes
+//    per transition of these chunks, record headers included.
+//    The chunks are an actor's (ActorChunks): kNumEnvs = 4 environments (actor.num_envs' default) stepped
+//    together, their transitions built by the actor's own TransitionBuilder with n_step 1, so that a chunk
+//    holds 25 steps of 4 interleaved environments and row r's next observation is row r + 4's observation
+//    (the same environment's next step) unless r is in the chunk's last step or its episode ended at that
+//    step. Episodes end only at the time limit (Pendulum-v1 200 steps, HalfCheetah-v4 1000; neither
+//    terminates), staggered over the environments, and a truncated episode's next observation is its last
+//    one, which no row holds. Values are uniformly random in [-1, 1], so that observations repeat only as
+//    next_obs(t) = obs(t + 1). Each writer sends the 40 chunks of 1000 such steps in turn; the memory-only
+//    baseline ingests the same chunks.
+// 2. Recovery: a log of 1,000,000 HalfCheetah-v4 transitions (capacity 1,000,000; the same chunks) is
+//    written, its pages are dropped from the page cache (posix_fadvise), and ReplayService::Create is timed:
+//    recovery plus the store's allocation, as a restarted server spends it. Then again with the pages cached.
 // 3. Priority snapshots (prioritized replay with disk durability) of a store of 1,000,000 that has wrapped
 //    around: the service thread's copy of every priority (TransitionStore::TakePrioritySnapshot), the log
 //    thread's write of the copy (WritePrioritySnapshot: 4 MB, fdatasync'd, renamed, the directory fsync'd),
@@ -33,6 +43,7 @@
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
+#include "actor/transition_builder.h"
 #include "common/protocol.h"
 #include "common/transport.h"
 #include "replay_server/log_record.h"
@@ -50,21 +61,57 @@ constexpr uint32_t kActDim = 6;
 constexpr uint64_t kRecoveryTransitions = 1000000;
 int sync_interval_ms = ddpg::Config{}.replay.sync_interval_ms;
 
-// Values within [-1, 1]: inside both environments' action bounds.
-ddpg::protocol::TransitionBatch RandomBatch(uint32_t obs_dim, uint32_t act_dim, int n, std::mt19937& rng) {
+constexpr int kNumEnvs = 4;
+constexpr int kStepsPerEnv = 1000;
+
+// The chunks of kChunkSize an actor sends over kStepsPerEnv steps of kNumEnvs environments, as the header
+// says. Values within [-1, 1]: inside both environments' action bounds.
+std::vector<ddpg::protocol::TransitionBatch> ActorChunks(uint32_t obs_dim, uint32_t act_dim, int episode_steps,
+                                                         std::mt19937& rng) {
   std::uniform_real_distribution<float> value(-1.0f, 1.0f);
-  ddpg::protocol::TransitionBatch batch;
-  batch.obs_dim = obs_dim;
-  batch.act_dim = act_dim;
-  for (int i = 0; i < n; ++i) {
-    for (uint32_t d = 0; d < obs_dim; ++d) batch.observations.push_back(value(rng));
-    for (uint32_t d = 0; d < act_dim; ++d) batch.actions.push_back(value(rng));
-    batch.rewards.push_back(value(rng));
-    batch.discounts.push_back(0.99f);
-    for (uint32_t d = 0; d < obs_dim; ++d) batch.next_observations.push_back(value(rng));
-    batch.policy_versions.push_back(1);
+  auto values = [&](size_t count) {
+    std::vector<float> drawn(count);
+    for (float& v : drawn) v = value(rng);
+    return drawn;
+  };
+  ddpg::TransitionBuilder builder(obs_dim, act_dim, /*gamma=*/0.99, /*n_step=*/1);
+  std::vector<int> episode_step(kNumEnvs);
+  for (int env = 0; env < kNumEnvs; ++env) episode_step[env] = env * episode_steps / kNumEnvs;
+  std::vector<float> observations = values(kNumEnvs * obs_dim);
+  std::vector<ddpg::protocol::TransitionBatch> chunks;
+  for (int step = 0; step < kStepsPerEnv; ++step) {
+    ddpg::StepOutput output{.rewards = values(kNumEnvs),
+                            .terminated = std::vector<uint8_t>(kNumEnvs, 0),
+                            .truncated = std::vector<uint8_t>(kNumEnvs, 0),
+                            .next_observations = values(kNumEnvs * obs_dim),
+                            .finished = {}};
+    for (int env = 0; env < kNumEnvs; ++env) {
+      if (++episode_step[env] == episode_steps) {
+        output.truncated[env] = 1;
+        episode_step[env] = 0;
+      }
+    }
+    builder.Add(observations, values(kNumEnvs * act_dim), output, /*policy_version=*/1);
+    observations = output.next_observations;
+    for (int env = 0; env < kNumEnvs; ++env) {
+      if (!output.truncated[env]) continue;  // the next episode starts from a fresh observation
+      const std::vector<float> reset = values(obs_dim);
+      std::copy(reset.begin(), reset.end(), observations.begin() + env * obs_dim);
+    }
+    if (builder.size() >= kChunkSize) chunks.push_back(builder.Take());
   }
-  return batch;
+  return chunks;
+}
+
+// Bytes per transition the log writes for `chunks`, its record headers included.
+double RecordBytesPerTransition(const std::vector<ddpg::protocol::TransitionBatch>& chunks) {
+  std::string records;
+  size_t transitions = 0;
+  for (const ddpg::protocol::TransitionBatch& chunk : chunks) {
+    ddpg::replay_log::AppendChunkRecord({.transitions = chunk}, 0, records);
+    transitions += chunk.size();
+  }
+  return static_cast<double>(records.size()) / transitions;
 }
 
 ddpg::Config BenchConfig(const std::string& env_id, const std::string& data_dir) {
@@ -106,19 +153,22 @@ struct RunningService {
   }
 };
 
-// Keeps kInFlight chunks unacknowledged on each of `writers` sockets for `seconds`; returns acks per second.
-double Ingest(const std::string& endpoint, int writers, double seconds, const ddpg::protocol::TransitionBatch& batch) {
+// Keeps kInFlight chunks unacknowledged on each of `writers` sockets for `seconds`, each writer sending `chunks`
+// in turn; returns acks per second.
+double Ingest(const std::string& endpoint, int writers, double seconds,
+              const std::vector<ddpg::protocol::TransitionBatch>& chunks) {
   zmq::context_t context;
   std::vector<zmq::socket_t> sockets;
   std::vector<zmq::pollitem_t> items;
   std::vector<uint64_t> next_sequence(writers, 0);
   const uint64_t incarnation = std::random_device{}();
   auto send = [&](int writer) {
+    const uint64_t sequence = next_sequence[writer]++;
     ddpg::SendMessage(sockets[writer],
                       ddpg::protocol::InsertChunk{.actor_id = static_cast<uint32_t>(writer),
                                                   .incarnation = incarnation,
-                                                  .sequence = next_sequence[writer]++,
-                                                  .transitions = batch},
+                                                  .sequence = sequence,
+                                                  .transitions = chunks[sequence % chunks.size()]},
                       /*dont_wait=*/false);
   };
   for (int writer = 0; writer < writers; ++writer) {
@@ -222,8 +272,9 @@ double MedianMs(int runs, const std::function<void()>& work) {
 ddpg::TransitionStore PrioritizedStore(uint64_t first, uint64_t inserted, std::mt19937& rng) {
   ddpg::TransitionStore store(3, 1, kRecoveryTransitions, ddpg::PriorityOptions{});
   store.StartCountAt(first);
-  const ddpg::protocol::TransitionBatch chunk = RandomBatch(3, 1, kChunkSize, rng);
-  for (uint64_t done = 0; done < inserted; done += kChunkSize) (void)store.Insert(chunk);
+  const std::vector<ddpg::protocol::TransitionBatch> chunks = ActorChunks(3, 1, 200, rng);
+  for (uint64_t done = 0; done < inserted; done += kChunkSize)
+    (void)store.Insert(chunks[done / kChunkSize % chunks.size()]);
   return store;
 }
 
@@ -268,32 +319,33 @@ int main(int argc, char** argv) {
   std::printf("load average before: %s\n", LoadAverage().c_str());
   std::printf("ingest: chunks of %d transitions, %d in flight per writer, sync_interval_ms %d\n", kChunkSize, kInFlight,
               sync_interval_ms);
-  std::printf("%-16s %8s %16s %16s %8s %12s\n", "env", "writers", "memory trans/s", "disk trans/s", "ratio",
-              "disk MB/s");
-  for (const auto& [env_id, obs_dim, act_dim] :
-       {std::tuple{"Pendulum-v1", 3u, 1u}, std::tuple{"HalfCheetah-v4", kObsDim, kActDim}}) {
-    const ddpg::protocol::TransitionBatch chunk = RandomBatch(obs_dim, act_dim, kChunkSize, rng);
-    const double record_bytes = ddpg::replay_log::ChunkRecordBytes(kChunkSize, obs_dim, act_dim);
+  std::printf("%-16s %8s %16s %16s %8s %12s %12s\n", "env", "writers", "memory trans/s", "disk trans/s", "ratio",
+              "disk MB/s", "record B/tr");
+  std::vector<ddpg::protocol::TransitionBatch> cheetah_chunks;
+  for (const auto& [env_id, obs_dim, act_dim, episode_steps] :
+       {std::tuple{"Pendulum-v1", 3u, 1u, 200}, std::tuple{"HalfCheetah-v4", kObsDim, kActDim, 1000}}) {
+    const std::vector<ddpg::protocol::TransitionBatch> chunks = ActorChunks(obs_dim, act_dim, episode_steps, rng);
+    if (obs_dim == kObsDim) cheetah_chunks = chunks;
+    const double record_bytes = RecordBytesPerTransition(chunks);
     for (int writers : {1, 4, 16, 64}) {
       double memory = 0.0, disk = 0.0;
       {
         RunningService service(BenchConfig(env_id, ""));
-        memory = Ingest(service.service->endpoint(), writers, seconds, chunk) * kChunkSize;
+        memory = Ingest(service.service->endpoint(), writers, seconds, chunks) * kChunkSize;
       }
       const std::string dir = TemporaryDirectory(parent);
       {
         RunningService service(BenchConfig(env_id, dir));
-        disk = Ingest(service.service->endpoint(), writers, seconds, chunk) * kChunkSize;
+        disk = Ingest(service.service->endpoint(), writers, seconds, chunks) * kChunkSize;
       }
       std::filesystem::remove_all(dir);
-      std::printf("%-16s %8d %16.0f %16.0f %8.2f %12.1f\n", env_id, writers, memory, disk, disk / memory,
-                  disk / kChunkSize * record_bytes / 1e6);
+      std::printf("%-16s %8d %16.0f %16.0f %8.2f %12.1f %12.1f\n", env_id, writers, memory, disk, disk / memory,
+                  disk * record_bytes / 1e6, record_bytes);
     }
   }
   std::printf("baseline: the disk takes %.1f MB/s in 2 MiB writes, each fdatasync'd\n",
               SyncedWriteRate(parent, seconds) / 1e6);
 
-  const ddpg::protocol::TransitionBatch chunk = RandomBatch(kObsDim, kActDim, kChunkSize, rng);
   const std::string dir = TemporaryDirectory(parent);
   {
     ddpg::TransitionStore store(kObsDim, kActDim, kRecoveryTransitions);
@@ -309,7 +361,10 @@ int main(int argc, char** argv) {
       return 1;
     }
     for (uint64_t sequence = 0; sequence < kRecoveryTransitions / kChunkSize; ++sequence) {
-      (*log)->Append({.actor_id = 0, .incarnation = 1, .sequence = sequence, .transitions = chunk},
+      (*log)->Append({.actor_id = 0,
+                      .incarnation = 1,
+                      .sequence = sequence,
+                      .transitions = cheetah_chunks[sequence % cheetah_chunks.size()]},
                      sequence * kChunkSize);
     }
     (*log)->Close();

@@ -22,7 +22,11 @@ namespace {
 
 constexpr std::string_view kManifestName = "MANIFEST";
 constexpr std::string_view kManifestTitle = "ddpg-cluster replay log";
-constexpr int kFormat = 1;
+// Format 2 writes chunk records of kind 3 (docs/replay-log.md); a log of format 1 is read, and its manifest
+// rewritten as format 2 before anything is appended, so that a server of format 1 refuses it by its manifest
+// instead of as damage at the first new record.
+constexpr int kFormat = 2;
+constexpr int kOldestReadableFormat = 1;
 constexpr std::string_view kSegmentPrefix = "segment-";
 constexpr std::string_view kSegmentSuffix = ".log";
 constexpr std::string_view kTemporarySuffix = ".tmp";
@@ -89,9 +93,12 @@ Status CheckManifest(const std::string& dir, const LogManifest& expected) {
     const size_t equals = line.find(" = ");
     if (equals != std::string::npos) values[line.substr(0, equals)] = line.substr(equals + 3);
   }
-  if (values["format"] != std::to_string(kFormat)) {
-    return FailedPrecondition("'" + path + "' is of replay log format '" + values["format"] +
-                              "'; this server reads format " + std::to_string(kFormat));
+  const std::string& format = values["format"];
+  bool readable = false;
+  for (int known = kOldestReadableFormat; known <= kFormat; ++known) readable |= format == std::to_string(known);
+  if (!readable) {
+    return FailedPrecondition("'" + path + "' is of replay log format '" + format + "'; this server reads formats " +
+                              std::to_string(kOldestReadableFormat) + " to " + std::to_string(kFormat));
   }
   const std::pair<std::string, std::pair<std::string, std::string>> fields[] = {
       {"env.id", {values["env_id"], expected.env_id}},
@@ -106,7 +113,10 @@ Status CheckManifest(const std::string& dir, const LogManifest& expected) {
     differences += (differences.empty() ? "" : "; ") + key + " is " + logged + " in the log but " + configured +
                    " in this configuration";
   }
-  if (differences.empty()) return Status::Ok();
+  if (differences.empty()) {
+    if (format == std::to_string(kFormat)) return Status::Ok();
+    return WriteFileAtomically(dir, kManifestName, ManifestText(expected));
+  }
   return FailedPrecondition("replay.data_dir = '" + dir + "' holds a replay log of another configuration: " +
                             differences + ". Use another replay.data_dir, or move this one away to start empty.");
 }
@@ -199,8 +209,9 @@ StatusOr<std::vector<SegmentFile>> ListSegments(const std::string& dir) {
 }
 
 uint64_t SegmentBytesFor(const LogManifest& manifest) {
+  // The most a transition can take: a segment then holds at least an eighth of the capacity.
   const uint64_t per_transition =
-      replay_log::ChunkRecordBytes(1, manifest.obs_dim, manifest.act_dim) - replay_log::ChunkRecordBytes(0, 0, 0);
+      replay_log::ChunkRecordBytes(1, manifest.obs_dim, manifest.act_dim, 1) - replay_log::ChunkRecordBytes(0, 0, 0, 0);
   return std::clamp(manifest.capacity * per_transition / 8, kMinSegmentBytes, kMaxSegmentBytes);
 }
 

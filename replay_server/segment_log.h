@@ -44,7 +44,8 @@ struct SegmentFile {
 
 // Checks that `dir` (the value of replay.data_dir) is a writable directory, removes the *.tmp files a crash
 // left there, and checks its MANIFEST against `expected`, naming every field that differs; writes the
-// MANIFEST when the directory holds neither one nor any segment.
+// MANIFEST when the directory holds neither one nor any segment, and rewrites a manifest of format 1 (whose log
+// this server reads) as the format it appends in.
 Status PrepareDataDir(const std::string& dir, const LogManifest& expected);
 
 // The segment files in `dir`, in log order, with only path and first_chunk filled in.

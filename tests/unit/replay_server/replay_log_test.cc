@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "log_record_bytes.h"
 #include "replay_server/log_record.h"
 #include "replay_server/log_writer.h"
 #include "replay_server/recovery.h"
@@ -28,8 +29,9 @@ constexpr uint32_t kActDim = 2;
 constexpr uint32_t kActor = 4;
 constexpr uint64_t kIncarnation = 0xfeed;
 constexpr size_t kChunkSize = 10;
-// 4 * (2 * 3 + 2 + 2) + 8 = 48 bytes per transition; a chunk record of 10 is 529 bytes.
-const size_t kChunkRecordBytes = replay_log::ChunkRecordBytes(kChunkSize, kObsDim, kActDim);
+// No next observation of testing::MakeBatch repeats an observation, so each is stored in full:
+// 4 * (3 + 2 + 2 + 1) + 8 + 4 * 3 = 52 bytes per transition; a chunk record of 10 is 573 bytes.
+const size_t kChunkRecordBytes = replay_log::ChunkRecordBytes(kChunkSize, kObsDim, kActDim, kChunkSize);
 
 class TempDir {
  public:
@@ -251,6 +253,78 @@ TEST_CASE("damage in an older segment stops recovery, naming the file and offset
                                             Catch::Contains("CRC mismatch"));
   // Nothing was cut off or deleted.
   CHECK(SegmentPaths(dir.path()) == segments);
+}
+
+void WriteFile(const std::string& path, const std::string& contents) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << contents;
+  REQUIRE(file.good());
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(file), {});
+}
+
+TEST_CASE("a log of format 1 is recovered, then appended to in format 2", "[replay_log]") {
+  TempDir dir;
+  // What a server of format 1 left: its manifest, and a segment of a filter record and chunks 0 .. 2 as kind 1
+  // records (docs/replay-log.md).
+  WriteFile(dir.path() + "/MANIFEST",
+            "ddpg-cluster replay log\nformat = 1\nenv_id = Test-v0\nobs_dim = 3\nact_dim = 2\ncapacity = 1000\n");
+  std::string segment;
+  replay_log::AppendFilterRecord({}, segment);
+  for (uint64_t sequence = 0; sequence < 3; ++sequence) {
+    segment += testing::Format1ChunkRecord(Chunk(sequence), sequence * kChunkSize);
+  }
+  WriteFile(dir.path() + "/segment-00000000000000000001.log", segment);
+  {
+    Server server(Options(dir.path(), 1000));
+    CHECK(server.store.total_inserted() == 30);
+    CHECK(StoredIds(server.store) == IdRange(0, 30));
+    CHECK(server.filter.Contains(kActor, kIncarnation, 2));
+    CHECK_FALSE(server.filter.Contains(kActor, kIncarnation, 3));
+    // Before anything of format 2 is appended, the manifest says so.
+    CHECK_THAT(ReadFile(dir.path() + "/MANIFEST"), Catch::Contains("\nformat = 2\n"));
+    server.Insert(3);
+  }
+  // Both kinds of chunk record in one segment.
+  CHECK(fs::file_size(dir.path() + "/segment-00000000000000000001.log") == segment.size() + kChunkRecordBytes);
+  Server server(Options(dir.path(), 1000));
+  CHECK(server.store.total_inserted() == 40);
+  CHECK(StoredIds(server.store) == IdRange(0, 40));
+  CHECK(server.filter.Contains(kActor, kIncarnation, 3));
+}
+
+TEST_CASE("a manifest of an unknown format is refused", "[replay_log]") {
+  TempDir dir;
+  WriteFile(dir.path() + "/MANIFEST",
+            "ddpg-cluster replay log\nformat = 3\nenv_id = Test-v0\nobs_dim = 3\nact_dim = 2\ncapacity = 1000\n");
+  const StatusOr<std::unique_ptr<LogWriter>> opened = TryOpen(Options(dir.path(), 1000));
+  REQUIRE_FALSE(opened.ok());
+  CHECK_THAT(opened.status().message(), Catch::Contains("format '3'; this server reads formats 1 to 2"));
+}
+
+TEST_CASE("a chunk record referring beyond its chunk stops recovery as damage", "[replay_log]") {
+  TempDir dir;
+  {
+    Server server(Options(dir.path(), 1000));
+    server.Insert(0);
+  }
+  // The record's next_observation_rows entry of row 0 made to name row 10 of a chunk of 10, with a CRC that
+  // checks: the CRC cannot tell, the decoder must.
+  const std::string path = SegmentPaths(dir.path()).front();
+  const std::string contents = ReadFile(path);
+  const size_t chunk_record = 17;  // after the filter record of no processes
+  std::string payload = contents.substr(chunk_record + replay_log::kRecordHeaderBytes);
+  const uint32_t beyond = kChunkSize + 1;
+  std::memcpy(payload.data() + 45 + 4 * kChunkSize * (kObsDim + kActDim + 2), &beyond, 4);
+  WriteFile(path, contents.substr(0, chunk_record) + testing::FramedRecord(payload));
+  const StatusOr<std::unique_ptr<LogWriter>> opened = TryOpen(Options(dir.path(), 1000));
+  REQUIRE_FALSE(opened.ok());
+  CHECK_THAT(opened.status().message(), Catch::Contains(path) && Catch::Contains("offset 17") &&
+                                            Catch::Contains("refers to observation row 10, beyond its 10 rows"));
+  CHECK(fs::file_size(path) == contents.size());  // not cut off: it is not a torn write
 }
 
 TEST_CASE("a missing segment between others stops recovery", "[replay_log]") {
