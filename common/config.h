@@ -151,13 +151,15 @@ struct RecsimOptions {
 // spec follows the embeddings file (obs 3d, act d for factors of dimension d), so every process reads the same
 // files; they are validated with the options (envs/recsys/movielens_spec.h) when the spec is looked up.
 struct MovielensOptions {
-  std::string ratings = "data/movielens/ratings.csv";        // scripts/get-movielens.sh writes it
-  std::string embeddings = "data/movielens/embeddings.txt";  // recsys baselines --embeddings FILE writes it
-  int history = 5;                                           // recent positively rated items averaged into the state
-  int episode_length = 10;                                   // recommendations per episode (then truncated)
-  std::string split = "train";                               // train | test: whose ratings give the rewards
-  double train_fraction = 0.8;  // SplitByUserTime's; must be the one the embeddings were fitted with
-  int min_ratings = 10;         // users with fewer ratings in the split are never drawn
+  // scripts/get-movielens.sh writes the ratings, `recsys baselines --embeddings FILE` the factorization.
+  std::string ratings = "data/movielens/ratings.csv";
+  std::string embeddings = "data/movielens/embeddings.txt";
+  int history = 5;                 // recent positively rated items averaged into the state
+  int episode_length = 10;         // recommendations per episode (then truncated)
+  std::string split = "train";     // train | test: whose ratings give the rewards
+  double train_fraction = 0.8;     // SplitByUserTime's; must be the one the embeddings were fitted with
+  int min_ratings = 10;            // users with fewer ratings in the split are never drawn
+  std::string candidates = "all";  // all | rated: every item, or only those the user rated in the split
 };
 
 // Options of the environments that take any; every other environment ignores them.
@@ -323,6 +325,9 @@ void VisitConfig(Config& c, Visitor&& visit) {
         "MovieLens-Offline-v0: each user's oldest fraction of ratings is the training part (as recsys baselines)");
   visit("movielens.min_ratings", c.env.options.movielens.min_ratings,
         "MovieLens-Offline-v0: users with fewer ratings in the split are never drawn");
+  visit("movielens.candidates", c.env.options.movielens.candidates,
+        "MovieLens-Offline-v0: all (every item) or rated (only the items the user rated in the split, DRR's "
+        "offline evaluation) may be recommended");
   visit("network.hidden_sizes", c.network.hidden_sizes, "hidden layer widths of actor and critic, e.g. 256,256");
   visit("replay.bind", c.replay.bind, "endpoint the replay server binds");
   visit("replay.address", c.replay.address, "endpoint actors and the learner connect to");

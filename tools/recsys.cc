@@ -4,6 +4,7 @@
 //                    [--seed S] [--embeddings OUT]
 //   recsys simulate [--config INI] [--catalogue-size N] [--episodes M] [--seed S]
 //   recsys load-replay --config INI [--KEY VALUE ...]
+//   recsys movielens-eval --config INI [--split train|test] [--candidates all|rated] [--episodes M] [--seed S]
 //
 // `baselines` splits the ratings per user by time, fits the item embeddings (biased matrix factorization)
 // on the training part only, optionally saves them, and prints the ranking metrics of the random,
@@ -19,7 +20,11 @@
 // the logged item's factors as the action, every discount learner.gamma) and inserts them into the run's
 // replay server (replay.address, with the run's security) as an actor would, through ReplayWriter, waiting for
 // every acknowledgement; the learner then trains on them with no actors. It takes the run's INI file and key
-// overrides like the cluster's binaries (env.id must be MovieLens-Offline-v0). Single-threaded apart from LibTorch's
+// overrides like the cluster's binaries (env.id must be MovieLens-Offline-v0). `movielens-eval` runs the
+// reference policies on MovieLens-Offline-v0 with the INI's [movielens] options, episodes seeded as envtool eval
+// seeds them (so `envtool eval --seed S` sees the same users): random, a uniform action in the box, and the
+// user's factor p_u as the action (the first d numbers of the state: the unbiased p_u · q ranking of matrix
+// factorization). Single-threaded apart from LibTorch's
 // own threads. Exit codes: 0 done, 1 failed while writing, 2 bad usage or unreadable data, with `recsys: error: ...` on
 // stderr.
 #include <boost/program_options.hpp>
@@ -30,6 +35,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 
@@ -43,6 +49,7 @@
 #include "envs/recsys/ranking_metrics.h"
 #include "envs/recsys/ratings.h"
 #include "envs/recsys/simulator_baselines.h"
+#include "envs/registry.h"
 
 namespace po = boost::program_options;
 using namespace ddpg::recsys;
@@ -333,17 +340,85 @@ int LoadReplay(int argc, char** argv) {
   return 0;
 }
 
+int MovieLensEval(int argc, char** argv) {
+  std::string config_path, split, candidates;
+  int episodes = 200;
+  uint64_t seed = 0;
+  po::options_description description("recsys movielens-eval");
+  description.add_options()("help", "this text")("config", po::value(&config_path), "the run's INI file")(
+      "split", po::value(&split), "train or test: overrides movielens.split")(
+      "candidates", po::value(&candidates), "all or rated: overrides movielens.candidates")(
+      "episodes", po::value(&episodes)->default_value(episodes), "episodes per policy")(
+      "seed", po::value(&seed)->default_value(seed), "seed of the first reset and of the random policy");
+  po::variables_map values;
+  try {
+    po::store(po::parse_command_line(argc, argv, description), values);
+    po::notify(values);
+  } catch (const std::exception& error) {
+    return Fail(2, std::string(error.what()) + " (recsys movielens-eval --help)");
+  }
+  if (values.count("help") != 0) {
+    std::cout << description << "\n";
+    return 0;
+  }
+  if (config_path.empty() || episodes < 1) return Fail(2, "movielens-eval needs --config INI and --episodes >= 1");
+  auto options = ddpg::ReadEnvOptions(config_path);
+  if (!options.ok()) return Fail(2, options.status().message());
+  if (!split.empty()) options->movielens.split = split;
+  if (!candidates.empty()) options->movielens.candidates = candidates;
+  auto made = ddpg::MakeEnvironment(kMovieLensId, *options);
+  if (!made.ok()) return Fail(2, made.status().message());
+  ddpg::Environment& env = **made;
+  const ddpg::EnvSpec& spec = env.spec();
+  const ddpg::MovielensOptions& o = options->movielens;
+  std::printf("%s: split %s, candidates %s, history %d, %d steps per episode, %d episodes per policy, seed %llu\n\n",
+              kMovieLensId, o.split.c_str(), o.candidates.c_str(), o.history, o.episode_length, episodes,
+              static_cast<unsigned long long>(seed));
+  std::printf("%-13s %12s %10s\n", "policy", "mean return", "std");
+  std::vector<float> observation(spec.obs_dim), action(spec.act_dim);
+  for (const std::string policy : {"random", "user factor"}) {
+    std::mt19937_64 rng(seed);
+    double sum = 0.0, sum_squares = 0.0;
+    for (int episode = 0; episode < episodes; ++episode) {
+      if (episode == 0) {
+        env.Reset(seed, observation.data());
+      } else {
+        env.Reset(observation.data());
+      }
+      double episode_return = 0.0;
+      for (;;) {
+        for (int j = 0; j < spec.act_dim; ++j) {
+          action[j] = policy == "random" ? std::uniform_real_distribution<float>(spec.act_low[j], spec.act_high[j])(rng)
+                                         : observation[j];
+        }
+        const ddpg::StepResult step = env.Step(action.data(), observation.data());
+        episode_return += step.reward;
+        if (step.terminated || step.truncated) break;
+      }
+      sum += episode_return;
+      sum_squares += episode_return * episode_return;
+    }
+    const double mean = sum / episodes;
+    std::printf("%-13s %12.3f %10.3f\n", policy.c_str(), mean,
+                std::sqrt(std::max(0.0, sum_squares / episodes - mean * mean)));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string usage =
-      "usage: recsys baselines --ratings FILE [options] | recsys simulate [options] | recsys load-replay --config INI"
+      "usage: recsys baselines --ratings FILE [options] | recsys simulate [options] | recsys load-replay --config INI "
+      "| "
+      "recsys movielens-eval --config INI"
       "   (recsys COMMAND --help)";
   if (argc < 2) return Fail(2, usage);
   const std::string command = argv[1];
   if (command == "baselines") return Baselines(argc - 1, argv + 1);
   if (command == "simulate") return Simulate(argc - 1, argv + 1);
   if (command == "load-replay") return LoadReplay(argc - 1, argv + 1);
+  if (command == "movielens-eval") return MovieLensEval(argc - 1, argv + 1);
   if (command == "--help" || command == "help") {
     std::cout << usage << "\n";
     return 0;

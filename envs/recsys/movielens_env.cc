@@ -23,13 +23,16 @@ void MovieLensEnv::ResetState(float* observation) {
   const std::vector<size_t>& eligible = data_->eligible();
   user_index_ = eligible[std::uniform_int_distribution<size_t>(0, eligible.size() - 1)(rng())];
   const UserLog& log = data_->users()[user_index_];
-  for (int64_t row : shown_items_) shown_[row] = 0;
+  // With candidates = rated every other item counts as shown from the start.
+  const bool rated_only = data_->options().candidates == "rated";
+  std::fill(shown_.begin(), shown_.end(), rated_only ? 1 : 0);
   shown_items_.clear();
   std::fill(rating_of_row_.begin(), rating_of_row_.end(), 0.0f);
   rated_left_ = 0;
   for (const LoggedRating& logged : log.part) {
     rated_left_ += rating_of_row_[logged.item_row] == 0.0f;
     rating_of_row_[logged.item_row] = logged.rating;
+    shown_[logged.item_row] = 0;
   }
   history_.clear();
   for (const LoggedRating& logged : log.before) {

@@ -3,7 +3,8 @@
 //
 // Each episode is one user, drawn uniformly by the environment's generator from the users with at least
 // movielens.min_ratings ratings in the chosen split. Each step the action a (d numbers, in item-factor space)
-// recommends the item maximizing q · a among those not yet shown in this episode (exact). The reward is
+// recommends the item maximizing q · a among those not yet shown in this episode (exact), and with
+// movielens.candidates = rated among the items the user rated in the split only. The reward is
 // (r - 3) / 2 for the user's rating r of it in the split, 0 for an unrated item; an item rated >= 4 joins the
 // history. The episode terminates once every item the user rated in the split was shown (nothing is left to
 // earn, so the true value there is 0) and is truncated after movielens.episode_length steps.
@@ -42,7 +43,7 @@ class MovieLensEnv final : public Environment {
   size_t user_index_ = 0;
   std::vector<int64_t> history_;      // positively rated item rows, oldest first
   std::vector<float> rating_of_row_;  // the user's rating of each item row in the split, 0 for none
-  std::vector<char> shown_;           // per item row
+  std::vector<char> shown_;           // per item row: shown, or not a candidate
   std::vector<int64_t> shown_items_;
   size_t rated_left_ = 0;  // rated items in the split not shown yet
 };

@@ -31,6 +31,8 @@ Status ValidateMovielensOptions(const MovielensOptions& o) {
   }
   if (o.split != "train" && o.split != "test")
     return InvalidArgument("movielens.split = '" + o.split + "' is neither train nor test");
+  if (o.candidates != "all" && o.candidates != "rated")
+    return InvalidArgument("movielens.candidates = '" + o.candidates + "' is neither all nor rated");
   if (!(o.train_fraction > 0.0 && o.train_fraction <= 1.0)) {
     return InvalidArgument("movielens.train_fraction = " + std::to_string(o.train_fraction) +
                            " is out of range: allowed (0, 1]");

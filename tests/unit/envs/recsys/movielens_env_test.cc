@@ -122,6 +122,27 @@ TEST_CASE("movielens episode: DRR state, reward rule, no repeats, end", "[moviel
   CHECK(std::set<int64_t>(shown.begin(), shown.end()).size() == 6);
 }
 
+TEST_CASE("movielens candidates = rated: only the split's items", "[movielens]") {
+  Files files;
+  EnvOptions options = files.Options("test");
+  options.movielens.candidates = "rated";
+  auto env = Make(options);
+  float obs[6];
+  ResetTo(*env, 1, obs);
+  const float action[2] = {0.6f, 0.4f};
+  // Of 10, 40, 20, 60, 30, 50 only the test items 40, 30, 50 remain, in that order.
+  const std::vector<float> rewards = {0.5f, -1.0f, 0.0f};
+  for (size_t t = 0; t < rewards.size(); ++t) {
+    const StepResult step = env->Step(action, obs);
+    CHECK(step.reward == Approx(rewards[t]));
+    CHECK(step.terminated == (t == 2));
+  }
+  const auto& movielens = dynamic_cast<MovieLensEnv&>(*env);
+  CHECK(movielens.data().ItemId(movielens.shown_items().front()) == 40);
+  options.movielens.candidates = "some";
+  CHECK_THAT(LookUpEnvSpec(kMovieLensId, options).status().message(), Catch::Contains("movielens.candidates"));
+}
+
 TEST_CASE("movielens history keeps only the last items", "[movielens]") {
   Files files;
   auto env = Make(files.Options("test", /*history=*/1));
