@@ -45,6 +45,7 @@
 #include "envs/recsys/latent_factor_spec.h"
 #include "envs/recsys/matrix_factorization.h"
 #include "envs/recsys/movielens_data.h"
+#include "envs/recsys/movielens_env.h"
 #include "envs/recsys/movielens_spec.h"
 #include "envs/recsys/ranking_metrics.h"
 #include "envs/recsys/ratings.h"
@@ -371,9 +372,12 @@ int MovieLensEval(int argc, char** argv) {
   ddpg::Environment& env = **made;
   const ddpg::EnvSpec& spec = env.spec();
   const ddpg::MovielensOptions& o = options->movielens;
-  std::printf("%s: split %s, candidates %s, history %d, %d steps per episode, %d episodes per policy, seed %llu\n\n",
-              kMovieLensId, o.split.c_str(), o.candidates.c_str(), o.history, o.episode_length, episodes,
-              static_cast<unsigned long long>(seed));
+  const MovieLensData& data = dynamic_cast<const MovieLensEnv&>(env).data();
+  std::printf(
+      "%s: split %s, candidates %s, history %d, %d steps per episode; %zu of %zu users with >= %d ratings "
+      "in the split; %d episodes per policy, seed %llu\n\n",
+      kMovieLensId, o.split.c_str(), o.candidates.c_str(), o.history, o.episode_length, data.eligible().size(),
+      data.users().size(), o.min_ratings, episodes, static_cast<unsigned long long>(seed));
   std::printf("%-13s %12s %10s\n", "policy", "mean return", "std");
   std::vector<float> observation(spec.obs_dim), action(spec.act_dim);
   for (const std::string policy : {"random", "user factor"}) {
