@@ -10,6 +10,8 @@
 #include <fstream>
 #include <set>
 
+#include <unistd.h>
+
 #include "common/command_line.h"
 #include "envs/env_spec.h"
 #include "envs/recsys/movielens_spec.h"
