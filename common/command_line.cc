@@ -181,7 +181,7 @@ StatusOr<EnvOptions> ReadEnvOptions(const std::string& config_path) {
   }
   Status status = Status::Ok();
   VisitConfig(config, [&](const std::string& key, auto& value, const char*) {
-    if (status.ok() && key.rfind("recsim.", 0) == 0 && values.count(key)) {
+    if (status.ok() && (key.rfind("recsim.", 0) == 0 || key.rfind("movielens.", 0) == 0) && values.count(key)) {
       status = Convert(key, values[key].as<std::string>(), value);
     }
   });

@@ -28,7 +28,7 @@ struct CommandLine {
 
 StatusOr<CommandLine> ParseCommandLine(int argc, const char* const argv[], Program program);
 
-// The environment options (the [recsim] keys) of a run's INI file, for tools that build the run's
+// The environment options (the [recsim] and [movielens] keys) of a run's INI file, for tools that build the run's
 // environments outside it (envtool, recsys simulate), so that they step the same world as its actors. The
 // file's other keys must exist but are not read; the options are validated with the environment they are
 // built for (MakeEnvironment).

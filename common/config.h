@@ -147,9 +147,25 @@ struct RecsimOptions {
   uint64_t catalogue_seed = 0;
 };
 
+// MovieLens-Offline-v0, the logged-ratings recommender (envs/recsys/movielens_env.h; docs/recommender.md). Its
+// spec follows the embeddings file (obs 3d, act d for factors of dimension d), so every process reads the same
+// files; they are validated with the options (envs/recsys/movielens_spec.h) when the spec is looked up.
+struct MovielensOptions {
+  // scripts/get-movielens.sh writes the ratings, `recsys baselines --embeddings FILE` the factorization.
+  std::string ratings = "data/movielens/ratings.csv";
+  std::string embeddings = "data/movielens/embeddings.txt";
+  int history = 5;                 // recent positively rated items averaged into the state
+  int episode_length = 10;         // recommendations per episode (then truncated)
+  std::string split = "train";     // train | test: whose ratings give the rewards
+  double train_fraction = 0.8;     // SplitByUserTime's; must be the one the embeddings were fitted with
+  int min_ratings = 10;            // users with fewer ratings in the split are never drawn
+  std::string candidates = "all";  // all | rated: every item, or only those the user rated in the split
+};
+
 // Options of the environments that take any; every other environment ignores them.
 struct EnvOptions {
   RecsimOptions recsim;
+  MovielensOptions movielens;
 };
 
 struct EnvConfig {
@@ -295,6 +311,23 @@ void VisitConfig(Config& c, Visitor&& visit) {
         "RecSim-LatentFactor-v0: never recommend an item twice in one episode");
   visit("recsim.catalogue_seed", c.env.options.recsim.catalogue_seed,
         "RecSim-LatentFactor-v0: seed of the catalogue, the same in every process (env.seed draws the users)");
+  visit("movielens.ratings", c.env.options.movielens.ratings,
+        "MovieLens-Offline-v0: the ratings file (scripts/get-movielens.sh writes data/movielens/ratings.csv)");
+  visit("movielens.embeddings", c.env.options.movielens.embeddings,
+        "MovieLens-Offline-v0: the factorization file of `recsys baselines --embeddings FILE` (item and user factors)");
+  visit("movielens.history", c.env.options.movielens.history,
+        "MovieLens-Offline-v0: recent positively rated items (rating >= 4) averaged into the state, 1 .. 100");
+  visit("movielens.episode_length", c.env.options.movielens.episode_length,
+        "MovieLens-Offline-v0: recommendations per episode (then truncated)");
+  visit("movielens.split", c.env.options.movielens.split,
+        "MovieLens-Offline-v0: train or test, the part of each user's ratings (by time) that gives the rewards");
+  visit("movielens.train_fraction", c.env.options.movielens.train_fraction,
+        "MovieLens-Offline-v0: each user's oldest fraction of ratings is the training part (as recsys baselines)");
+  visit("movielens.min_ratings", c.env.options.movielens.min_ratings,
+        "MovieLens-Offline-v0: users with fewer ratings in the split are never drawn");
+  visit("movielens.candidates", c.env.options.movielens.candidates,
+        "MovieLens-Offline-v0: all (every item) or rated (only the items the user rated in the split, DRR's "
+        "offline evaluation) may be recommended");
   visit("network.hidden_sizes", c.network.hidden_sizes, "hidden layer widths of actor and critic, e.g. 256,256");
   visit("replay.bind", c.replay.bind, "endpoint the replay server binds");
   visit("replay.address", c.replay.address, "endpoint actors and the learner connect to");

@@ -4,6 +4,7 @@
 #include <numbers>
 
 #include "envs/recsys/latent_factor_spec.h"
+#include "envs/recsys/movielens_spec.h"
 
 namespace ddpg {
 
@@ -70,6 +71,8 @@ const std::vector<TableEntry>& Table() {
       Mujoco("InvertedDoublePendulum-v4", 11, 1, 1.0f, 1000),
       // With the default options; LookUpEnvSpec answers for the run's.
       {kRecommender, recsys::LatentFactorSpec(RecsimOptions{})},
+      // Its dimensions follow the embeddings file; LookUpEnvSpec reads it.
+      {kRecommender, recsys::MovieLensPlaceholderSpec()},
   };
   return table;
 }
@@ -92,6 +95,7 @@ StatusOr<EnvSpec> LookUpEnvSpec(const std::string& id, const EnvOptions& options
     if (Status valid = recsys::ValidateRecsimOptions(options.recsim); !valid.ok()) return valid;
     return recsys::LatentFactorSpec(options.recsim);
   }
+  if (id == recsys::kMovieLensId) return recsys::LoadMovieLensSpec(options.movielens);
   return (*entry)->spec;
 }
 

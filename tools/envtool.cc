@@ -7,10 +7,9 @@
 //   envtool bench --env ID [--envs K] [--seconds T] [--seed S] [--config INI]
 //
 // FILE is a policy the learner wrote: best_policy.pt or checkpoint.pt of a run directory. INI is a run's
-// configuration, read for its environment options ([recsim]) only, so that a policy is evaluated in the world
-// it was trained in.
-// Single-threaded; blocks until the subcommand is done. Exit codes: 0 done, 1 failed while writing,
-// 2 bad usage (unknown id, bad arguments, unwritable --out, unreadable or unfitting policy file), with
+// configuration, read for its environment options ([recsim], [movielens]) only, so that a policy is evaluated in the
+// world it was trained in. Single-threaded; blocks until the subcommand is done. Exit codes: 0 done, 1 failed while
+// writing, 2 bad usage (unknown id, bad arguments, unwritable --out, unreadable or unfitting policy file), with
 // `envtool: error: ...` on stderr.
 #include <boost/program_options.hpp>
 
@@ -209,7 +208,8 @@ std::optional<po::variables_map> ParseOptions(const std::string& subcommand, con
   return values;
 }
 
-constexpr char kConfigHelp[] = "a run's INI file, for its environment options ([recsim]); defaults without";
+constexpr char kConfigHelp[] =
+    "a run's INI file, for its environment options ([recsim], [movielens]); defaults without";
 
 // The environment options of --config, or the defaults when it was not given.
 StatusOr<EnvOptions> EnvOptionsOf(const std::string& config_path) {

@@ -3,6 +3,8 @@
 //   recsys baselines --ratings FILE [--train-fraction F] [--dim D] [--epochs E] [--regularization auto|L]
 //                    [--seed S] [--embeddings OUT]
 //   recsys simulate [--config INI] [--catalogue-size N] [--episodes M] [--seed S]
+//   recsys load-replay --config INI [--KEY VALUE ...]
+//   recsys movielens-eval --config INI [--split train|test] [--candidates all|rated] [--episodes M] [--seed S]
 //
 // `baselines` splits the ratings per user by time, fits the item embeddings (biased matrix factorization)
 // on the training part only, optionally saves them, and prints the ranking metrics of the random,
@@ -13,8 +15,18 @@
 // fitted on the whole training part. `simulate` evaluates the oracle, random and most-popular recommenders on
 // RecSim-LatentFactor-v0 (envs/recsys/simulator_baselines.h) with a run's environment options (INI's
 // [recsim], defaults without; --catalogue-size overrides), printing each one's mean return per episode and
-// the environment's steps per second. Single-threaded apart from LibTorch's own threads. Exit codes: 0 done,
-// 1 failed while writing, 2 bad usage or unreadable data, with `recsys: error: ...` on stderr.
+// the environment's steps per second. `load-replay` turns the training part of MovieLens-Offline-v0's ratings
+// into transitions (MakeOfflineTransitions in envs/recsys/movielens_data.h: the same state as the environment,
+// the logged item's factors as the action, every discount learner.gamma) and inserts them into the run's
+// replay server (replay.address, with the run's security) as an actor would, through ReplayWriter, waiting for
+// every acknowledgement; the learner then trains on them with no actors. It takes the run's INI file and key
+// overrides like the cluster's binaries (env.id must be MovieLens-Offline-v0). `movielens-eval` runs the
+// reference policies on MovieLens-Offline-v0 with the INI's [movielens] options, episodes seeded as envtool eval
+// seeds them (so `envtool eval --seed S` sees the same users): random, a uniform action in the box, and the
+// user's factor p_u as the action (the first d numbers of the state: the unbiased p_u · q ranking of matrix
+// factorization). Single-threaded apart from LibTorch's
+// own threads. Exit codes: 0 done, 1 failed while writing, 2 bad usage or unreadable data, with `recsys: error: ...` on
+// stderr.
 #include <boost/program_options.hpp>
 
 #include <chrono>
@@ -23,15 +35,22 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 
+#include "actor/replay_writer.h"
 #include "common/command_line.h"
+#include "common/curve_security.h"
 #include "envs/recsys/latent_factor_spec.h"
 #include "envs/recsys/matrix_factorization.h"
+#include "envs/recsys/movielens_data.h"
+#include "envs/recsys/movielens_env.h"
+#include "envs/recsys/movielens_spec.h"
 #include "envs/recsys/ranking_metrics.h"
 #include "envs/recsys/ratings.h"
 #include "envs/recsys/simulator_baselines.h"
+#include "envs/registry.h"
 
 namespace po = boost::program_options;
 using namespace ddpg::recsys;
@@ -249,15 +268,161 @@ int Simulate(int argc, char** argv) {
   return 0;
 }
 
+// Transitions [begin, end) as one chunk.
+ddpg::protocol::TransitionBatch Chunk(const OfflineTransitions& all, size_t begin, size_t end) {
+  ddpg::protocol::TransitionBatch batch;
+  batch.obs_dim = static_cast<uint32_t>(all.obs_dim);
+  batch.act_dim = static_cast<uint32_t>(all.act_dim);
+  const auto slice = [&](const std::vector<float>& values, size_t width) {
+    return std::vector<float>(values.begin() + begin * width, values.begin() + end * width);
+  };
+  batch.observations = slice(all.observations, all.obs_dim);
+  batch.actions = slice(all.actions, all.act_dim);
+  batch.rewards = slice(all.rewards, 1);
+  batch.discounts = slice(all.discounts, 1);
+  batch.next_observations = slice(all.next_observations, all.obs_dim);
+  batch.policy_versions.assign(end - begin, 0);  // logged, not chosen by any policy version
+  return batch;
+}
+
+int LoadReplay(int argc, char** argv) {
+  StatusOr<ddpg::CommandLine> command_line = ddpg::ParseCommandLine(argc, argv, ddpg::Program::kActor);
+  if (!command_line.ok()) return Fail(2, command_line.status().message());
+  if (command_line->show_help) {
+    std::cout << "recsys load-replay --config INI: inserts the logged training ratings into the run's replay "
+                 "server\n\n"
+              << command_line->help;
+    return 0;
+  }
+  ddpg::Config& config = command_line->config;
+  if (config.env.id != kMovieLensId) {
+    return Fail(2, "env.id = '" + config.env.id + "': load-replay makes transitions for " + kMovieLensId + " only");
+  }
+  const ddpg::MovielensOptions& options = config.env.options.movielens;
+  auto ratings = LoadRatings(options.ratings);
+  if (!ratings.ok()) return Fail(2, "movielens.ratings: " + ratings.status().message());
+  auto embeddings = LoadFactorizationFile(options.embeddings);
+  if (!embeddings.ok()) return Fail(2, "movielens.embeddings: " + embeddings.status().message());
+  auto transitions = MakeOfflineTransitions(options, std::move(*ratings), std::move(*embeddings),
+                                            static_cast<float>(config.learner.gamma));
+  if (!transitions.ok()) return Fail(2, transitions.status().message());
+  std::printf("%zu transitions from the training part of %s (obs_dim %d, act_dim %d, discount %g)\n",
+              transitions->size(), options.ratings.c_str(), transitions->obs_dim, transitions->act_dim,
+              config.learner.gamma);
+
+  auto security = ddpg::LoadSocketSecurity(config.run, ddpg::SocketRoles::kClient);
+  if (!security.ok()) return Fail(2, security.status().message());
+  zmq::context_t context(1);
+  if (config.actor.auto_id) {
+    auto id = ddpg::AcquireActorId(context, config.replay.address, config.run.heartbeat_interval_ms,
+                                   config.run.heartbeat_timeout_ms, security->client);
+    if (!id.ok()) return Fail(1, id.status().message());
+    config.actor.id = *id;
+  }
+  ddpg::ReplayWriter writer(context, config.replay.address, config.actor.id, config.actor.max_chunks_in_flight,
+                            config.run.heartbeat_interval_ms, config.run.heartbeat_timeout_ms, security->client);
+  const size_t total = transitions->size();
+  const auto chunk_size = static_cast<size_t>(config.actor.chunk_size);
+  size_t sent = 0;
+  // Waits for the server however long it takes to come up, like an actor; every chunk is resent until acked.
+  while (sent < total || writer.in_flight() > 0) {
+    while (sent < total && writer.HasCredit()) {
+      const size_t end = std::min(total, sent + chunk_size);
+      writer.Send(Chunk(*transitions, sent, end));
+      sent = end;
+    }
+    writer.Service(100, /*until_credit=*/sent < total);
+  }
+  std::printf("acknowledged %llu transitions, refused %llu; the replay server holds %llu\n",
+              static_cast<unsigned long long>(writer.acked_transitions()),
+              static_cast<unsigned long long>(writer.refused_transitions()),
+              static_cast<unsigned long long>(writer.replay_size()));
+  if (writer.refused_transitions() > 0) return Fail(1, "the replay server refused some transitions (its log says why)");
+  return 0;
+}
+
+int MovieLensEval(int argc, char** argv) {
+  std::string config_path, split, candidates;
+  int episodes = 200;
+  uint64_t seed = 0;
+  po::options_description description("recsys movielens-eval");
+  description.add_options()("help", "this text")("config", po::value(&config_path), "the run's INI file")(
+      "split", po::value(&split), "train or test: overrides movielens.split")(
+      "candidates", po::value(&candidates), "all or rated: overrides movielens.candidates")(
+      "episodes", po::value(&episodes)->default_value(episodes), "episodes per policy")(
+      "seed", po::value(&seed)->default_value(seed), "seed of the first reset and of the random policy");
+  po::variables_map values;
+  try {
+    po::store(po::parse_command_line(argc, argv, description), values);
+    po::notify(values);
+  } catch (const std::exception& error) {
+    return Fail(2, std::string(error.what()) + " (recsys movielens-eval --help)");
+  }
+  if (values.count("help") != 0) {
+    std::cout << description << "\n";
+    return 0;
+  }
+  if (config_path.empty() || episodes < 1) return Fail(2, "movielens-eval needs --config INI and --episodes >= 1");
+  auto options = ddpg::ReadEnvOptions(config_path);
+  if (!options.ok()) return Fail(2, options.status().message());
+  if (!split.empty()) options->movielens.split = split;
+  if (!candidates.empty()) options->movielens.candidates = candidates;
+  auto made = ddpg::MakeEnvironment(kMovieLensId, *options);
+  if (!made.ok()) return Fail(2, made.status().message());
+  ddpg::Environment& env = **made;
+  const ddpg::EnvSpec& spec = env.spec();
+  const ddpg::MovielensOptions& o = options->movielens;
+  const MovieLensData& data = dynamic_cast<const MovieLensEnv&>(env).data();
+  std::printf(
+      "%s: split %s, candidates %s, history %d, %d steps per episode; %zu of %zu users with >= %d ratings "
+      "in the split; %d episodes per policy, seed %llu\n\n",
+      kMovieLensId, o.split.c_str(), o.candidates.c_str(), o.history, o.episode_length, data.eligible().size(),
+      data.users().size(), o.min_ratings, episodes, static_cast<unsigned long long>(seed));
+  std::printf("%-13s %12s %10s\n", "policy", "mean return", "std");
+  std::vector<float> observation(spec.obs_dim), action(spec.act_dim);
+  for (const std::string policy : {"random", "user factor"}) {
+    std::mt19937_64 rng(seed);
+    double sum = 0.0, sum_squares = 0.0;
+    for (int episode = 0; episode < episodes; ++episode) {
+      if (episode == 0) {
+        env.Reset(seed, observation.data());
+      } else {
+        env.Reset(observation.data());
+      }
+      double episode_return = 0.0;
+      for (;;) {
+        for (int j = 0; j < spec.act_dim; ++j) {
+          action[j] = policy == "random" ? std::uniform_real_distribution<float>(spec.act_low[j], spec.act_high[j])(rng)
+                                         : observation[j];
+        }
+        const ddpg::StepResult step = env.Step(action.data(), observation.data());
+        episode_return += step.reward;
+        if (step.terminated || step.truncated) break;
+      }
+      sum += episode_return;
+      sum_squares += episode_return * episode_return;
+    }
+    const double mean = sum / episodes;
+    std::printf("%-13s %12.3f %10.3f\n", policy.c_str(), mean,
+                std::sqrt(std::max(0.0, sum_squares / episodes - mean * mean)));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string usage =
-      "usage: recsys baselines --ratings FILE [options] | recsys simulate [options]   (recsys COMMAND --help)";
+      "usage: recsys baselines --ratings FILE [options] | recsys simulate [options] | recsys load-replay --config INI "
+      "| "
+      "recsys movielens-eval --config INI"
+      "   (recsys COMMAND --help)";
   if (argc < 2) return Fail(2, usage);
   const std::string command = argv[1];
   if (command == "baselines") return Baselines(argc - 1, argv + 1);
   if (command == "simulate") return Simulate(argc - 1, argv + 1);
+  if (command == "load-replay") return LoadReplay(argc - 1, argv + 1);
+  if (command == "movielens-eval") return MovieLensEval(argc - 1, argv + 1);
   if (command == "--help" || command == "help") {
     std::cout << usage << "\n";
     return 0;

@@ -2,16 +2,14 @@
 
 #include <torch/torch.h>
 
+#include "envs/recsys/factorization_file.h"
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 namespace ddpg::recsys {
 namespace {
-
-constexpr const char* kMagic = "ddpg-factorization";
-constexpr int kFormatVersion = 1;
 
 std::vector<float> ToVector(const torch::Tensor& tensor) {
   const torch::Tensor contiguous = tensor.detach().contiguous();
@@ -116,8 +114,8 @@ Status Factorization::Save(const std::string& path) const {
     std::ofstream file(temporary);
     if (!file) return Unavailable("cannot write " + temporary);
     file.precision(9);  // enough digits for a float to read back exactly
-    file << kMagic << ' ' << kFormatVersion << ' ' << dim_ << ' ' << global_mean_ << ' ' << users_.size() << ' '
-         << items_.size() << '\n';
+    file << kFactorizationMagic << ' ' << kFactorizationFormatVersion << ' ' << dim_ << ' ' << global_mean_ << ' '
+         << users_.size() << ' ' << items_.size() << '\n';
     const auto write_rows = [&](char kind, const std::vector<int64_t>& ids, const std::vector<float>& bias,
                                 const std::vector<float>& factors) {
       for (size_t row = 0; row < ids.size(); ++row) {
@@ -135,56 +133,20 @@ Status Factorization::Save(const std::string& path) const {
 }
 
 StatusOr<Factorization> Factorization::Load(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) return NotFound("cannot open the factorization file " + path);
+  StatusOr<FactorizationFile> file = LoadFactorizationFile(path);
+  if (!file.ok()) return file.status();
   Factorization model;
-  std::string line;
-  size_t line_number = 1;
-  const auto error = [&](const std::string& what) {
-    return InvalidArgument(path + ":" + std::to_string(line_number) + ": " + what);
-  };
-  std::string magic;
-  int version = 0;
-  size_t num_users = 0, num_items = 0;
-  if (!std::getline(file, line)) return error("empty file");
-  std::istringstream header(line);
-  if (!(header >> magic >> version >> model.dim_ >> model.global_mean_ >> num_users >> num_items) || magic != kMagic) {
-    return error("not a factorization file (expected the header '" + std::string(kMagic) +
-                 " VERSION DIM MEAN USERS ITEMS')");
-  }
-  if (version != kFormatVersion) return error("format version " + std::to_string(version) + ", expected 1");
-  if (model.dim_ < 1) return error("dimension " + std::to_string(model.dim_) + " is not positive");
-  model.item_factors_.dim = static_cast<size_t>(model.dim_);
-  while (std::getline(file, line)) {
-    ++line_number;
-    std::istringstream fields(line);
-    char kind = 0;
-    int64_t id = 0;
-    float bias = 0;
-    if (!(fields >> kind >> id >> bias) || (kind != 'u' && kind != 'i')) {
-      return error("expected 'u' or 'i', an id, a bias and " + std::to_string(model.dim_) + " factors");
-    }
-    std::vector<float>& factors = kind == 'u' ? model.user_factors_ : model.item_factors_.values;
-    for (int d = 0; d < model.dim_; ++d) {
-      float value = 0;
-      if (!(fields >> value) || !std::isfinite(value))
-        return error("factor " + std::to_string(d + 1) + " is missing or not finite");
-      factors.push_back(value);
-    }
-    std::string extra;
-    if (fields >> extra) return error("more than " + std::to_string(model.dim_) + " factors");
-    auto& ids = kind == 'u' ? model.users_ : model.items_;
-    auto& rows = kind == 'u' ? model.user_row_ : model.item_row_;
-    if (!rows.emplace(id, static_cast<int64_t>(ids.size())).second)
-      return error("id " + std::to_string(id) + " appears twice");
-    ids.push_back(id);
-    (kind == 'u' ? model.user_bias_ : model.item_bias_).push_back(bias);
-  }
-  if (model.users_.size() != num_users || model.items_.size() != num_items) {
-    return InvalidArgument(path + ": the header announces " + std::to_string(num_users) + " users and " +
-                           std::to_string(num_items) + " items, the file holds " + std::to_string(model.users_.size()) +
-                           " and " + std::to_string(model.items_.size()) + " (truncated?)");
-  }
+  model.dim_ = file->dim;
+  model.global_mean_ = file->global_mean;
+  model.users_ = std::move(file->users);
+  model.items_ = std::move(file->items);
+  model.user_bias_ = std::move(file->user_bias);
+  model.item_bias_ = std::move(file->item_bias);
+  model.user_factors_ = std::move(file->user_factors);
+  model.item_factors_.dim = static_cast<size_t>(file->dim);
+  model.item_factors_.values = std::move(file->item_factors);
+  for (size_t row = 0; row < model.users_.size(); ++row) model.user_row_.emplace(model.users_[row], row);
+  for (size_t row = 0; row < model.items_.size(); ++row) model.item_row_.emplace(model.items_[row], row);
   return model;
 }
 

@@ -1,4 +1,4 @@
-// The recommender family's registry entries (envs/registry.h): RecSim-LatentFactor-v0.
+// The recommender family's registry entries (envs/registry.h): RecSim-LatentFactor-v0 and MovieLens-Offline-v0.
 #pragma once
 
 #include <vector>

@@ -12,6 +12,8 @@ using ddpg::testing::WaitFor;
 
 TEST_CASE("the cluster trains on every registered environment") {
   for (const std::string& id : ddpg::RegisteredEnvironmentIds()) {
+    // Its data files are made by scripts/get-movielens.sh and recsys baselines; movielens_offline_test runs it.
+    if (id == "MovieLens-Offline-v0") continue;
     DYNAMIC_SECTION(id) {
       TestCluster cluster("smoke");
       const std::vector<std::string> args = {"--env.id",

@@ -381,6 +381,15 @@ Config NonDefaultConfig(const std::string& key_dir) {
   recsim.drift = 0.125;
   recsim.noise = 0.0625;
   recsim.exclude_recommended = false;
+  MovielensOptions& movielens = c.env.options.movielens;
+  movielens.ratings = "logs/ml-1m/ratings.dat";
+  movielens.embeddings = "logs/ml-1m/factors.txt";
+  movielens.history = 7;
+  movielens.episode_length = 25;
+  movielens.split = "test";
+  movielens.train_fraction = 0.75;
+  movielens.min_ratings = 3;
+  movielens.candidates = "rated";
   recsim.catalogue_seed = 77;
   c.replay.bind = "tcp://*:6550";
   c.replay.address = "tcp://10.0.0.2:6550";

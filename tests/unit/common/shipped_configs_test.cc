@@ -2,9 +2,12 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "common/command_line.h"
 #include "envs/env_spec.h"
@@ -24,13 +27,42 @@ std::vector<std::string> ShippedConfigs() {
 
 }  // namespace
 
+// MovieLens-Offline-v0's data files are not in the repository (scripts/get-movielens.sh, recsys baselines): a
+// tiny log and factorization stand in for them, passed to every configuration (the others ignore them).
+struct StandInMovieLensFiles {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("shipped_configs_test_" + std::to_string(::getpid()));
+  std::string ratings = (dir / "ratings.csv").string();
+  std::string embeddings = (dir / "embeddings.txt").string();
+  StandInMovieLensFiles() {
+    std::filesystem::create_directories(dir);
+    // One user with 20 ratings: 16 train, 4 test (min_ratings = 10 holds for the training split).
+    std::ofstream log(ratings);
+    std::ofstream factors(embeddings);
+    log << "userId,movieId,rating,timestamp\n";
+    factors << "ddpg-factorization 1 2 3.5 1 20\nu 1 0 0.5 -0.5\n";
+    for (int item = 1; item <= 20; ++item) {
+      log << "1," << item << "," << 1 + item % 5 << "," << item << "\n";
+      factors << "i " << item << " 0 " << 0.1 * item << " " << -0.05 * item << "\n";
+    }
+  }
+  ~StandInMovieLensFiles() { std::filesystem::remove_all(dir); }
+};
+
 TEST_CASE("every shipped configuration is valid for every binary and its environment can be built") {
+  const StandInMovieLensFiles movielens;
   const std::vector<std::string> paths = ShippedConfigs();
   REQUIRE(paths.size() >= 13);
   std::set<std::string> environments;
   for (const std::string& path : paths) {
     for (Program program : {Program::kReplayServer, Program::kLearner, Program::kActor}) {
-      const std::vector<const char*> argv = {"test", "--config", path.c_str()};
+      const std::vector<const char*> argv = {"test",
+                                             "--config",
+                                             path.c_str(),
+                                             "--movielens.ratings",
+                                             movielens.ratings.c_str(),
+                                             "--movielens.embeddings",
+                                             movielens.embeddings.c_str()};
       const StatusOr<CommandLine> parsed = ParseCommandLine(static_cast<int>(argv.size()), argv.data(), program);
       INFO(path << ": " << parsed.status().message());
       REQUIRE(parsed.ok());

@@ -11,6 +11,7 @@
 #include "envs/classic/registration.h"
 #include "envs/env_registration.h"
 #include "envs/env_spec.h"
+#include "envs/recsys/movielens_spec.h"
 #include "envs/recsys/registration.h"
 #include "envs/registry.h"
 #if DDPG_WITH_BOX2D
@@ -48,10 +49,15 @@ std::vector<std::string> FamilyRegisteredIds() {
   return ids;
 }
 
+// MovieLens-Offline-v0's spec follows data files named by its options; movielens_env_test checks it on
+// hand-made ones.
+bool NeedsDataFiles(const std::string& id) { return id == recsys::kMovieLensId; }
+
 }  // namespace
 
 TEST_CASE("the spec table equals the spec of every environment the registry builds", "[env_spec]") {
   for (const std::string& id : RegisteredEnvironmentIds()) {
+    if (NeedsDataFiles(id)) continue;
     INFO(id);
     const StatusOr<EnvSpec> table = LookUpEnvSpec(id);
     REQUIRE(table.ok());
@@ -103,13 +109,14 @@ TEST_CASE("every id a family registers is in the spec table, and every included 
   CHECK(registered.size() == included_in_table.size());  // no family registers an id twice
 }
 
-TEST_CASE("the table lists 13 Gymnasium ids and the recommender once each, by family", "[env_spec]") {
+TEST_CASE("the table lists 13 Gymnasium ids and the recommenders once each, by family", "[env_spec]") {
   const std::vector<std::string> ids = RegisteredEnvironmentIds();
   CHECK(ids == std::vector<std::string>{"Pendulum-v1", "MountainCarContinuous-v0", "LunarLanderContinuous-v3",
                                         "BipedalWalker-v3", "HalfCheetah-v4", "Hopper-v4", "Walker2d-v4", "Ant-v4",
                                         "Humanoid-v4", "Swimmer-v4", "Reacher-v4", "InvertedPendulum-v4",
-                                        "InvertedDoublePendulum-v4", "RecSim-LatentFactor-v0"});
+                                        "InvertedDoublePendulum-v4", "RecSim-LatentFactor-v0", "MovieLens-Offline-v0"});
   CHECK(*LookUpEnvFamily("RecSim-LatentFactor-v0") == EnvFamily::kRecommender);
+  CHECK(*LookUpEnvFamily("MovieLens-Offline-v0") == EnvFamily::kRecommender);
   CHECK(*LookUpEnvFamily("MountainCarContinuous-v0") == EnvFamily::kClassicControl);
   CHECK(*LookUpEnvFamily("BipedalWalker-v3") == EnvFamily::kBox2d);
   CHECK(*LookUpEnvFamily("InvertedDoublePendulum-v4") == EnvFamily::kMujoco);
@@ -117,6 +124,7 @@ TEST_CASE("the table lists 13 Gymnasium ids and the recommender once each, by fa
 
 TEST_CASE("every table entry has bounds of its dimensions with low <= high and a time limit", "[env_spec]") {
   for (const std::string& id : RegisteredEnvironmentIds()) {
+    if (NeedsDataFiles(id)) continue;
     INFO(id);
     const EnvSpec spec = *LookUpEnvSpec(id);
     CHECK(spec.id == id);
