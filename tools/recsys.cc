@@ -35,6 +35,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -61,6 +62,23 @@ namespace {
 int Fail(int code, const std::string& message) {
   std::cerr << "recsys: error: " << message << "\n";
   return code;
+}
+
+// Parses a subcommand's options into `values`: the exit code to return at once (0 after printing --help, 2
+// for bad usage), or nothing to go on. `command` names the subcommand in the error's hint.
+std::optional<int> ParseOptions(int argc, char** argv, const po::options_description& description,
+                                const std::string& command, po::variables_map& values) {
+  try {
+    po::store(po::parse_command_line(argc, argv, description), values);
+    if (values.count("help") != 0) {
+      std::cout << description;
+      return 0;
+    }
+    po::notify(values);
+  } catch (const po::error& error) {
+    return Fail(2, std::string(error.what()) + " (recsys " + command + " --help)");
+  }
+  return std::nullopt;
 }
 
 // A uniform score in [0, 1) from (seed, user, item): the same random ranking every time for a seed.
@@ -127,15 +145,8 @@ int Baselines(int argc, char** argv) {
       "seed", po::value(&options.seed)->default_value(0), "initial factors and the random recommender")(
       "embeddings", po::value(&embeddings_path), "write the fitted factorization here");
   po::variables_map values;
-  try {
-    po::store(po::parse_command_line(argc, argv, description), values);
-    if (values.count("help") != 0) {
-      std::cout << description;
-      return 0;
-    }
-    po::notify(values);
-  } catch (const po::error& error) {
-    return Fail(2, std::string(error.what()) + " (recsys baselines --help)");
+  if (const std::optional<int> exit_code = ParseOptions(argc, argv, description, "baselines", values)) {
+    return *exit_code;
   }
 
   if (regularization != "auto") {
@@ -226,15 +237,8 @@ int Simulate(int argc, char** argv) {
       "episodes", po::value(&episodes)->default_value(200), "episodes per recommender")(
       "seed", po::value(&seed)->default_value(0), "seeds the first reset: every recommender meets the same users");
   po::variables_map values;
-  try {
-    po::store(po::parse_command_line(argc, argv, description), values);
-    if (values.count("help") != 0) {
-      std::cout << description;
-      return 0;
-    }
-    po::notify(values);
-  } catch (const po::error& error) {
-    return Fail(2, std::string(error.what()) + " (recsys simulate --help)");
+  if (const std::optional<int> exit_code = ParseOptions(argc, argv, description, "simulate", values)) {
+    return *exit_code;
   }
   if (episodes < 1) return Fail(2, "--episodes " + std::to_string(episodes) + " is not a positive number");
   ddpg::EnvOptions options;
@@ -352,15 +356,8 @@ int MovieLensEval(int argc, char** argv) {
       "episodes", po::value(&episodes)->default_value(episodes), "episodes per policy")(
       "seed", po::value(&seed)->default_value(seed), "seed of the first reset and of the random policy");
   po::variables_map values;
-  try {
-    po::store(po::parse_command_line(argc, argv, description), values);
-    po::notify(values);
-  } catch (const std::exception& error) {
-    return Fail(2, std::string(error.what()) + " (recsys movielens-eval --help)");
-  }
-  if (values.count("help") != 0) {
-    std::cout << description << "\n";
-    return 0;
+  if (const std::optional<int> exit_code = ParseOptions(argc, argv, description, "movielens-eval", values)) {
+    return *exit_code;
   }
   if (config_path.empty() || episodes < 1) return Fail(2, "movielens-eval needs --config INI and --episodes >= 1");
   auto options = ddpg::ReadEnvOptions(config_path);
