@@ -17,6 +17,7 @@
 #include "replay_server/log_writer.h"
 #include "replay_server/priority_snapshot.h"
 #include "replay_server/recovery.h"
+#include "temp_dir.h"
 #include "transition_batches.h"
 
 namespace ddpg {
@@ -32,25 +33,9 @@ constexpr size_t kChunkSize = 4;
 // alpha = 1 makes a tree leaf the p_i itself; epsilon = 0.5 keeps every p_i apart from the priority sent.
 constexpr PriorityOptions kPriorities{.alpha = 1.0, .beta = 0.4, .beta_steps = 100, .epsilon = 0.5};
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ddpg-priorities-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string snapshot_path() const { return path_ + "/" + std::string(kPrioritySnapshotName); }
+using testing::TempDir;
 
- private:
-  std::string path_;
-};
+std::string SnapshotPath(const TempDir& dir) { return dir.path() + "/" + std::string(kPrioritySnapshotName); }
 
 PrioritySnapshot Example() {
   return {.capacity = kCapacity,
@@ -83,10 +68,10 @@ void WriteFile(const std::string& path, const std::string& bytes) {
 
 // The reason ReadPrioritySnapshot gives for refusing what `bytes` hold.
 std::string Refusal(const TempDir& dir, const std::string& bytes) {
-  WriteFile(dir.snapshot_path(), bytes);
+  WriteFile(SnapshotPath(dir), bytes);
   StatusOr<std::optional<PrioritySnapshot>> read = ReadPrioritySnapshot(dir.path(), kCapacity);
   REQUIRE_FALSE(read.ok());
-  CHECK_THAT(read.status().message(), Catch::Contains(dir.snapshot_path()));
+  CHECK_THAT(read.status().message(), Catch::Contains(SnapshotPath(dir)));
   return read.status().message();
 }
 
@@ -168,8 +153,8 @@ TEST_CASE("a priority snapshot reads back as it was written", "[priority_snapsho
 
   REQUIRE(WritePrioritySnapshot(dir.path(), Example()).ok());
   // Header 60 bytes, 4 per priority, a CRC.
-  CHECK(fs::file_size(dir.snapshot_path()) == 60 + 4 * 4 + 4);
-  CHECK_FALSE(fs::exists(dir.snapshot_path() + ".tmp"));
+  CHECK(fs::file_size(SnapshotPath(dir)) == 60 + 4 * 4 + 4);
+  CHECK_FALSE(fs::exists(SnapshotPath(dir) + ".tmp"));
   StatusOr<std::optional<PrioritySnapshot>> read = ReadPrioritySnapshot(dir.path(), kCapacity);
   INFO(read.status().message());
   REQUIRE(read.ok());
@@ -301,7 +286,7 @@ TEST_CASE("a priority snapshot is written only once its transitions are durable"
   server.log->SnapshotPriorities(server.store.TakePrioritySnapshot());
   std::this_thread::sleep_for(200ms);  // commits of other chunks would happen meanwhile: 1 ms apart
   CHECK(server.log->stats().priority_snapshots == 0);
-  CHECK_FALSE(fs::exists(dir.snapshot_path()));
+  CHECK_FALSE(fs::exists(SnapshotPath(dir)));
   server.AppendAndWait(std::move(stored));
   REQUIRE(Server::Eventually([&] { return server.log->stats().priority_snapshots == 1; }));
   StatusOr<std::optional<PrioritySnapshot>> read = ReadPrioritySnapshot(dir.path(), kCapacity);
@@ -320,9 +305,9 @@ TEST_CASE("a snapshot that is not of the recovered log leaves the priorities at 
     server.SetPriority(5, 50.0f);
     server.SnapshotAndWait();
   }
-  const std::string written = ReadFile(dir.snapshot_path());
+  const std::string written = ReadFile(SnapshotPath(dir));
   auto recovered_priorities = [&](const std::string& snapshot_bytes) {
-    WriteFile(dir.snapshot_path(), snapshot_bytes);
+    WriteFile(SnapshotPath(dir), snapshot_bytes);
     TransitionStore store(kObsDim, kActDim, kCapacity, kPriorities);
     DuplicateFilter filter;
     REQUIRE(RecoverLog(dir.path(), Options(dir.path()).manifest, store, filter).ok());

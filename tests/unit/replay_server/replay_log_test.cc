@@ -16,6 +16,7 @@
 #include "replay_server/log_record.h"
 #include "replay_server/log_writer.h"
 #include "replay_server/recovery.h"
+#include "temp_dir.h"
 #include "transition_batches.h"
 
 namespace ddpg {
@@ -33,24 +34,7 @@ constexpr size_t kChunkSize = 10;
 // 4 * (3 + 2 + 2 + 1) + 8 + 4 * 3 = 52 bytes per transition; a chunk record of 10 is 573 bytes.
 const size_t kChunkRecordBytes = replay_log::ChunkRecordBytes(kChunkSize, kObsDim, kActDim, kChunkSize);
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ddpg-replay-log-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 LogOptions Options(const std::string& dir, uint64_t capacity, uint64_t segment_bytes = 0) {
   return {.data_dir = dir,
