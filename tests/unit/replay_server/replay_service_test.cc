@@ -17,6 +17,7 @@
 
 #include "../running_replay_service.h"
 #include "common/transport.h"
+#include "temp_dir.h"
 #include "transition_batches.h"
 
 namespace ddpg {
@@ -724,23 +725,7 @@ TEST_CASE("sample requests of a peer silent for the heartbeat timeout are droppe
   CHECK(stats.pending_samples == 0);
 }
 
-// A directory for a replay log, removed with its contents afterwards.
-class DataDir {
- public:
-  DataDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ddpg-replay-service-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~DataDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 // Disk durability; a rate limit too loose to hold any insert back.
 Config DurableConfig(const std::string& data_dir, int sync_interval_ms = 1) {
@@ -753,7 +738,7 @@ Config DurableConfig(const std::string& data_dir, int sync_interval_ms = 1) {
 }
 
 TEST_CASE("with disk durability an ack waits for the next group commit, and samples do not", "[replay_service]") {
-  DataDir dir;
+  TempDir dir;
   RunningService service(DurableConfig(dir.path(), /*sync_interval_ms=*/1000));
   zmq::context_t context;
   Client actor(context, service.endpoint());
@@ -776,7 +761,7 @@ TEST_CASE("with disk durability an ack waits for the next group commit, and samp
 }
 
 TEST_CASE("a server restarted on its data_dir holds what it acknowledged and knows resent chunks", "[replay_service]") {
-  DataDir dir;
+  TempDir dir;
   zmq::context_t context;
   {
     RunningService service(DurableConfig(dir.path()));
@@ -806,7 +791,7 @@ TEST_CASE("a server restarted on its data_dir holds what it acknowledged and kno
 }
 
 TEST_CASE("a data_dir of another environment is refused at creation, naming what differs", "[replay_service]") {
-  DataDir dir;
+  TempDir dir;
   { RunningService service(DurableConfig(dir.path())); }
   Config other = DurableConfig(dir.path());
   other.env.id = "MountainCarContinuous-v0";
@@ -818,7 +803,7 @@ TEST_CASE("a data_dir of another environment is refused at creation, naming what
 
 TEST_CASE("while the log cannot be written chunks are refused as overloaded and none is acknowledged",
           "[replay_service]") {
-  DataDir dir;
+  TempDir dir;
   if (geteuid() != 0 || mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=256k") != 0) {
     WARN("skipped: mounting a tmpfs needs root");
     return;
@@ -971,7 +956,7 @@ TEST_CASE("a prioritized server sends generations and weights and samples by the
 }
 
 TEST_CASE("a prioritized server snapshots its priorities when it stops and restores them", "[replay_service]") {
-  DataDir dir;
+  TempDir dir;
   Config config = PrioritizedConfig();
   config.replay.durability = Durability::kDisk;
   config.replay.data_dir = dir.path();
