@@ -174,7 +174,7 @@ void ReplayService::Run() {
   }
   if (log_) {
     // The priorities learned since the last snapshot, written after the commit below.
-    if (priority_snapshots_) log_->SnapshotPriorities(store_.TakePrioritySnapshot());
+    if (priority_snapshots_) SnapshotPrioritiesIfChanged();
     log_->Close();  // commits what is waiting, so that its acks can go out now
     SendDurableAcks();
   }
@@ -614,8 +614,15 @@ void ReplayService::SnapshotPrioritiesIfDue() {
   if (!priority_snapshots_) return;
   const Clock::time_point now = Clock::now();
   if (now - last_priority_snapshot_ < priority_snapshot_interval_) return;
-  log_->SnapshotPriorities(store_.TakePrioritySnapshot());
+  SnapshotPrioritiesIfChanged();
   last_priority_snapshot_ = now;
+}
+
+void ReplayService::SnapshotPrioritiesIfChanged() {
+  const std::array<uint64_t, 3> progress = {store_.total_inserted(), limiter_.sampled(), applied_priority_updates_};
+  if (snapshot_progress_ == progress) return;
+  log_->SnapshotPriorities(store_.TakePrioritySnapshot());
+  snapshot_progress_ = progress;
 }
 
 }  // namespace ddpg

@@ -16,7 +16,8 @@
 //  - With replay.sampler = prioritized as well, every replay.priority_snapshot_interval_s (and when Run ends) the
 //    loop copies the priorities in transition-number order (TransitionStore::TakePrioritySnapshot, O(capacity))
 //    and hands the copy to the LogWriter, which writes it once its transitions are durable; Create() restores
-//    the last one, so a restarted server keeps its priorities and beta (priority_snapshot.h).
+//    the last one, so a restarted server keeps its priorities and beta (priority_snapshot.h). Nothing is
+//    copied while nothing was inserted, sampled or re-prioritized since the last snapshot.
 //  - Sample requests the rate limiter holds back wait in a FIFO queue of at most kMaxPendingSamples. A
 //    waiting request whose peer has not been heard from for the heartbeat timeout (a learner waiting for
 //    samples sends heartbeats) is dropped unserved, so a vanished learner, or a flood from a peer that
@@ -59,6 +60,7 @@
 // never touches the socket: it only hands back how far the log is durable.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -174,6 +176,7 @@ class ReplayService {
   void Reply(const std::string& routing_id, const protocol::Message& message);
   void ReportIfDue();
   void SnapshotPrioritiesIfDue();
+  void SnapshotPrioritiesIfChanged();
 
   const Config config_;
   const std::chrono::milliseconds heartbeat_timeout_;
@@ -217,6 +220,9 @@ class ReplayService {
   std::optional<MetricsWriter> metrics_;
   Clock::time_point last_report_;
   Clock::time_point last_priority_snapshot_;
+  // What the priorities and beta depend on (inserts, batches served, priority updates) at the last snapshot:
+  // an idle server's snapshot would only rewrite the same file, O(capacity) each interval.
+  std::optional<std::array<uint64_t, 3>> snapshot_progress_;
   uint64_t inserted_at_last_report_ = 0;
   uint64_t sampled_at_last_report_ = 0;
 

@@ -995,6 +995,33 @@ TEST_CASE("a prioritized server snapshots its priorities when it stops and resto
   CHECK(slot_7_rows(service.endpoint()) < 20);
 }
 
+TEST_CASE("an idle prioritized server does not rewrite its priority snapshot", "[replay_service]") {
+  TempDir dir;
+  StatusOr<MetricsWriter> metrics = MetricsWriter::Open(dir.path(), "replay_server");
+  REQUIRE(metrics.ok());
+  Config config = PrioritizedConfig();
+  config.replay.durability = Durability::kDisk;
+  std::filesystem::create_directory(dir.path() + "/data");
+  config.replay.data_dir = dir.path() + "/data";
+  config.replay.priority_snapshot_interval_s = 0.02;
+  config.run.report_interval_s = 0.1;
+  {
+    RunningService service(config, std::move(metrics).value());
+    zmq::context_t context;
+    Client actor(context, service.endpoint());
+    Client learner(context, service.endpoint());
+    for (uint64_t chunk = 0; chunk < 4; ++chunk) Insert(actor, Chunk(kActor, chunk, 5 * chunk, 5));
+    const auto reply = learner.Request<protocol::SampleReply>(protocol::SampleRequest{1, 8, 1});
+    REQUIRE(reply.indices.size() == 8);
+    std::this_thread::sleep_for(1s);  // 50 intervals with nothing inserted, sampled or re-prioritized
+  }
+  const std::vector<nlohmann::json> objects = ReadMetrics(dir.path() + "/replay_server.metrics.jsonl");
+  REQUIRE_FALSE(objects.empty());
+  // One snapshot after the inserts and the batch (two if an interval fell between them), none while idle.
+  CHECK(objects.back()["priority_snapshots"].get<int>() >= 1);
+  CHECK(objects.back()["priority_snapshots"].get<int>() <= 2);
+}
+
 TEST_CASE("a uniform server sends no generations or weights and refuses priority updates", "[replay_service]") {
   RunningService service(TestConfig());
   zmq::context_t context;
