@@ -464,6 +464,7 @@ StatusOr<TrainedRecommender> LoadTrainedRecommender(const std::string& config_pa
   if (!env_options.ok()) return env_options.status();
   TrainedRecommender trained;
   trained.movielens = env_options->movielens;
+  if (ddpg::Status valid = ValidateMovielensOptions(trained.movielens); !valid.ok()) return valid;
   StatusOr<std::vector<Rating>> ratings = LoadRatings(trained.movielens.ratings);
   if (!ratings.ok()) return ddpg::InvalidArgument("movielens.ratings: " + ratings.status().message());
   StatusOr<RatingsSplit> split = SplitByUserTime(std::move(*ratings), trained.movielens.train_fraction);
