@@ -490,14 +490,14 @@ StatusOr<TrainedRecommender> LoadTrainedRecommender(const std::string& config_pa
 }
 
 // Reads --rerank, --k and --index into `options`; the usage error's message, or nothing.
-std::optional<std::string> ReadRecommenderOptions(const std::string& rerank, size_t candidates,
-                                                  const std::string& index, PolicyRecommenderOptions& options) {
+std::optional<std::string> ReadRecommenderOptions(const std::string& rerank, int candidates, const std::string& index,
+                                                  PolicyRecommenderOptions& options) {
   StatusOr<Rerank> parsed_rerank = ParseRerank(rerank);
   if (!parsed_rerank.ok()) return parsed_rerank.status().message();
   StatusOr<ItemIndexKind> parsed_index = ParseItemIndexKind(index);
   if (!parsed_index.ok()) return "--index: " + parsed_index.status().message();
-  if (candidates == 0) return std::string("--k must be at least 1");
-  options = {*parsed_rerank, candidates, *parsed_index};
+  if (candidates < 1) return "--k " + std::to_string(candidates) + " is not a positive number";
+  options = {*parsed_rerank, static_cast<size_t>(candidates), *parsed_index};
   return std::nullopt;
 }
 
@@ -508,7 +508,7 @@ std::string PolicyRowName(const std::string& algorithm, const PolicyRecommenderO
          (options.index == ItemIndexKind::kApproximate ? " knn" : "");
 }
 
-void AddRecommenderOptions(po::options_description& description, std::string& rerank, size_t& candidates,
+void AddRecommenderOptions(po::options_description& description, std::string& rerank, int& candidates,
                            std::string& index) {
   description.add_options()("config", po::value<std::string>()->required(), "the run's INI file ([movielens])")(
       "checkpoint", po::value<std::string>()->required(), "the run's checkpoint.pt (actor and critic)")(
@@ -521,7 +521,7 @@ void AddRecommenderOptions(po::options_description& description, std::string& re
 
 int Evaluate(int argc, char** argv) {
   std::string rerank, index, name;
-  size_t candidates = 0;
+  int candidates = 0;
   bool csv = false;
   po::options_description description("recsys evaluate");
   description.add_options()("help", "this help");
@@ -581,7 +581,7 @@ std::string Describe(const std::unordered_map<int64_t, Movie>& movies, int64_t i
 
 int Recommend(int argc, char** argv) {
   std::string rerank, index, movies_path;
-  size_t candidates = 0, k = 10;
+  int candidates = 0, k = 10;
   int64_t user = 0;
   po::options_description description("recsys recommend");
   description.add_options()("help", "this help");
@@ -596,7 +596,7 @@ int Recommend(int argc, char** argv) {
   }
   PolicyRecommenderOptions options;
   if (auto error = ReadRecommenderOptions(rerank, candidates, index, options)) return Fail(2, *error);
-  if (k == 0) return Fail(2, "--top must be at least 1");
+  if (k < 1) return Fail(2, "--top " + std::to_string(k) + " is not a positive number");
   const std::string config_path = values["config"].as<std::string>();
   if (movies_path.empty()) {
     auto env_options = ddpg::ReadEnvOptions(config_path);
@@ -630,12 +630,12 @@ int Recommend(int argc, char** argv) {
               trained_ratings.size(), held_out.size(), trained->algorithm.c_str(),
               values["checkpoint"].as<std::string>().c_str(), trained->description.c_str());
   std::printf("rated highest in the training part:\n");
-  for (size_t i = 0; i < std::min(k, trained_ratings.size()); ++i) {
+  for (size_t i = 0; i < std::min(static_cast<size_t>(k), trained_ratings.size()); ++i) {
     std::printf("  %3.1f  %s\n", trained_ratings[i].rating, Describe(*movies, trained_ratings[i].item).c_str());
   }
   std::printf("\nrecommended (%s; the user's held-out rating in brackets where there is one):\n",
               PolicyRowName(trained->algorithm, options).c_str());
-  const std::vector<int64_t> recommended = trained->recommender->Recommend(user, k);
+  const std::vector<int64_t> recommended = trained->recommender->Recommend(user, static_cast<size_t>(k));
   for (size_t i = 0; i < recommended.size(); ++i) {
     const auto rating = held_out.find(recommended[i]);
     std::printf("  %2zu. %s%s\n", i + 1, Describe(*movies, recommended[i]).c_str(),
