@@ -76,9 +76,8 @@ std::optional<std::string> ImplausibleSizes(const DdpgOptions& options) {
   return std::nullopt;
 }
 
-}  // namespace
-
-StatusOr<SavedPolicy> LoadSavedPolicy(const std::string& path) {
+// The header of the policy file or checkpoint at `path`, checked for plausible sizes.
+StatusOr<StoredHeader> ReadStoredHeader(const std::string& path) {
   std::error_code error;
   if (!std::filesystem::exists(path, error) && !error) return NotFound("policy file " + path + " does not exist");
   StoredHeader header;
@@ -97,14 +96,39 @@ StatusOr<SavedPolicy> LoadSavedPolicy(const std::string& path) {
   if (std::optional<std::string> implausible = ImplausibleSizes(header.options)) {
     return InvalidArgument(path + " is corrupt: it describes a network with " + *implausible);
   }
+  return header;
+}
 
+StatusOr<SavedAgent> LoadCheckpointOf(const std::string& path, const DdpgOptions& options) {
+  SavedAgent saved{std::make_unique<DdpgAgent>(options), {}};
+  StatusOr<TrainingCounters> counters = saved.agent->LoadCheckpoint(path);
+  if (!counters.ok()) return counters.status();
+  saved.counters = *counters;
+  return saved;
+}
+
+}  // namespace
+
+StatusOr<SavedAgent> LoadSavedAgent(const std::string& path) {
+  StatusOr<StoredHeader> header = ReadStoredHeader(path);
+  if (!header.ok()) return header.status();
+  if (!header->checkpoint) {
+    return InvalidArgument(path + " is a policy file, which holds the actor alone; the critic is in the run's " +
+                           "checkpoint (checkpoint.pt)");
+  }
+  return LoadCheckpointOf(path, header->options);
+}
+
+StatusOr<SavedPolicy> LoadSavedPolicy(const std::string& path) {
+  StatusOr<StoredHeader> read = ReadStoredHeader(path);
+  if (!read.ok()) return read.status();
+  const StoredHeader& header = *read;
   SavedPolicy policy{header.options, {}, {}};
   if (header.checkpoint) {
-    DdpgAgent agent(header.options);
-    StatusOr<TrainingCounters> counters = agent.LoadCheckpoint(path);
-    if (!counters.ok()) return counters.status();
-    policy.actor_parameters = agent.ActorParameters();
-    policy.description = fmt::format("checkpoint at update {}", counters->updates);
+    StatusOr<SavedAgent> saved = LoadCheckpointOf(path, header.options);
+    if (!saved.ok()) return saved.status();
+    policy.actor_parameters = saved->agent->ActorParameters();
+    policy.description = fmt::format("checkpoint at update {}", saved->counters.updates);
     return policy;
   }
   StatusOr<PolicyFile> file = LoadPolicyFile(path, header.options);

@@ -5,6 +5,10 @@
 //   recsys simulate [--config INI] [--catalogue-size N] [--episodes M] [--seed S]
 //   recsys load-replay --config INI [--KEY VALUE ...]
 //   recsys movielens-eval --config INI [--split train|test] [--candidates all|rated] [--episodes M] [--seed S]
+//   recsys evaluate --config INI --checkpoint FILE [--rerank none|critic] [--k K] [--index dot|knn] [--name N]
+//                   [--csv]
+//   recsys recommend --config INI --checkpoint FILE --user ID [--top N] [--rerank ...] [--k K] [--index ...]
+//                    [--movies FILE]
 //
 // `baselines` splits the ratings per user by time, fits the item embeddings (biased matrix factorization)
 // on the training part only, optionally saves them, and prints the ranking metrics of the random,
@@ -24,7 +28,12 @@
 // reference policies on MovieLens-Offline-v0 with the INI's [movielens] options, episodes seeded as envtool eval
 // seeds them (so `envtool eval --seed S` sees the same users): random, a uniform action in the box, and the
 // user's factor p_u as the action (the first d numbers of the state: the unbiased p_u · q ranking of matrix
-// factorization). Single-threaded apart from LibTorch's
+// factorization). `evaluate` ranks with a trained run's checkpoint (tools/policy_recommender.h: the actor's
+// proto-action from the test split's first state, optionally re-ranked by the critic) and prints its ranking metrics
+// under the random, most-popular and greedy-MF rows of `baselines`, computed by the same code on the same users (the
+// greedy MF from movielens.embeddings, the random recommender with seed 0, `baselines`' default). `recommend` prints
+// the top movies of that ranking for one user beside the user's highest training ratings, with titles and genres
+// from movies.csv. Single-threaded apart from LibTorch's
 // own threads. Exit codes: 0 done, 1 failed while writing, 2 bad usage or unreadable data, with `recsys: error: ...` on
 // stderr.
 #include <boost/program_options.hpp>
@@ -33,12 +42,15 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "actor/replay_writer.h"
 #include "common/command_line.h"
@@ -48,10 +60,13 @@
 #include "envs/recsys/movielens_data.h"
 #include "envs/recsys/movielens_env.h"
 #include "envs/recsys/movielens_spec.h"
+#include "envs/recsys/movies.h"
 #include "envs/recsys/ranking_metrics.h"
 #include "envs/recsys/ratings.h"
 #include "envs/recsys/simulator_baselines.h"
 #include "envs/registry.h"
+#include "learner/saved_policy.h"
+#include "tools/policy_recommender.h"
 
 namespace po = boost::program_options;
 using namespace ddpg::recsys;
@@ -91,10 +106,68 @@ float HashedUniform(uint64_t seed, int64_t user, int64_t item) {
   return static_cast<float>(x >> 40) / static_cast<float>(1ULL << 24);
 }
 
-void PrintRow(const std::string& name, const RankingReport& report) {
-  std::printf("%-12s %6.4f %6.4f %7.4f %7.4f | %6.4f %7.4f\n", name.c_str(), report.precision_at_5,
-              report.precision_at_10, report.ndcg_at_5, report.ndcg_at_10, report.hit_rate_at_10,
-              report.catalogue_ndcg_at_10);
+struct TableRow {
+  std::string recommender;
+  RankingReport report;
+};
+
+// The ranking metrics of `rows` as a table, or with `csv` as comma-separated values under a header line.
+void PrintTable(const std::vector<TableRow>& rows, bool csv) {
+  if (csv) {
+    std::printf(
+        "recommender,p_at_5,p_at_10,ndcg_at_5,ndcg_at_10,catalogue_hr_at_10,catalogue_ndcg_at_10,held_out_users,"
+        "catalogue_users\n");
+    for (const TableRow& row : rows) {
+      const RankingReport& r = row.report;
+      std::printf("%s,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%zu,%zu\n", row.recommender.c_str(), r.precision_at_5,
+                  r.precision_at_10, r.ndcg_at_5, r.ndcg_at_10, r.hit_rate_at_10, r.catalogue_ndcg_at_10,
+                  r.held_out_users, r.catalogue_users);
+    }
+    return;
+  }
+  size_t width = 12;
+  for (const TableRow& row : rows) width = std::max(width, row.recommender.size());
+  const int w = static_cast<int>(width);
+  std::printf("\n%-*s %6s %6s %7s %7s | %6s %7s\n", w, "recommender", "P@5", "P@10", "NDCG@5", "NDCG@10", "HR@10",
+              "NDCG@10");
+  std::printf("%-*s %-30s | %s\n", w, "", "(held-out items ranked)", "(whole catalogue ranked)");
+  for (const TableRow& row : rows) {
+    const RankingReport& r = row.report;
+    std::printf("%-*s %6.4f %6.4f %7.4f %7.4f | %6.4f %7.4f\n", w, row.recommender.c_str(), r.precision_at_5,
+                r.precision_at_10, r.ndcg_at_5, r.ndcg_at_10, r.hit_rate_at_10, r.catalogue_ndcg_at_10);
+  }
+  if (!rows.empty()) {
+    std::printf(
+        "%zu test users ranked their held-out items; %zu with a relevant (>= 4) held-out rating ranked the "
+        "catalogue\n",
+        rows.front().report.held_out_users, rows.front().report.catalogue_users);
+  }
+}
+
+// The rows of the random (seeded), most-popular (training ratings per item) and greedy-MF recommenders.
+std::vector<TableRow> RankBaselines(const RatingsSplit& split, const Factorization& fitted, uint64_t seed) {
+  std::map<int64_t, float> popularity;  // training ratings per item
+  for (const Rating& r : split.train) popularity[r.item] += 1.0f;
+  const ItemScorer random = [seed](int64_t user, const std::vector<int64_t>& candidates, std::vector<float>& scores) {
+    scores.clear();
+    for (int64_t item : candidates) scores.push_back(HashedUniform(seed, user, item));
+  };
+  const ItemScorer popular = [&popularity](int64_t, const std::vector<int64_t>& candidates,
+                                           std::vector<float>& scores) {
+    scores.clear();
+    for (int64_t item : candidates) {
+      const auto it = popularity.find(item);
+      scores.push_back(it == popularity.end() ? 0.0f : it->second);
+    }
+  };
+  const ItemScorer greedy_mf = [&fitted](int64_t user, const std::vector<int64_t>& candidates,
+                                         std::vector<float>& scores) {
+    scores.clear();
+    for (int64_t item : candidates) scores.push_back(fitted.Predict(user, item));
+  };
+  return {{"random", EvaluateRanking(split, random)},
+          {"popular", EvaluateRanking(split, popular)},
+          {"greedy MF", EvaluateRanking(split, greedy_mf)}};
 }
 
 // The λ of kRegularizationGrid whose factorization, fitted on the older part of `train` (split again by
@@ -189,39 +262,7 @@ int Baselines(int argc, char** argv) {
     std::printf("factorization written to %s\n", embeddings_path.c_str());
   }
 
-  std::map<int64_t, float> popularity;  // training ratings per item
-  for (const Rating& r : split->train) popularity[r.item] += 1.0f;
-  const uint64_t seed = options.seed;
-  const ItemScorer random = [seed](int64_t user, const std::vector<int64_t>& candidates, std::vector<float>& scores) {
-    scores.clear();
-    for (int64_t item : candidates) scores.push_back(HashedUniform(seed, user, item));
-  };
-  const ItemScorer popular = [&popularity](int64_t, const std::vector<int64_t>& candidates,
-                                           std::vector<float>& scores) {
-    scores.clear();
-    for (int64_t item : candidates) {
-      const auto it = popularity.find(item);
-      scores.push_back(it == popularity.end() ? 0.0f : it->second);
-    }
-  };
-  const Factorization& fitted = *model;
-  const ItemScorer greedy_mf = [&fitted](int64_t user, const std::vector<int64_t>& candidates,
-                                         std::vector<float>& scores) {
-    scores.clear();
-    for (int64_t item : candidates) scores.push_back(fitted.Predict(user, item));
-  };
-
-  std::printf("\n%-12s %6s %6s %7s %7s | %6s %7s\n", "recommender", "P@5", "P@10", "NDCG@5", "NDCG@10", "HR@10",
-              "NDCG@10");
-  std::printf("%-12s %-30s | %s\n", "", "(held-out items ranked)", "(whole catalogue ranked)");
-  const RankingReport random_report = EvaluateRanking(*split, random);
-  PrintRow("random", random_report);
-  PrintRow("popular", EvaluateRanking(*split, popular));
-  PrintRow("greedy MF", EvaluateRanking(*split, greedy_mf));
-  std::printf(
-      "%zu test users ranked their held-out items; %zu with a relevant (>= 4) held-out rating ranked the "
-      "catalogue\n",
-      random_report.held_out_users, random_report.catalogue_users);
+  PrintTable(RankBaselines(*split, *model, options.seed), /*csv=*/false);
   return 0;
 }
 
@@ -406,20 +447,219 @@ int MovieLensEval(int argc, char** argv) {
   return 0;
 }
 
+// A run's trained policy as a recommender, with the data both commands need.
+struct TrainedRecommender {
+  ddpg::MovielensOptions movielens;
+  RatingsSplit split;
+  std::shared_ptr<const MovieLensData> data;  // split = train: each user's training ratings
+  std::unique_ptr<PolicyRecommender> recommender;
+  std::string algorithm;    // "ddpg", "td3", "d4pg"
+  std::string description;  // "checkpoint at update 20000"
+};
+
+// The failure's exit code and message, or the loaded policy.
+StatusOr<TrainedRecommender> LoadTrainedRecommender(const std::string& config_path, const std::string& checkpoint,
+                                                    const PolicyRecommenderOptions& options) {
+  StatusOr<ddpg::EnvOptions> env_options = ddpg::ReadEnvOptions(config_path);
+  if (!env_options.ok()) return env_options.status();
+  TrainedRecommender trained;
+  trained.movielens = env_options->movielens;
+  if (ddpg::Status valid = ValidateMovielensOptions(trained.movielens); !valid.ok()) return valid;
+  StatusOr<std::vector<Rating>> ratings = LoadRatings(trained.movielens.ratings);
+  if (!ratings.ok()) return ddpg::InvalidArgument("movielens.ratings: " + ratings.status().message());
+  StatusOr<RatingsSplit> split = SplitByUserTime(std::move(*ratings), trained.movielens.train_fraction);
+  if (!split.ok()) return split.status();
+  trained.split = std::move(*split);
+
+  ddpg::MovielensOptions training = trained.movielens;
+  training.split = "train";
+  training.min_ratings = 1;
+  StatusOr<MovieLensData> data = MovieLensData::Load(training);
+  if (!data.ok()) return data.status();
+  trained.data = std::make_shared<const MovieLensData>(std::move(*data));
+
+  StatusOr<ddpg::SavedAgent> saved = ddpg::LoadSavedAgent(checkpoint);
+  if (!saved.ok()) return saved.status();
+  trained.algorithm = std::string(ddpg::ConfigEnumName(saved->agent->options().algorithm));
+  trained.description = "checkpoint at update " + std::to_string(saved->counters.updates);
+  StatusOr<std::unique_ptr<PolicyRecommender>> recommender =
+      PolicyRecommender::Create(trained.data, std::move(saved->agent), options);
+  if (!recommender.ok()) return ddpg::InvalidArgument(checkpoint + ": " + recommender.status().message());
+  trained.recommender = std::move(*recommender);
+  return trained;
+}
+
+// Reads --rerank, --k and --index into `options`; the usage error's message, or nothing.
+std::optional<std::string> ReadRecommenderOptions(const std::string& rerank, int candidates, const std::string& index,
+                                                  PolicyRecommenderOptions& options) {
+  StatusOr<Rerank> parsed_rerank = ParseRerank(rerank);
+  if (!parsed_rerank.ok()) return parsed_rerank.status().message();
+  StatusOr<ItemIndexKind> parsed_index = ParseItemIndexKind(index);
+  if (!parsed_index.ok()) return "--index: " + parsed_index.status().message();
+  if (candidates < 1) return "--k " + std::to_string(candidates) + " is not a positive number";
+  options = {*parsed_rerank, static_cast<size_t>(candidates), *parsed_index};
+  return std::nullopt;
+}
+
+// The policy's row name: "ddpg", or with re-ranking "ddpg+critic@K" (and " knn" for the approximate index).
+std::string PolicyRowName(const std::string& algorithm, const PolicyRecommenderOptions& options) {
+  if (options.rerank == Rerank::kNone) return algorithm;
+  return algorithm + "+critic@" + std::to_string(options.candidates) +
+         (options.index == ItemIndexKind::kApproximate ? " knn" : "");
+}
+
+void AddRecommenderOptions(po::options_description& description, std::string& rerank, int& candidates,
+                           std::string& index) {
+  description.add_options()("config", po::value<std::string>()->required(), "the run's INI file ([movielens])")(
+      "checkpoint", po::value<std::string>()->required(), "the run's checkpoint.pt (actor and critic)")(
+      "rerank", po::value(&rerank)->default_value("none"),
+      "none: rank by q · a; critic: Wolpertinger, the K best by q · a re-ranked by the critic")(
+      "k", po::value(&candidates)->default_value(100), "K, the candidates the critic re-ranks")(
+      "index", po::value(&index)->default_value("dot"),
+      "where the catalogue's candidates come from: dot (exact) or knn (hnswlib)");
+}
+
+int Evaluate(int argc, char** argv) {
+  std::string rerank, index, name;
+  int candidates = 0;
+  bool csv = false;
+  po::options_description description("recsys evaluate");
+  description.add_options()("help", "this help");
+  AddRecommenderOptions(description, rerank, candidates, index);
+  description.add_options()("name", po::value(&name), "the policy's row name (default: the algorithm, e.g. ddpg)")(
+      "csv", po::bool_switch(&csv), "print the table as comma-separated values, everything else to stderr");
+  po::variables_map values;
+  if (const std::optional<int> exit_code = ParseOptions(argc, argv, description, "evaluate", values)) {
+    return *exit_code;
+  }
+  PolicyRecommenderOptions options;
+  if (auto error = ReadRecommenderOptions(rerank, candidates, index, options)) return Fail(2, *error);
+  auto trained =
+      LoadTrainedRecommender(values["config"].as<std::string>(), values["checkpoint"].as<std::string>(), options);
+  if (!trained.ok()) return Fail(2, trained.status().message());
+  for (const Rating& r : trained->split.test) {
+    if (!trained->recommender->Knows(r.user)) {
+      return Fail(2, "test user " + std::to_string(r.user) + " has no factors in movielens.embeddings = " +
+                         trained->movielens.embeddings + ": was it fitted with movielens.train_fraction = " +
+                         std::to_string(trained->movielens.train_fraction) + "?");
+    }
+  }
+  auto factorization = Factorization::Load(trained->movielens.embeddings);
+  if (!factorization.ok()) return Fail(2, "movielens.embeddings: " + factorization.status().message());
+
+  std::fprintf(csv ? stderr : stdout,
+               "%s (%s); ratings %s split %.2f: %zu train, %zu test; embeddings %s (dim %d, %lld items); state "
+               "history %d\n",
+               values["checkpoint"].as<std::string>().c_str(), trained->description.c_str(),
+               trained->movielens.ratings.c_str(), trained->movielens.train_fraction, trained->split.train.size(),
+               trained->split.test.size(), trained->movielens.embeddings.c_str(), trained->data->dim(),
+               static_cast<long long>(trained->data->num_items()), trained->movielens.history);
+  std::vector<TableRow> rows = RankBaselines(trained->split, *factorization, /*seed=*/0);
+  const PolicyRecommender& policy = *trained->recommender;
+  const ItemScorer held_out = [&policy](int64_t user, const std::vector<int64_t>& items, std::vector<float>& scores) {
+    policy.ScoreHeldOut(user, items, scores);
+  };
+  const ItemScorer catalogue = [&policy](int64_t user, const std::vector<int64_t>& items, std::vector<float>& scores) {
+    policy.ScoreCatalogue(user, items, scores);
+  };
+  rows.push_back({name.empty() ? PolicyRowName(trained->algorithm, options) : name,
+                  EvaluateRanking(trained->split, held_out, catalogue)});
+  PrintTable(rows, csv);
+  return 0;
+}
+
+// "Title (1995), Comedy|Romance", or the id when the movies file lacks it.
+std::string Describe(const std::unordered_map<int64_t, Movie>& movies, int64_t item) {
+  const auto found = movies.find(item);
+  if (found == movies.end()) return "movie " + std::to_string(item) + " (not in the movies file)";
+  const Movie& movie = found->second;
+  std::string text = movie.title.empty() ? "movie " + std::to_string(item) : movie.title;
+  if (!movie.year.empty()) text += " (" + movie.year + ")";
+  if (!movie.genres.empty()) text += ", " + movie.genres;
+  return text;
+}
+
+int Recommend(int argc, char** argv) {
+  std::string rerank, index, movies_path;
+  int candidates = 0, k = 10;
+  int64_t user = 0;
+  po::options_description description("recsys recommend");
+  description.add_options()("help", "this help");
+  AddRecommenderOptions(description, rerank, candidates, index);
+  description.add_options()("user", po::value(&user)->required(), "the user id, as the ratings file has it")(
+      "top", po::value(&k)->default_value(10), "how many movies to recommend (and to show from the user's ratings)")(
+      "movies", po::value(&movies_path),
+      "titles and genres (default: movies.csv beside movielens.ratings, as scripts/get-movielens.sh writes it)");
+  po::variables_map values;
+  if (const std::optional<int> exit_code = ParseOptions(argc, argv, description, "recommend", values)) {
+    return *exit_code;
+  }
+  PolicyRecommenderOptions options;
+  if (auto error = ReadRecommenderOptions(rerank, candidates, index, options)) return Fail(2, *error);
+  if (k < 1) return Fail(2, "--top " + std::to_string(k) + " is not a positive number");
+  const std::string config_path = values["config"].as<std::string>();
+  if (movies_path.empty()) {
+    auto env_options = ddpg::ReadEnvOptions(config_path);
+    if (!env_options.ok()) return Fail(2, env_options.status().message());
+    movies_path = (std::filesystem::path(env_options->movielens.ratings).parent_path() / "movies.csv").string();
+  }
+  auto movies = LoadMovies(movies_path);
+  if (!movies.ok()) return Fail(2, movies.status().message());
+  auto trained = LoadTrainedRecommender(config_path, values["checkpoint"].as<std::string>(), options);
+  if (!trained.ok()) return Fail(2, trained.status().message());
+  if (!trained->recommender->Knows(user)) {
+    const std::vector<UserLog>& users = trained->data->users();
+    return Fail(2, "unknown user " + std::to_string(user) + ": " + trained->movielens.ratings +
+                       " has no training rating by it (" + std::to_string(users.size()) + " users, ids " +
+                       std::to_string(users.front().user) + " to " + std::to_string(users.back().user) + ")");
+  }
+
+  std::vector<Rating> trained_ratings;
+  std::unordered_map<int64_t, float> held_out;
+  for (const Rating& r : trained->split.train) {
+    if (r.user == user) trained_ratings.push_back(r);
+  }
+  for (const Rating& r : trained->split.test) {
+    if (r.user == user) held_out.emplace(r.item, r.rating);
+  }
+  // Highest first, the newest of equal ratings first.
+  std::stable_sort(trained_ratings.begin(), trained_ratings.end(), [](const Rating& a, const Rating& b) {
+    return a.rating != b.rating ? a.rating > b.rating : a.timestamp > b.timestamp;
+  });
+  std::printf("user %lld: %zu training ratings, %zu held out; %s %s (%s)\n\n", static_cast<long long>(user),
+              trained_ratings.size(), held_out.size(), trained->algorithm.c_str(),
+              values["checkpoint"].as<std::string>().c_str(), trained->description.c_str());
+  std::printf("rated highest in the training part:\n");
+  for (size_t i = 0; i < std::min(static_cast<size_t>(k), trained_ratings.size()); ++i) {
+    std::printf("  %3.1f  %s\n", trained_ratings[i].rating, Describe(*movies, trained_ratings[i].item).c_str());
+  }
+  std::printf("\nrecommended (%s; the user's held-out rating in brackets where there is one):\n",
+              PolicyRowName(trained->algorithm, options).c_str());
+  const std::vector<int64_t> recommended = trained->recommender->Recommend(user, static_cast<size_t>(k));
+  for (size_t i = 0; i < recommended.size(); ++i) {
+    const auto rating = held_out.find(recommended[i]);
+    std::printf("  %2zu. %s%s\n", i + 1, Describe(*movies, recommended[i]).c_str(),
+                rating == held_out.end() ? "" : (" [" + std::to_string(rating->second).substr(0, 3) + "]").c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string usage =
       "usage: recsys baselines --ratings FILE [options] | recsys simulate [options] | recsys load-replay --config INI "
       "| "
-      "recsys movielens-eval --config INI"
-      "   (recsys COMMAND --help)";
+      "recsys movielens-eval --config INI | recsys evaluate --config INI --checkpoint FILE | recsys recommend "
+      "--config INI --checkpoint FILE --user ID   (recsys COMMAND --help)";
   if (argc < 2) return Fail(2, usage);
   const std::string command = argv[1];
   if (command == "baselines") return Baselines(argc - 1, argv + 1);
   if (command == "simulate") return Simulate(argc - 1, argv + 1);
   if (command == "load-replay") return LoadReplay(argc - 1, argv + 1);
   if (command == "movielens-eval") return MovieLensEval(argc - 1, argv + 1);
+  if (command == "evaluate") return Evaluate(argc - 1, argv + 1);
+  if (command == "recommend") return Recommend(argc - 1, argv + 1);
   if (command == "--help" || command == "help") {
     std::cout << usage << "\n";
     return 0;

@@ -93,6 +93,15 @@ void MovieLensData::State(const float* user_factors, const std::vector<int64_t>&
   }
 }
 
+void MovieLensData::StateAfter(const UserLog& log, const std::vector<LoggedRating>& ratings,
+                               std::vector<int64_t>& history, float* state) const {
+  history.clear();
+  for (const LoggedRating& logged : ratings) {
+    if (logged.rating >= kPositiveRating) history.push_back(logged.item_row);
+  }
+  State(UserFactors(log.user_row), history, state);
+}
+
 StatusOr<std::shared_ptr<const MovieLensData>> SharedMovieLensData(const MovielensOptions& options) {
   using CacheKey = std::tuple<std::string, std::string, std::string, double, int, int>;
   static std::mutex mutex;

@@ -71,6 +71,11 @@ class MovieLensData {
   // Writes the DRR-ave state for a user with factors p and positive items `history` (item rows, oldest first;
   // only the last options().history count) into state[0 .. 3d).
   void State(const float* user_factors, const std::vector<int64_t>& history, float* state) const;
+  // The state after every rating of `ratings` (oldest first), with `history` left holding their positive items:
+  // an episode of the test split starts from the user's training ratings (UserLog::before) this way, and a
+  // policy evaluated on the held-out part (recsys evaluate) from the same ratings as the training split's part.
+  void StateAfter(const UserLog& log, const std::vector<LoggedRating>& ratings, std::vector<int64_t>& history,
+                  float* state) const;
 
  private:
   MovieLensData() = default;

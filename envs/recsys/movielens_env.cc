@@ -34,11 +34,7 @@ void MovieLensEnv::ResetState(float* observation) {
     rating_of_row_[logged.item_row] = logged.rating;
     shown_[logged.item_row] = 0;
   }
-  history_.clear();
-  for (const LoggedRating& logged : log.before) {
-    if (logged.rating >= kPositiveRating) history_.push_back(logged.item_row);
-  }
-  data_->State(data_->UserFactors(log.user_row), history_, observation);
+  data_->StateAfter(log, log.before, history_, observation);
 }
 
 StepResult MovieLensEnv::StepState(const float* action, float* observation) {

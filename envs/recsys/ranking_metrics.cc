@@ -49,6 +49,11 @@ std::vector<int64_t> RankByScore(const std::vector<int64_t>& items, const std::v
 }
 
 RankingReport EvaluateRanking(const RatingsSplit& split, const ItemScorer& scorer) {
+  return EvaluateRanking(split, scorer, scorer);
+}
+
+RankingReport EvaluateRanking(const RatingsSplit& split, const ItemScorer& held_out_scorer,
+                              const ItemScorer& catalogue_scorer) {
   std::set<int64_t> catalogue;
   std::map<int64_t, std::unordered_set<int64_t>> trained;  // user -> items with a training rating
   std::map<int64_t, std::vector<const Rating*>> held_out;  // user -> test ratings
@@ -70,7 +75,7 @@ RankingReport EvaluateRanking(const RatingsSplit& split, const ItemScorer& score
       items.push_back(rating->item);
       if (rating->rating >= kRelevantRating) relevant.insert(rating->item);
     }
-    scorer(user, items, scores);
+    held_out_scorer(user, items, scores);
     const std::vector<int64_t> ranked = RankByScore(items, scores);
     report.precision_at_5 += PrecisionAtK(ranked, relevant, 5);
     report.precision_at_10 += PrecisionAtK(ranked, relevant, 10);
@@ -84,7 +89,7 @@ RankingReport EvaluateRanking(const RatingsSplit& split, const ItemScorer& score
     for (int64_t item : catalogue) {
       if (seen.count(item) == 0) candidates.push_back(item);
     }
-    scorer(user, candidates, scores);
+    catalogue_scorer(user, candidates, scores);
     const std::vector<int64_t> catalogue_ranked = RankByScore(candidates, scores);
     report.hit_rate_at_10 += HitAtK(catalogue_ranked, relevant, 10);
     report.catalogue_ndcg_at_10 += NdcgAtK(catalogue_ranked, relevant, 10);

@@ -48,5 +48,9 @@ struct RankingReport {
 
 // Evaluates `scorer` on the split's test part; the catalogue is every item of the split.
 RankingReport EvaluateRanking(const RatingsSplit& split, const ItemScorer& scorer);
+// The same with a scorer per protocol: `held_out` ranks a user's held-out items, `catalogue` the items the user
+// has no training rating of, for a recommender that picks its candidates differently in the two (from an item
+// index over the catalogue). The users, the items each one ranks and the metrics are those above.
+RankingReport EvaluateRanking(const RatingsSplit& split, const ItemScorer& held_out, const ItemScorer& catalogue);
 
 }  // namespace ddpg::recsys

@@ -1,10 +1,16 @@
-// The recsys command on small rating files: the baselines table, and refusals of bad data.
+// The recsys command on small rating files: the baselines table, a checkpoint's evaluation beside it and its
+// recommendations, and refusals of bad data.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <tuple>
 
 #include "harness.h"
+#include "learner/ddpg.h"
 
 using namespace std::chrono_literals;
 using ddpg::testing::BinaryPath;
@@ -69,4 +75,124 @@ TEST_CASE("recsys baselines refuses a malformed ratings file naming the line, an
   CHECK(lambda_code == 2);
   CHECK(lambda.find("--regularization must be auto or a number, not 'lots'") != std::string::npos);
   CHECK(RunRecsys(dir, {"train-everything"}).first == 2);
+}
+
+namespace {
+
+// A small log (20 users, 15 items), its factorization of dimension 2 from `recsys baselines`, whose output is
+// returned, an INI file naming both, titles for the items, and a checkpoint of networks of the right sizes
+// (observations of 6 numbers, actions of 2) and one of the wrong ones.
+std::string WriteTrainedRun(const TempDir& dir) {
+  {
+    std::ofstream ratings(dir.File("ratings.csv"));
+    ratings << "userId,movieId,rating,timestamp\n";
+    for (int user = 1; user <= 20; ++user) {
+      for (int item = 1; item <= 15; ++item) {
+        if ((user + item) % 3 != 0)
+          ratings << user << "," << item << "," << 1 + (user * item) % 5 << "," << item << "\n";
+      }
+    }
+    std::ofstream movies(dir.File("movies.csv"));
+    movies << "\"movieId\",\"title\",\"year\",\"genres\"\n";
+    for (int item = 1; item <= 15; ++item) movies << item << ",\"Film number " << item << "\",2000,\"Drama\"\n";
+    std::ofstream(dir.File("run.ini")) << "[movielens]\nratings = " << dir.File("ratings.csv")
+                                       << "\nembeddings = " << dir.File("mf.txt") << "\n";
+  }
+  const auto [code, output] =
+      RunRecsys(dir, {"baselines", "--ratings", dir.File("ratings.csv"), "--epochs", "20", "--dim", "2",
+                      "--regularization", "0.1", "--embeddings", dir.File("mf.txt")});
+  REQUIRE(code == 0);
+  for (const auto& [name, obs_dim, act_dim] : {std::tuple{"checkpoint.pt", 6, 2}, std::tuple{"wrong.pt", 9, 3}}) {
+    ddpg::DdpgOptions options;
+    options.obs_dim = obs_dim;
+    options.act_dim = act_dim;
+    options.hidden_sizes = {8};
+    options.act_low.assign(act_dim, -1.0f);
+    options.act_high.assign(act_dim, 1.0f);
+    options.seed = 3;
+    ddpg::DdpgAgent agent(options);
+    REQUIRE(agent.SaveCheckpoint(dir.File(name), {}).ok());
+    if (obs_dim == 6) REQUIRE(agent.SavePolicy(dir.File("best_policy.pt"), agent.ActorParameters(), 1, 0.0).ok());
+  }
+  return output;
+}
+
+// The line of `text` that starts with `prefix`, or "".
+std::string LineStarting(const std::string& text, const std::string& prefix) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(prefix, 0) == 0) return line;
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("recsys evaluate puts a checkpoint's row under the baselines' rows") {
+  TempDir dir;
+  const std::string baselines = WriteTrainedRun(dir);
+  const auto [code, output] =
+      RunRecsys(dir, {"evaluate", "--config", dir.File("run.ini"), "--checkpoint", dir.File("checkpoint.pt")});
+  INFO(baselines << "\n" << output);
+  CHECK(code == 0);
+  // The same users and the same metric code: the baselines' rows are those `recsys baselines` printed.
+  for (const char* row : {"random ", "popular ", "greedy MF ", "recommender ", "20 test users"}) {
+    CHECK(!LineStarting(output, row).empty());
+    CHECK(LineStarting(output, row) == LineStarting(baselines, row));
+  }
+  CHECK(!LineStarting(output, "ddpg ").empty());
+
+  const auto [csv_code, csv] =
+      RunRecsys(dir, {"evaluate", "--config", dir.File("run.ini"), "--checkpoint", dir.File("checkpoint.pt"),
+                      "--rerank", "critic", "--k", "5", "--index", "knn", "--csv", "--name", "seed 3"});
+  INFO(csv);
+  CHECK(csv_code == 0);
+  CHECK(!LineStarting(csv,
+                      "recommender,p_at_5,p_at_10,ndcg_at_5,ndcg_at_10,catalogue_hr_at_10,catalogue_ndcg_at_10,"
+                      "held_out_users,catalogue_users")
+             .empty());
+  for (const char* row : {"random,", "popular,", "greedy MF,", "seed 3,"}) {
+    const std::string line = LineStarting(csv, row);
+    CHECK(std::count(line.begin(), line.end(), ',') == 8);
+  }
+}
+
+TEST_CASE("recsys recommend prints titles, and refuses bad users, files and checkpoints") {
+  TempDir dir;
+  WriteTrainedRun(dir);
+  const std::vector<std::string> common = {"recommend", "--config", dir.File("run.ini"), "--top", "3"};
+  const auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunRecsys(dir, args);
+  };
+  const auto [code, output] = with({"--checkpoint", dir.File("checkpoint.pt"), "--user", "4", "--rerank", "critic"});
+  INFO(output);
+  CHECK(code == 0);
+  CHECK(output.find("user 4: 8 training ratings, 2 held out") != std::string::npos);
+  CHECK(output.find("rated highest in the training part:\n  5.0  Film number") != std::string::npos);
+  CHECK(output.find("recommended (ddpg+critic@100;") != std::string::npos);
+  for (const char* place : {"   1. Film number ", "   2. Film number ", "   3. Film number "}) {
+    CHECK(output.find(place) != std::string::npos);
+  }
+  CHECK(output.find("   4. ") == std::string::npos);
+  CHECK(output.find("(2000), Drama") != std::string::npos);
+
+  const auto refusal = [&](std::vector<std::string> extra, const std::string& message) {
+    const auto [refused_code, refused] = with(extra);
+    INFO(refused);
+    CHECK(refused_code == 2);
+    CHECK(refused.find(message) != std::string::npos);
+  };
+  refusal({"--checkpoint", dir.File("checkpoint.pt"), "--user", "99"},
+          "unknown user 99: " + dir.File("ratings.csv") + " has no training rating by it (20 users, ids 1 to 20)");
+  refusal({"--checkpoint", dir.File("checkpoint.pt"), "--user", "4", "--movies", dir.File("none.csv")},
+          "movies file " + dir.File("none.csv") + " cannot be read (scripts/get-movielens.sh writes it)");
+  refusal({"--checkpoint", dir.File("wrong.pt"), "--user", "4"},
+          "the checkpoint's networks take observations of 9 and actions of 3 numbers; factors of dimension 2");
+  refusal({"--checkpoint", dir.File("best_policy.pt"), "--user", "4"}, "holds the actor alone");
+  refusal({"--checkpoint", dir.File("checkpoint.pt"), "--user", "4", "--rerank", "best"},
+          "--rerank 'best': expected none");
+  std::filesystem::remove(dir.File("movies.csv"));
+  refusal({"--checkpoint", dir.File("checkpoint.pt"), "--user", "4"}, "movies.csv cannot be read");
 }
