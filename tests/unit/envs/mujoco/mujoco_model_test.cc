@@ -12,6 +12,7 @@
 #include <numbers>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "envs/env_spec.h"
@@ -110,6 +111,144 @@ TEST_CASE("Hopper and Walker2d body masses follow from their capsules", "[mujoco
   const std::vector<double> walker_masses = {0.0,          HopperTorso(), HopperThigh(), HopperLeg(),
                                              WalkerFoot(), HopperThigh(), HopperLeg(),   WalkerFoot()};
   for (int b = 0; b < 8; ++b) REQUIRE((*walker)->body_mass[b] == Approx(walker_masses[b]).epsilon(1e-9));
+}
+
+// The physics Gymnasium's v4 XML files state, written out from them (gymnasium/envs/mujoco/assets, the same
+// numbers before and after its move to local coordinates): what the dynamics depend on beyond the masses.
+struct JointPhysics {
+  const char* name;
+  double low, high;  // radians; equal for an unlimited joint
+  double armature, damping, stiffness;
+};
+struct GeomContact {
+  const char* name;
+  double friction;  // sliding; the only component that acts with condim 1 and 3
+  int condim;
+};
+
+StatusOr<MujocoModelPtr> LoadGymModel(const char* name) { return LoadMujocoModel(MujocoModelDirectory(), name); }
+
+int Id(const mjModel& m, mjtObj type, const char* name) {
+  const int id = mj_name2id(&m, type, name);
+  INFO(name);
+  REQUIRE(id >= 0);
+  return id;
+}
+
+void RequireJoints(const mjModel& m, const std::vector<JointPhysics>& joints) {
+  REQUIRE(m.njnt == static_cast<int>(joints.size()));
+  for (const JointPhysics& j : joints) {
+    INFO("joint " << j.name);
+    const int id = Id(m, mjOBJ_JOINT, j.name);
+    const int dof = m.jnt_dofadr[id];
+    REQUIRE(m.jnt_limited[id] == (j.low != j.high ? 1 : 0));
+    if (j.low != j.high) {
+      REQUIRE(m.jnt_range[2 * id] == Approx(j.low).margin(1e-12));
+      REQUIRE(m.jnt_range[2 * id + 1] == Approx(j.high).margin(1e-12));
+    }
+    REQUIRE(m.dof_armature[dof] == Approx(j.armature).margin(1e-12));
+    REQUIRE(m.dof_damping[dof] == Approx(j.damping).margin(1e-12));
+    REQUIRE(m.jnt_stiffness[id] == Approx(j.stiffness).margin(1e-12));
+  }
+}
+
+// Motors on the named joints in this order, ctrl limited to [-1, 1].
+void RequireMotors(const mjModel& m, const std::vector<std::pair<const char*, double>>& joint_gears) {
+  REQUIRE(m.nu == static_cast<int>(joint_gears.size()));
+  for (int i = 0; i < m.nu; ++i) {
+    INFO("actuator " << i << " on " << joint_gears[i].first);
+    REQUIRE(m.actuator_trntype[i] == mjTRN_JOINT);
+    REQUIRE(m.actuator_trnid[2 * i] == Id(m, mjOBJ_JOINT, joint_gears[i].first));
+    REQUIRE(m.actuator_gear[6 * i] == joint_gears[i].second);
+    REQUIRE(m.actuator_ctrllimited[i] == 1);
+    REQUIRE(m.actuator_ctrlrange[2 * i] == -1.0);
+    REQUIRE(m.actuator_ctrlrange[2 * i + 1] == 1.0);
+  }
+}
+
+void RequireContacts(const mjModel& m, const std::vector<GeomContact>& geoms) {
+  for (const GeomContact& g : geoms) {
+    INFO("geom " << g.name);
+    const int id = Id(m, mjOBJ_GEOM, g.name);
+    REQUIRE(m.geom_friction[3 * id] == Approx(g.friction));
+    REQUIRE(m.geom_condim[id] == g.condim);
+  }
+}
+
+constexpr double kDegree = kPi / 180.0;
+
+TEST_CASE("hopper has Gymnasium v4's joints, motors and contacts", "[mujoco_model]") {
+  auto model = LoadGymModel("hopper");
+  REQUIRE(model.ok());
+  const mjModel& m = **model;
+  REQUIRE(m.opt.integrator == mjINT_RK4);
+  RequireJoints(m, {{"rootx", 0, 0, 0, 0, 0},
+                    {"rootz", 0, 0, 0, 0, 0},
+                    {"rooty", 0, 0, 0, 0, 0},
+                    {"thigh_joint", -150 * kDegree, 0, 1, 1, 0},
+                    {"leg_joint", -150 * kDegree, 0, 1, 1, 0},
+                    {"foot_joint", -45 * kDegree, 45 * kDegree, 1, 1, 0}});
+  REQUIRE(m.qpos0[1] == 1.25);  // rootz ref: qpos[1] is the torso's height, which the health rule reads
+  RequireMotors(m, {{"thigh_joint", 200}, {"leg_joint", 200}, {"foot_joint", 200}});
+  RequireContacts(
+      m,
+      {{"floor", 1.0, 3}, {"torso_geom", 0.9, 1}, {"thigh_geom", 0.9, 1}, {"leg_geom", 0.9, 1}, {"foot_geom", 2.0, 1}});
+  for (const char* name : {"torso_geom", "thigh_geom", "leg_geom", "foot_geom"}) {
+    INFO("geom " << name);
+    const int g = Id(m, mjOBJ_GEOM, name);
+    REQUIRE(m.geom_solimp[mjNIMP * g] == 0.8);
+    REQUIRE(m.geom_solimp[mjNIMP * g + 1] == 0.8);
+    REQUIRE(m.geom_solimp[mjNIMP * g + 2] == 0.01);
+    REQUIRE(m.geom_solref[mjNREF * g] == 0.02);
+    REQUIRE(m.geom_solref[mjNREF * g + 1] == 1.0);
+    REQUIRE(m.geom_margin[g] == 0.001);
+  }
+}
+
+TEST_CASE("walker2d has Gymnasium v4's joints, motors and contacts", "[mujoco_model]") {
+  auto model = LoadGymModel("walker2d");
+  REQUIRE(model.ok());
+  const mjModel& m = **model;
+  REQUIRE(m.opt.integrator == mjINT_RK4);
+  std::vector<JointPhysics> joints = {{"rootx", 0, 0, 0, 0, 0}, {"rootz", 0, 0, 0, 0, 0}, {"rooty", 0, 0, 0, 0, 0}};
+  static const char* const kLegJoints[] = {"thigh_joint",      "leg_joint",      "foot_joint",
+                                           "thigh_left_joint", "leg_left_joint", "foot_left_joint"};
+  for (const char* name : kLegJoints) {
+    const bool foot = std::string(name).starts_with("foot");
+    joints.push_back({name, (foot ? -45 : -150) * kDegree, foot ? 45 * kDegree : 0.0, 0.01, 0.1, 0});
+  }
+  RequireJoints(m, joints);
+  REQUIRE(m.qpos0[1] == 1.25);
+  std::vector<std::pair<const char*, double>> motors;
+  for (const char* name : kLegJoints) motors.push_back({name, 100});
+  RequireMotors(m, motors);
+  // v4's left foot grips at 1.9, the right at 0.9 (v5 made both 0.9).
+  RequireContacts(m, {{"floor", 0.7, 3},
+                      {"torso_geom", 0.9, 3},
+                      {"thigh_geom", 0.9, 3},
+                      {"leg_geom", 0.9, 3},
+                      {"foot_geom", 0.9, 3},
+                      {"thigh_left_geom", 0.9, 3},
+                      {"leg_left_geom", 0.9, 3},
+                      {"foot_left_geom", 1.9, 3}});
+}
+
+TEST_CASE("half_cheetah has Gymnasium v4's joints, motors and contacts", "[mujoco_model]") {
+  auto model = LoadGymModel("half_cheetah");
+  REQUIRE(model.ok());
+  const mjModel& m = **model;
+  REQUIRE(m.opt.integrator == mjINT_EULER);
+  RequireJoints(m, {{"rootx", 0, 0, 0, 0, 0},
+                    {"rootz", 0, 0, 0, 0, 0},
+                    {"rooty", 0, 0, 0, 0, 0},
+                    {"bthigh", -0.52, 1.05, 0.1, 6, 240},
+                    {"bshin", -0.785, 0.785, 0.1, 4.5, 180},
+                    {"bfoot", -0.4, 0.785, 0.1, 3, 120},
+                    {"fthigh", -1, 0.7, 0.1, 4.5, 180},
+                    {"fshin", -1.2, 0.87, 0.1, 3, 120},
+                    {"ffoot", -0.5, 0.5, 0.1, 1.5, 60}});
+  RequireMotors(m, {{"bthigh", 120}, {"bshin", 90}, {"bfoot", 60}, {"fthigh", 120}, {"fshin", 60}, {"ffoot", 30}});
+  RequireContacts(m, {{"floor", 0.4, 3}, {"torso", 0.4, 3}, {"head", 0.4, 3}, {"bfoot", 0.4, 3}, {"ffoot", 0.4, 3}});
 }
 
 TEST_CASE("the fixed foot frames sit where Gym's MuJoCo put them and the cart motor is limited to 3",
