@@ -4,6 +4,7 @@
 #include <limits>
 #include <numeric>
 
+#include "envs/recsys/item_key.h"
 #include "envs/recsys/ranking_metrics.h"
 
 namespace ddpg::recsys {
@@ -16,20 +17,23 @@ constexpr float kUnrankable = -std::numeric_limits<float>::infinity();
 StatusOr<Rerank> ParseRerank(const std::string& name) {
   if (name == "none") return Rerank::kNone;
   if (name == "critic") return Rerank::kCritic;
-  return InvalidArgument("--rerank '" + name + "': expected none (q · a) or critic (Wolpertinger)");
+  return InvalidArgument("--rerank '" + name + "': expected none (k · a) or critic (Wolpertinger)");
 }
 
 StatusOr<std::unique_ptr<PolicyRecommender>> PolicyRecommender::Create(std::shared_ptr<const MovieLensData> data,
                                                                        std::unique_ptr<DdpgAgent> agent,
                                                                        const PolicyRecommenderOptions& options) {
   const int d = data->dim();
+  const int key_dim = data->key_dim();
   const DdpgOptions& networks = agent->options();
-  if (networks.obs_dim != 3 * d || networks.act_dim != d) {
+  if (networks.obs_dim != 3 * d || networks.act_dim != key_dim) {
     return InvalidArgument("the checkpoint's networks take observations of " + std::to_string(networks.obs_dim) +
                            " and actions of " + std::to_string(networks.act_dim) + " numbers; factors of dimension " +
                            std::to_string(d) + " (movielens.embeddings = " + data->options().embeddings + ") need " +
-                           std::to_string(3 * d) + " and " + std::to_string(d) +
-                           ": was the run trained on these embeddings?");
+                           std::to_string(3 * d) + " and " + std::to_string(key_dim) +
+                           " (the item key [q, b]): was the run trained on these embeddings, and after actions "
+                           "gained the item bias (runs before it had actions of " +
+                           std::to_string(d) + ")?");
   }
   if (options.candidates == 0) return InvalidArgument("the number of re-ranked candidates must be at least 1");
 
@@ -38,8 +42,8 @@ StatusOr<std::unique_ptr<PolicyRecommender>> PolicyRecommender::Create(std::shar
   for (int64_t row = 0; row < data->num_items(); ++row) recommender->item_row_.emplace(data->ItemId(row), row);
   if (options.rerank == Rerank::kCritic) {
     ItemEmbeddings embeddings;
-    embeddings.dim = static_cast<size_t>(d);
-    embeddings.values = data->embeddings().item_factors;
+    embeddings.dim = static_cast<size_t>(key_dim);
+    embeddings.values = ItemKeys(data->embeddings());
     StatusOr<std::unique_ptr<ItemIndex>> index = MakeItemIndex(options.index, std::move(embeddings));
     if (!index.ok()) return index.status();
     recommender->index_ = std::move(*index);
@@ -56,7 +60,7 @@ StatusOr<std::unique_ptr<PolicyRecommender>> PolicyRecommender::Create(std::shar
   for (size_t i = 0; i < data->users().size(); ++i) {
     UserPolicy& user = recommender->users_[data->users()[i].user];
     user.state.assign(states.begin() + i * 3 * d, states.begin() + (i + 1) * 3 * d);
-    user.action.assign(actions.begin() + i * d, actions.begin() + (i + 1) * d);
+    user.action.assign(actions.begin() + i * key_dim, actions.begin() + (i + 1) * key_dim);
     user.log = i;
   }
   recommender->data_ = std::move(data);
@@ -81,8 +85,9 @@ void PolicyRecommender::Score(int64_t user, const std::vector<int64_t>& items, b
   if (found == users_.end()) return;
   const std::vector<float>& action = found->second.action;
   const int d = data_->dim();
+  const int key_dim = data_->key_dim();
 
-  // q_i · a, and for each factor row its position in `items` (-1: not to be ranked).
+  // k_i · a, and for each factor row its position in `items` (-1: not to be ranked).
   std::vector<float> dot(items.size(), kUnrankable);
   std::vector<int64_t> position_of_row(data_->num_items(), -1);
   size_t rankable = 0;
@@ -91,9 +96,9 @@ void PolicyRecommender::Score(int64_t user, const std::vector<int64_t>& items, b
     if (row == item_row_.end()) continue;
     position_of_row[row->second] = static_cast<int64_t>(i);
     ++rankable;
-    const float* q = data_->ItemFactors(row->second);
+    const float* key = data_->ItemKey(row->second);
     float score = 0.0f;
-    for (int j = 0; j < d; ++j) score += q[j] * action[j];
+    for (int j = 0; j < key_dim; ++j) score += key[j] * action[j];
     dot[i] = score;
   }
   if (options_.rerank == Rerank::kNone) {
@@ -101,7 +106,7 @@ void PolicyRecommender::Score(int64_t user, const std::vector<int64_t>& items, b
     return;
   }
 
-  // Positions of the candidates, best by q · a first.
+  // Positions of the candidates, best by k · a first.
   const size_t k = std::min(options_.candidates, rankable);
   std::vector<size_t> candidates;
   if (candidates_from_index) {
@@ -121,16 +126,16 @@ void PolicyRecommender::Score(int64_t user, const std::vector<int64_t>& items, b
 
   std::vector<float> observations, candidate_actions;
   observations.reserve(candidates.size() * 3 * d);
-  candidate_actions.reserve(candidates.size() * d);
+  candidate_actions.reserve(candidates.size() * key_dim);
   for (size_t position : candidates) {
     const std::vector<float>& state = found->second.state;
     observations.insert(observations.end(), state.begin(), state.end());
-    const float* q = data_->ItemFactors(item_row_.at(items[position]));
-    candidate_actions.insert(candidate_actions.end(), q, q + d);
+    const float* key = data_->ItemKey(item_row_.at(items[position]));
+    candidate_actions.insert(candidate_actions.end(), key, key + key_dim);
   }
   const std::vector<float> values = agent_->QValues(observations, candidate_actions);
 
-  // The final order: candidates by Q, then the rest by q · a; each item's score is minus its place in it.
+  // The final order: candidates by Q, then the rest by k · a; each item's score is minus its place in it.
   std::vector<size_t> by_value(candidates.size());
   std::iota(by_value.begin(), by_value.end(), 0);
   std::sort(by_value.begin(), by_value.end(), [&](size_t a, size_t b) {

@@ -3,16 +3,16 @@
 // exactly as they rank the baselines'.
 //
 // State: MovieLens-Offline-v0's DRR-ave state after the user's training ratings (MovieLensData::StateAfter), the
-// state an episode of the test split starts from. Proto-action: a = mu(s), the checkpoint's online actor.
-// Scores of the items to be ranked (`rerank`):
-//   none    q_i · a
-//   critic  Wolpertinger (Dulac-Arnold et al. 2015): the K (`candidates`) items with the largest q_i · a among
-//           those to be ranked are re-ranked by the online critic's Q(s, q_i) (TD3: its first critic, the one
-//           its actor ascends) and come first; the other items follow by q_i · a. Over the catalogue the K come
-//           from the item index (`index`: exact dot, or approximate knn), asked for K plus the number of items
-//           it holds that are not to be ranked (the user's training items), so that K remain after those are
-//           left out. Over a user's held-out items (a few dozen) they are the K best by exact q_i · a: with K at
-//           least the number of held-out items, the critic orders all of them.
+// state an episode of the test split starts from. Proto-action: a = mu(s), the checkpoint's online actor, in the
+// space of the item keys k_i = [q_i, b_i] (envs/recsys/item_key.h). Scores of the items to be ranked (`rerank`):
+//   none    k_i · a
+//   critic  Wolpertinger (Dulac-Arnold et al. 2015): the K (`candidates`) items with the largest k_i · a among
+//           those to be ranked are re-ranked by the online critic's Q(s, k_i) (TD3: its first critic, the one
+//           its actor ascends) and come first; the other items follow by k_i · a. Over the catalogue the K come
+//           from the item index over the keys (`index`: exact dot, or approximate knn), asked for K plus the
+//           number of items it holds that are not to be ranked (the user's training items), so that K remain
+//           after those are left out. Over a user's held-out items (a few dozen) they are the K best by exact k_i · a:
+//           with K at least the number of held-out items, the critic orders all of them.
 // An item without factors (rated only in the test part) cannot be recommended and ranks last. Equal scores are
 // ordered by item id, as everywhere in the metrics.
 //
@@ -49,7 +49,7 @@ class PolicyRecommender {
  public:
   // `data` loaded with split = train (its users' `part` is their training ratings, oldest first); `agent` from a
   // checkpoint. InvalidArgument when the agent's networks do not take the factorization's sizes (observations
-  // of 3d numbers, actions of d) or K is 0.
+  // of 3d numbers, actions of d + 1: a checkpoint from before actions gained the item bias has d) or K is 0.
   static StatusOr<std::unique_ptr<PolicyRecommender>> Create(std::shared_ptr<const MovieLensData> data,
                                                              std::unique_ptr<DdpgAgent> agent,
                                                              const PolicyRecommenderOptions& options);

@@ -21,21 +21,20 @@
 // [recsim], defaults without; --catalogue-size overrides), printing each one's mean return per episode and
 // the environment's steps per second. `load-replay` turns the training part of MovieLens-Offline-v0's ratings
 // into transitions (MakeOfflineTransitions in envs/recsys/movielens_data.h: the same state as the environment,
-// the logged item's factors as the action, every discount learner.gamma) and inserts them into the run's
+// the logged item's key [q, b] as the action, every discount learner.gamma) and inserts them into the run's
 // replay server (replay.address, with the run's security) as an actor would, through ReplayWriter, waiting for
 // every acknowledgement; the learner then trains on them with no actors. It takes the run's INI file and key
 // overrides like the cluster's binaries (env.id must be MovieLens-Offline-v0). `movielens-eval` runs the
 // reference policies on MovieLens-Offline-v0 with the INI's [movielens] options, episodes seeded as envtool eval
 // seeds them (so `envtool eval --seed S` sees the same users): random, a uniform action in the box, and the
-// user's factor p_u as the action (the first d numbers of the state: the unbiased p_u · q ranking of matrix
-// factorization). `evaluate` ranks with a trained run's checkpoint (tools/policy_recommender.h: the actor's
-// proto-action from the test split's first state, optionally re-ranked by the critic) and prints its ranking metrics
-// under the random, most-popular and greedy-MF rows of `baselines`, computed by the same code on the same users (the
-// greedy MF from movielens.embeddings, the random recommender with seed 0, `baselines`' default). `recommend` prints
-// the top movies of that ranking for one user beside the user's highest training ratings, with titles and genres
-// from movies.csv. Single-threaded apart from LibTorch's
-// own threads. Exit codes: 0 done, 1 failed while writing, 2 bad usage or unreadable data, with `recsys: error: ...` on
-// stderr.
+// user factor a = [p_u, 1] (p_u the first d numbers of the state): k · a = b_i + p_u · q_i ranks the items as
+// greedy MF's mu + b_u + b_i + p_u · q_i does. `evaluate` ranks with a trained run's checkpoint
+// (tools/policy_recommender.h: the actor's proto-action from the test split's first state, optionally re-ranked by the
+// critic) and prints its ranking metrics under the random, most-popular and greedy-MF rows of `baselines`, computed by
+// the same code on the same users (the greedy MF from movielens.embeddings, the random recommender with seed 0,
+// `baselines`' default). `recommend` prints the top movies of that ranking for one user beside the user's highest
+// training ratings, with titles and genres from movies.csv. Single-threaded apart from LibTorch's own threads. Exit
+// codes: 0 done, 1 failed while writing, 2 bad usage or unreadable data, with `recsys: error: ...` on stderr.
 #include <boost/program_options.hpp>
 
 #include <chrono>
@@ -430,8 +429,11 @@ int MovieLensEval(int argc, char** argv) {
       double episode_return = 0.0;
       for (;;) {
         for (int j = 0; j < spec.act_dim; ++j) {
-          action[j] = policy == "random" ? std::uniform_real_distribution<float>(spec.act_low[j], spec.act_high[j])(rng)
-                                         : observation[j];
+          if (policy == "random") {
+            action[j] = std::uniform_real_distribution<float>(spec.act_low[j], spec.act_high[j])(rng);
+          } else {
+            action[j] = j < data.dim() ? observation[j] : 1.0f;  // [p_u, 1]: the bias coordinate weighs b_i by 1
+          }
         }
         const ddpg::StepResult step = env.Step(action.data(), observation.data());
         episode_return += step.reward;
@@ -513,8 +515,8 @@ void AddRecommenderOptions(po::options_description& description, std::string& re
   description.add_options()("config", po::value<std::string>()->required(), "the run's INI file ([movielens])")(
       "checkpoint", po::value<std::string>()->required(), "the run's checkpoint.pt (actor and critic)")(
       "rerank", po::value(&rerank)->default_value("none"),
-      "none: rank by q · a; critic: Wolpertinger, the K best by q · a re-ranked by the critic")(
-      "k", po::value(&candidates)->default_value(100), "K, the candidates the critic re-ranks")(
+      "none: rank by k · a (k = [q, b], the item key); critic: Wolpertinger, the K best by k · a re-ranked by the "
+      "critic")("k", po::value(&candidates)->default_value(100), "K, the candidates the critic re-ranks")(
       "index", po::value(&index)->default_value("dot"),
       "where the catalogue's candidates come from: dot (exact) or knn (hnswlib)");
 }

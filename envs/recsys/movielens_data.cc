@@ -25,6 +25,7 @@ StatusOr<MovieLensData> MovieLensData::FromValues(const MovielensOptions& option
   MovieLensData data;
   data.options_ = options;
   data.embeddings_ = std::move(embeddings);
+  data.item_keys_ = ItemKeys(data.embeddings_);
   std::unordered_map<int64_t, int64_t> user_row, item_row;
   for (size_t row = 0; row < data.embeddings_.users.size(); ++row) user_row.emplace(data.embeddings_.users[row], row);
   for (size_t row = 0; row < data.embeddings_.items.size(); ++row) item_row.emplace(data.embeddings_.items[row], row);
@@ -59,14 +60,14 @@ StatusOr<MovieLensData> MovieLensData::FromValues(const MovielensOptions& option
 }
 
 int64_t MovieLensData::BestItem(const float* action, const std::vector<char>& shown) const {
-  const int d = dim();
+  const int key_dim = this->key_dim();
   int64_t best = -1;
   float best_score = -std::numeric_limits<float>::infinity();
   for (int64_t row = 0; row < num_items(); ++row) {
     if (shown[row]) continue;
-    const float* q = ItemFactors(row);
+    const float* key = ItemKey(row);
     float score = 0.0f;
-    for (int j = 0; j < d; ++j) score += q[j] * action[j];
+    for (int j = 0; j < key_dim; ++j) score += key[j] * action[j];
     if (best < 0 || score > best_score) {
       best = row;
       best_score = score;
@@ -127,7 +128,7 @@ StatusOr<OfflineTransitions> MakeOfflineTransitions(const MovielensOptions& opti
   const int d = data->dim();
   OfflineTransitions out;
   out.obs_dim = 3 * d;
-  out.act_dim = d;
+  out.act_dim = data->key_dim();
   std::vector<float> state(out.obs_dim);
   std::vector<int64_t> history;
   for (const UserLog& log : data->users()) {
@@ -136,8 +137,8 @@ StatusOr<OfflineTransitions> MakeOfflineTransitions(const MovielensOptions& opti
     data->State(p, history, state.data());
     for (const LoggedRating& logged : log.part) {
       out.observations.insert(out.observations.end(), state.begin(), state.end());
-      const float* q = data->ItemFactors(logged.item_row);
-      out.actions.insert(out.actions.end(), q, q + d);
+      const float* key = data->ItemKey(logged.item_row);
+      out.actions.insert(out.actions.end(), key, key + out.act_dim);
       out.rewards.push_back(RatingReward(logged.rating));
       out.discounts.push_back(gamma);
       if (logged.rating >= kPositiveRating) history.push_back(logged.item_row);

@@ -22,6 +22,7 @@
 #include "common/config.h"
 #include "common/status.h"
 #include "envs/recsys/factorization_file.h"
+#include "envs/recsys/item_key.h"
 #include "envs/recsys/ratings.h"
 
 namespace ddpg::recsys {
@@ -56,6 +57,9 @@ class MovieLensData {
   int dim() const { return embeddings_.dim; }
   int64_t num_items() const { return static_cast<int64_t>(embeddings_.items.size()); }
   const float* ItemFactors(int64_t row) const { return embeddings_.item_factors.data() + row * dim(); }
+  // The item key [q, b] (envs/recsys/item_key.h): what actions address, key_dim() = d + 1 numbers.
+  int key_dim() const { return ItemKeyDim(dim()); }
+  const float* ItemKey(int64_t row) const { return item_keys_.data() + row * key_dim(); }
   const float* UserFactors(int64_t row) const { return embeddings_.user_factors.data() + row * dim(); }
   int64_t ItemId(int64_t row) const { return embeddings_.items[row]; }
   // Every user the factorization knows with at least one rating in the split, in id order.
@@ -64,8 +68,8 @@ class MovieLensData {
   const std::vector<size_t>& eligible() const { return eligible_; }
   const MovielensOptions& options() const { return options_; }
 
-  // The item row maximizing q · action among those with shown[row] == 0 (ties: the lowest row); -1 when every
-  // item was shown. A plain loop over the catalogue: exact, no LibTorch.
+  // The item row whose key k maximizes k · action among those with shown[row] == 0 (ties: the lowest row); -1
+  // when every item was shown. A plain loop over the catalogue: exact, no LibTorch.
   int64_t BestItem(const float* action, const std::vector<char>& shown) const;
 
   // Writes the DRR-ave state for a user with factors p and positive items `history` (item rows, oldest first;
@@ -82,6 +86,7 @@ class MovieLensData {
 
   MovielensOptions options_;
   FactorizationFile embeddings_;
+  std::vector<float> item_keys_;
   std::vector<UserLog> users_;
   std::vector<size_t> eligible_;
 };
@@ -90,8 +95,8 @@ class MovieLensData {
 StatusOr<std::shared_ptr<const MovieLensData>> SharedMovieLensData(const MovielensOptions& options);
 
 // Transitions from the logged training ratings (options.split is ignored: always the training part), per user
-// in time order: s_t from the positive items before t, the action q of the logged item, the reward
-// RatingReward(r_t), s_{t+1} after adding the item to the history when r_t >= 4. Every discount is gamma,
+// in time order: s_t from the positive items before t, the action k = [q, b] of the logged item (its key), the
+// reward RatingReward(r_t), s_{t+1} after adding the item to the history when r_t >= 4. Every discount is gamma,
 // the last one of a user included: the log ends there, the user does not (truncation, not termination).
 struct OfflineTransitions {
   int obs_dim = 0;

@@ -2,8 +2,9 @@
 // the reward rule and the data are those of envs/recsys/movielens_data.h, docs/recommender.md explains them.
 //
 // Each episode is one user, drawn uniformly by the environment's generator from the users with at least
-// movielens.min_ratings ratings in the chosen split. Each step the action a (d numbers, in item-factor space)
-// recommends the item maximizing q · a among those not yet shown in this episode (exact), and with
+// movielens.min_ratings ratings in the chosen split. Each step the action a (d + 1 numbers, in the space of the
+// item keys k = [q, b], envs/recsys/item_key.h) recommends the item maximizing k · a among those not yet shown in
+// this episode (exact), and with
 // movielens.candidates = rated among the items the user rated in the split only. The reward is
 // (r - 3) / 2 for the user's rating r of it in the split, 0 for an unrated item; an item rated >= 4 joins the
 // history. The episode terminates once every item the user rated in the split was shown (nothing is left to

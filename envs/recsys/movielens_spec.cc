@@ -6,6 +6,8 @@
 #include <limits>
 #include <string>
 
+#include "envs/recsys/item_key.h"
+
 namespace ddpg::recsys {
 
 namespace {
@@ -51,20 +53,22 @@ Status ValidateMovielensOptions(const MovielensOptions& o) {
 
 EnvSpec MovieLensSpec(const MovielensOptions& options, const FactorizationFile& embeddings) {
   const int dim = embeddings.dim;
+  const int key_dim = ItemKeyDim(dim);
   EnvSpec spec;
   spec.id = kMovieLensId;
-  spec.act_dim = dim;
-  spec.act_low.assign(dim, std::numeric_limits<float>::infinity());
-  spec.act_high.assign(dim, -std::numeric_limits<float>::infinity());
+  spec.act_dim = key_dim;
+  spec.act_low.assign(key_dim, std::numeric_limits<float>::infinity());
+  spec.act_high.assign(key_dim, -std::numeric_limits<float>::infinity());
+  const std::vector<float> keys = ItemKeys(embeddings);
   for (size_t row = 0; row < embeddings.items.size(); ++row) {
-    for (int j = 0; j < dim; ++j) {
-      const float value = embeddings.item_factors[row * dim + j];
+    for (int j = 0; j < key_dim; ++j) {
+      const float value = keys[row * key_dim + j];
       spec.act_low[j] = std::min(spec.act_low[j], value);
       spec.act_high[j] = std::max(spec.act_high[j], value);
     }
   }
   // A coordinate that is the same for every item (or no items at all) still needs a box of positive width.
-  for (int j = 0; j < dim; ++j) {
+  for (int j = 0; j < key_dim; ++j) {
     if (!(spec.act_high[j] > spec.act_low[j])) {
       const float center = std::isfinite(spec.act_low[j]) ? spec.act_low[j] : 0.0f;
       spec.act_low[j] = center - 1.0f;

@@ -1,7 +1,8 @@
 // MovieLens-Offline-v0's options and the spec they imply (envs/recsys/movielens_env.h has the environment).
-// The spec follows the embeddings file: with item factors of dimension d the action is a vector in that space
-// (d numbers, each bounded by that coordinate's smallest and largest value over the catalogue) and the state
-// is DRR-ave's [p_u, p_u * mean q, mean q] (3d numbers, unbounded).
+// The spec follows the embeddings file: with item factors of dimension d the action is a vector in the space of
+// the item keys [q_i, b_i] (envs/recsys/item_key.h: d + 1 numbers, each bounded by that coordinate's smallest and
+// largest value over the catalogue) and the state is DRR-ave's [p_u, p_u * mean q, mean q] (3d numbers,
+// unbounded).
 //
 // Validation reads the embeddings file whole (a few MB for ml-latest-small) and checks that the ratings file
 // can be opened; it is done once per process, when the spec is looked up. Stateless: thread-safe; blocks on

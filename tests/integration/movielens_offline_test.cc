@@ -20,7 +20,8 @@ using ddpg::testing::WaitFor;
 namespace {
 
 // 20 users rate the 10 of items 1..15 with (user + item) % 3 != 0, oldest first: with train_fraction 0.8 each
-// trains on 8, 160 training ratings. The factorization's factors are small made-up numbers of dimension 2.
+// trains on 8, 160 training ratings. The factorization's factors and item biases are small made-up numbers of
+// dimension 2: the actions are the items' keys [q, b], 3 numbers, which the replay server checks against the box.
 void WriteLog(const TempDir& dir) {
   std::ofstream ratings(dir.File("ratings.csv"));
   ratings << "userId,movieId,rating,timestamp\n";
@@ -33,7 +34,8 @@ void WriteLog(const TempDir& dir) {
     }
   }
   for (int item = 1; item <= 15; ++item)
-    embeddings << "i " << item << " 0 " << 0.05 * item - 0.4 << " " << 0.3 - 0.04 * item << "\n";
+    embeddings << "i " << item << " " << 0.02 * item - 0.15 << " " << 0.05 * item - 0.4 << " " << 0.3 - 0.04 * item
+               << "\n";
 }
 
 }  // namespace
@@ -69,6 +71,7 @@ TEST_CASE("recsys load-replay fills a replay server for a learner") {
   REQUIRE(code);
   CHECK(*code == 0);
   CHECK(load.Log().find("160 transitions") != std::string::npos);
+  CHECK(load.Log().find("act_dim 3") != std::string::npos);
   CHECK(load.Log().find("acknowledged 160 transitions, refused 0") != std::string::npos);
   const auto stats = QueryReplayStats(cluster.replay_endpoint());
   REQUIRE(stats);

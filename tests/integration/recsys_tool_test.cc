@@ -81,7 +81,8 @@ namespace {
 
 // A small log (20 users, 15 items), its factorization of dimension 2 from `recsys baselines`, whose output is
 // returned, an INI file naming both, titles for the items, and a checkpoint of networks of the right sizes
-// (observations of 6 numbers, actions of 2) and one of the wrong ones.
+// (observations of 6 numbers, actions of 3: the item keys [q, b]) and one of a run from before actions had the
+// bias (actions of 2).
 std::string WriteTrainedRun(const TempDir& dir) {
   {
     std::ofstream ratings(dir.File("ratings.csv"));
@@ -102,7 +103,7 @@ std::string WriteTrainedRun(const TempDir& dir) {
       RunRecsys(dir, {"baselines", "--ratings", dir.File("ratings.csv"), "--epochs", "20", "--dim", "2",
                       "--regularization", "0.1", "--embeddings", dir.File("mf.txt")});
   REQUIRE(code == 0);
-  for (const auto& [name, obs_dim, act_dim] : {std::tuple{"checkpoint.pt", 6, 2}, std::tuple{"wrong.pt", 9, 3}}) {
+  for (const auto& [name, obs_dim, act_dim] : {std::tuple{"checkpoint.pt", 6, 3}, std::tuple{"old.pt", 6, 2}}) {
     ddpg::DdpgOptions options;
     options.obs_dim = obs_dim;
     options.act_dim = act_dim;
@@ -112,7 +113,7 @@ std::string WriteTrainedRun(const TempDir& dir) {
     options.seed = 3;
     ddpg::DdpgAgent agent(options);
     REQUIRE(agent.SaveCheckpoint(dir.File(name), {}).ok());
-    if (obs_dim == 6) REQUIRE(agent.SavePolicy(dir.File("best_policy.pt"), agent.ActorParameters(), 1, 0.0).ok());
+    if (act_dim == 3) REQUIRE(agent.SavePolicy(dir.File("best_policy.pt"), agent.ActorParameters(), 1, 0.0).ok());
   }
   return output;
 }
@@ -188,8 +189,9 @@ TEST_CASE("recsys recommend prints titles, and refuses bad users, files and chec
           "unknown user 99: " + dir.File("ratings.csv") + " has no training rating by it (20 users, ids 1 to 20)");
   refusal({"--checkpoint", dir.File("checkpoint.pt"), "--user", "4", "--movies", dir.File("none.csv")},
           "movies file " + dir.File("none.csv") + " cannot be read (scripts/get-movielens.sh writes it)");
-  refusal({"--checkpoint", dir.File("wrong.pt"), "--user", "4"},
-          "the checkpoint's networks take observations of 9 and actions of 3 numbers; factors of dimension 2");
+  refusal({"--checkpoint", dir.File("old.pt"), "--user", "4"},
+          "the checkpoint's networks take observations of 6 and actions of 2 numbers; factors of dimension 2");
+  refusal({"--checkpoint", dir.File("old.pt"), "--user", "4"}, "need 6 and 3 (the item key [q, b])");
   refusal({"--checkpoint", dir.File("best_policy.pt"), "--user", "4"}, "holds the actor alone");
   refusal({"--checkpoint", dir.File("checkpoint.pt"), "--user", "4", "--rerank", "best"},
           "--rerank 'best': expected none");

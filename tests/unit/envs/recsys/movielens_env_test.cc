@@ -1,7 +1,7 @@
 // MovieLens-Offline-v0 (envs/recsys/movielens_env.h) on a hand-made log of two users and six items with
-// two-dimensional factors: the DRR-ave state and the reward rule against hand computations, no item shown
-// twice, termination and truncation, the spec from the embeddings file, the [movielens] options from an INI
-// file, and the offline transitions.
+// two-dimensional factors and biases: the DRR-ave state and the reward rule against hand computations, no item
+// shown twice, termination and truncation, actions addressing the item keys [q, b], the spec from the embeddings
+// file, the [movielens] options from an INI file, and the offline transitions.
 #include "envs/recsys/movielens_env.h"
 
 #include <catch2/catch.hpp>
@@ -24,7 +24,7 @@ namespace {
 
 // User 1 (p = (1, 2)) rated 10:5, 20:2, 40:4, 30:1, 50:3 in that order; user 2 (p = (0.5, -1)) rated 10:4,
 // 30:5, 20:4, 60:5. With train_fraction 0.5 user 1 trains on 10, 20 and is tested on 40, 30, 50; user 2
-// trains on 10, 30 and is tested on 20, 60.
+// trains on 10, 30 and is tested on 20, 60. The item biases order the items 50 > 30 > 10 > 60 > 20 > 40.
 constexpr char kRatings[] =
     "userId,movieId,rating,timestamp\n"
     "1,10,5,100\n1,20,2,101\n1,40,4,102\n1,30,1,103\n1,50,3,104\n"
@@ -32,7 +32,7 @@ constexpr char kRatings[] =
 constexpr char kEmbeddings[] =
     "ddpg-factorization 1 2 3.5 2 6\n"
     "u 1 0 1 2\nu 2 0 0.5 -1\n"
-    "i 10 0 1 0\ni 20 0 0 1\ni 30 0 -0.5 0\ni 40 0 0.5 0.5\ni 50 0 0 -1\ni 60 0 0.2 -0.3\n";
+    "i 10 0.1 1 0\ni 20 -0.2 0 1\ni 30 0.3 -0.5 0\ni 40 -0.4 0.5 0.5\ni 50 0.5 0 -1\ni 60 0 0.2 -0.3\n";
 
 struct Files {
   std::filesystem::path dir =
@@ -83,9 +83,10 @@ TEST_CASE("movielens spec: dims and action box from the embeddings", "[movielens
   INFO(spec.status().message());
   REQUIRE(spec.ok());
   CHECK(spec->obs_dim == 6);
-  CHECK(spec->act_dim == 2);
-  CHECK(spec->act_low == std::vector<float>{-0.5f, -1.0f});
-  CHECK(spec->act_high == std::vector<float>{1.0f, 1.0f});
+  // The factors' box, then the biases'.
+  CHECK(spec->act_dim == 3);
+  CHECK(spec->act_low == std::vector<float>{-0.5f, -1.0f, -0.4f});
+  CHECK(spec->act_high == std::vector<float>{1.0f, 1.0f, 0.5f});
   CHECK(spec->max_episode_steps == 7);
   CHECK(Make(files.Options("test", 2, 7))->spec().act_low == spec->act_low);
 }
@@ -98,9 +99,9 @@ TEST_CASE("movielens episode: DRR state, reward rule, no repeats, end", "[moviel
   // The test split's history starts with the positive training item 10 (rated 5; 20 was rated 2): m = q_10.
   CHECK(Vec(obs, 6) == std::vector<float>{1, 2, 1, 0, 1, 0});
 
-  // One action throughout; scores 10: .6, 40: .5, 20: .4, 60: 0, 30: -.3, 50: -.4, so the items come in that
-  // order, each once.
-  const float action[2] = {0.6f, 0.4f};
+  // One action throughout, with no weight on the bias; scores 10: .6, 40: .5, 20: .4, 60: 0, 30: -.3, 50: -.4,
+  // so the items come in that order, each once.
+  const float action[3] = {0.6f, 0.4f, 0};
   // 10 is the user's but not in the test split: 0. 40 is rated 4: (4 - 3) / 2 and it joins the history.
   const std::vector<float> rewards = {0.0f, 0.5f, 0.0f, 0.0f, -1.0f, 0.0f};
   const std::vector<int64_t> items = {10, 40, 20, 60, 30, 50};
@@ -131,7 +132,7 @@ TEST_CASE("movielens candidates = rated: only the split's items", "[movielens]")
   auto env = Make(options);
   float obs[6];
   ResetTo(*env, 1, obs);
-  const float action[2] = {0.6f, 0.4f};
+  const float action[3] = {0.6f, 0.4f, 0};
   // Of 10, 40, 20, 60, 30, 50 only the test items 40, 30, 50 remain, in that order.
   const std::vector<float> rewards = {0.5f, -1.0f, 0.0f};
   for (size_t t = 0; t < rewards.size(); ++t) {
@@ -150,7 +151,7 @@ TEST_CASE("movielens history keeps only the last items", "[movielens]") {
   auto env = Make(files.Options("test", /*history=*/1));
   float obs[6];
   ResetTo(*env, 1, obs);
-  const float action[2] = {0.6f, 0.4f};
+  const float action[3] = {0.6f, 0.4f, 0};
   env->Step(action, obs);  // 10
   env->Step(action, obs);  // 40, rated 4: the history's last item, m = q_40
   CHECK(Vec(obs, 6) == std::vector<float>{1, 2, 0.5f, 1.0f, 0.5f, 0.5f});
@@ -161,7 +162,7 @@ TEST_CASE("movielens truncates after episode_length", "[movielens]") {
   auto env = Make(files.Options("test", 2, /*episode_length=*/3));
   float obs[6];
   ResetTo(*env, 1, obs);
-  const float action[2] = {0.6f, 0.4f};
+  const float action[3] = {0.6f, 0.4f, 0};
   CHECK_FALSE(env->Step(action, obs).truncated);
   CHECK_FALSE(env->Step(action, obs).truncated);
   const StepResult last = env->Step(action, obs);
@@ -175,13 +176,33 @@ TEST_CASE("movielens train split: empty history, training rewards", "[movielens]
   float obs[6];
   ResetTo(*env, 2, obs);
   CHECK(Vec(obs, 6) == std::vector<float>{0.5f, -1, 0, 0, 0, 0});
-  const float toward_10[2] = {1, 0};  // 10 rated 4 in training: 0.5
+  const float toward_10[3] = {1, 0, 0};  // 10 rated 4 in training: 0.5
   CHECK(env->Step(toward_10, obs).reward == Approx(0.5f));
   CHECK(Vec(obs, 6) == std::vector<float>{0.5f, -1, 0.5f, 0, 1, 0});
-  const float toward_30[2] = {-1, 0};  // 30 rated 5: 1, and both training items are shown
+  const float toward_30[3] = {-1, 0, 0};  // 30 rated 5: 1, and both training items are shown
   const StepResult step = env->Step(toward_30, obs);
   CHECK(step.reward == Approx(1.0f));
   CHECK(step.terminated);
+}
+
+TEST_CASE("movielens action's last coordinate weighs the item bias", "[movielens]") {
+  Files files;
+  auto env = Make(files.Options("train"));
+  float obs[6];
+  ResetTo(*env, 2, obs);
+  // Scores k · a = b alone: 50 first (not rated by user 2 in training: 0), then 30 (rated 5: 1). Without the
+  // bias every score would be 0 and the lowest row, 10, would come first.
+  const float bias_only[3] = {0, 0, 1};
+  CHECK(env->Step(bias_only, obs).reward == 0.0f);
+  CHECK(env->Step(bias_only, obs).reward == Approx(1.0f));
+  const auto& movielens = dynamic_cast<MovieLensEnv&>(*env);
+  CHECK(movielens.data().ItemId(movielens.shown_items()[0]) == 50);
+  CHECK(movielens.data().ItemId(movielens.shown_items()[1]) == 30);
+  // Factors and bias together: a = (1, 0, -2) scores q_x - 2b, among the items left 10: 0.8, 20: 0.4, 40: 1.3,
+  // 60: 0.2, so 40 (not a training item of user 2: 0) comes next.
+  const float mixed[3] = {1, 0, -2};
+  CHECK(env->Step(mixed, obs).reward == 0.0f);
+  CHECK(movielens.data().ItemId(movielens.shown_items()[2]) == 40);
 }
 
 TEST_CASE("movielens draws users by the seed", "[movielens]") {
@@ -212,11 +233,12 @@ TEST_CASE("movielens offline transitions follow the log", "[movielens]") {
   const OfflineTransitions& t = *made;
   REQUIRE(t.size() == 4);
   CHECK(t.obs_dim == 6);
-  CHECK(t.act_dim == 2);
+  CHECK(t.act_dim == 3);
   // User 1: 10 rated 5, then 20 rated 2; user 2: 10 rated 4, then 30 rated 5.
   CHECK(t.observations == std::vector<float>{1,    2,  0, 0, 0, 0, 1,    2,  1,    0, 1, 0,  // user 1
                                              0.5f, -1, 0, 0, 0, 0, 0.5f, -1, 0.5f, 0, 1, 0});
-  CHECK(t.actions == std::vector<float>{1, 0, 0, 1, 1, 0, -0.5f, 0});
+  // The keys [q, b] of 10, 20, 10, 30.
+  CHECK(t.actions == std::vector<float>{1, 0, 0.1f, 0, 1, -0.2f, 1, 0, 0.1f, -0.5f, 0, 0.3f});
   CHECK(t.rewards == std::vector<float>{1.0f, -0.5f, 0.5f, 1.0f});
   CHECK(t.discounts == std::vector<float>(4, 0.9f));
   // User 2's second next state averages q_10 and q_30: m = (0.25, 0).
