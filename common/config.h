@@ -378,8 +378,8 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("learner.v_min", c.learner.v_min, "d4pg: the lowest atom (smaller returns are clipped to it)");
   visit("learner.v_max", c.learner.v_max, "d4pg: the highest atom (larger returns are clipped to it)");
   visit("learner.bc_alpha", c.learner.bc_alpha,
-        "offline training: TD3+BC's alpha, the actor minimises -alpha * Q / mean|Q| + (mu(s) - logged action)^2 "
-        "(0: off)");
+        "offline training: TD3+BC's alpha, the actor minimises -alpha * Q / mean|Q| + ((mu(s) - logged action) / "
+        "action half-range)^2 (0: off)");
   visit("learner.requests_in_flight", c.learner.requests_in_flight, "sample requests kept in flight");
   visit("learner.publish_every", c.learner.publish_every, "updates between weight publications");
   visit("learner.republish_interval_s", c.learner.republish_interval_s,
