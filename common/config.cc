@@ -127,6 +127,7 @@ Status ValidateConfig(const Config& c) {
       c.learner.v_min < c.learner.v_max ? Status::Ok()
                                         : InvalidArgument("learner.v_min = " + Show(c.learner.v_min) +
                                                           " must be below learner.v_max = " + Show(c.learner.v_max)),
+      InRange("learner.bc_alpha", c.learner.bc_alpha, 0.0, 1e6),
       InRange("learner.requests_in_flight", c.learner.requests_in_flight, 1, 64),
       InRange("learner.publish_every", c.learner.publish_every, 1, 1000000),
       InRange("learner.republish_interval_s", c.learner.republish_interval_s, 0.05, 3600.0),

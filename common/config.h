@@ -229,6 +229,9 @@ struct LearnerConfig {
   int atoms = 51;
   double v_min = -150.0;
   double v_max = 150.0;
+  // Offline training: TD3+BC's behaviour cloning weight alpha (Fujimoto & Gu 2021 use 2.5), for any algorithm;
+  // 0 leaves the actor loss plain.
+  double bc_alpha = 0.0;
   int requests_in_flight = 4;
   int publish_every = 50;             // updates between weight publications
   double republish_interval_s = 1.0;  // newest weights are sent again this often for late joiners
@@ -374,6 +377,9 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("learner.atoms", c.learner.atoms, "d4pg: atoms of the critic's categorical return distribution");
   visit("learner.v_min", c.learner.v_min, "d4pg: the lowest atom (smaller returns are clipped to it)");
   visit("learner.v_max", c.learner.v_max, "d4pg: the highest atom (larger returns are clipped to it)");
+  visit("learner.bc_alpha", c.learner.bc_alpha,
+        "offline training: TD3+BC's alpha, the actor minimises -alpha * Q / mean|Q| + ((mu(s) - logged action) / "
+        "action half-range)^2 (0: off)");
   visit("learner.requests_in_flight", c.learner.requests_in_flight, "sample requests kept in flight");
   visit("learner.publish_every", c.learner.publish_every, "updates between weight publications");
   visit("learner.republish_interval_s", c.learner.republish_interval_s,

@@ -326,7 +326,7 @@ struct DdpgAgent::Impl {
     if (weights.defined()) result.priorities = ToVector(terms.priorities);
     if (td3 && critic_updates % static_cast<uint64_t>(options.policy_delay) != 0) return result;
 
-    auto actor_loss = -Value(critic->forward(observations, actor->forward(observations))).mean();
+    const torch::Tensor actor_loss = ActorLoss(observations, actions);
     actor_optimizer.zero_grad();
     // The actor's gradient flows through the critic. Restricting the pass to the actor's parameters leaves
     // no gradients on the critic and skips computing its weight gradients (a matmul per layer).
@@ -345,6 +345,16 @@ struct DdpgAgent::Impl {
     result.actor_loss = actor_loss.item<double>();
     result.actor_updated = true;
     return result;
+  }
+
+  // -mean Q(s, mu(s)), or with bc_alpha TD3+BC's loss (see ddpg.h) on the batch's logged actions.
+  torch::Tensor ActorLoss(const torch::Tensor& observations, const torch::Tensor& logged_actions) {
+    const auto policy_actions = actor->forward(observations);
+    const auto q = Value(critic->forward(observations, policy_actions));
+    if (options.bc_alpha == 0.0) return -q.mean();
+    const auto lambda = options.bc_alpha / q.abs().mean().detach();
+    const auto cloning = ((policy_actions - logged_actions) / act_half_range).square().mean();
+    return -lambda * q.mean() + cloning;
   }
 
   // One check, one synchronisation: the loss and every gradient of `parameters` hold only finite values.

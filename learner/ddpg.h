@@ -22,8 +22,14 @@
 // D4PG weights the cross-entropies the same way, mean_i(w_i * CE_i), and a sample's priority is its CE_i
 // (as in the D4PG paper; it never reaches 0, since it includes the target distribution's entropy).
 // The actor's loss is not weighted, as in Ape-X DPG: the weights correct the critics' regression target
-// distribution, and the actor only follows the critic. Without weights (uniform replay) the loss is
-// torch::mse_loss exactly as before prioritized replay existed, so a seed gives the same networks.
+// distribution, and the actor only follows the critic.
+// Offline training (TD3+BC, Fujimoto & Gu 2021), for every algorithm when bc_alpha > 0: the actor minimises
+// -lambda * mean Q(s, mu(s)) + mean((mu(s) - a)^2) with lambda = bc_alpha / mean|Q(s, mu(s))| (not
+// differentiated) and a the batch's logged actions, so the actor stays near the actions the data holds,
+// whose values the critic has seen. The paper's actions lie in [-1, 1]; here the difference is divided by
+// the action half-range first, which is the paper's term for such a box and keeps bc_alpha's meaning for
+// any other. Q is the first critic's (D4PG: the expected value), like the plain actor's. Without weights (uniform
+// replay) the loss is torch::mse_loss exactly as before prioritized replay existed, so a seed gives the same networks.
 // LibTorch stays behind this header (pimpl), so the learner's service code compiles without it. Networks
 // live on options.device, chosen once here. Not thread-safe: one thread drives an agent.
 #pragma once
@@ -60,11 +66,13 @@ struct DdpgOptions {
   int atoms = 51;
   double v_min = -150.0;
   double v_max = 150.0;
+  // TD3+BC's alpha (the paper's 2.5); 0: no behaviour cloning term, the plain actor loss.
+  double bc_alpha = 0.0;
 };
 
 struct UpdateResult {
   double critic_loss = 0.0;  // TD3: the mean of the twin critics' losses; D4PG: the mean cross-entropy
-  double actor_loss = 0.0;   // NaN when this update left the actor alone (TD3's delay)
+  double actor_loss = 0.0;   // NaN when this update left the actor alone (TD3's delay); with bc_alpha, the whole loss
   double q_mean = 0.0;       // mean Q(s, a) of the (first) critic over the batch; D4PG: of the expected value
   bool actor_updated = true;
   // A loss or gradient was not finite (e.g. a reward of 1e38 overflowed): the part of the update it belongs

@@ -35,6 +35,7 @@ DdpgOptions AgentOptions(const Config& config, const EnvSpec& spec) {
   options.atoms = config.learner.atoms;
   options.v_min = config.learner.v_min;
   options.v_max = config.learner.v_max;
+  options.bc_alpha = config.learner.bc_alpha;
   return options;
 }
 
@@ -122,6 +123,7 @@ std::string LearnerService::Run() {
   } else if (learner.algorithm == Algorithm::kD4pg) {
     algorithm = fmt::format("D4PG ({} atoms from {} to {})", learner.atoms, learner.v_min, learner.v_max);
   }
+  if (learner.bc_alpha > 0.0) algorithm += fmt::format(" with TD3+BC's behaviour cloning (alpha {})", learner.bc_alpha);
   spdlog::info(
       "{} on {} (obs {}, act {}), network {}, batch {}, {} thread(s); replay {}, weights on {}, "
       "reports on {}, {}; run directory {}",

@@ -230,6 +230,7 @@ TEST_CASE("an out-of-range value is an error naming the key and the allowed rang
       {"[learner]\nv_min = nan\n", {"learner.v_min", "not a finite number"}},
       {"[learner]\npolicy_delay = 0\n", {"learner.policy_delay = 0", "allowed 1 .. 1000"}},
       {"[learner]\nnoise_clip = -0.5\n", {"learner.noise_clip = -0.5", "allowed 0 .. 10"}},
+      {"[learner]\nbc_alpha = -1\n", {"learner.bc_alpha = -1", "allowed 0 .. 1e+06"}},
       {"[actor]\nn_step = 0\n", {"actor.n_step = 0", "allowed 1 .. 100"}},
       {"[actor]\nn_step = 101\n", {"actor.n_step = 101", "allowed 1 .. 100"}},
       {"[replay]\ncapacity = 0\n", {"replay.capacity = 0", "allowed 1 .. 100000000"}},
@@ -423,6 +424,7 @@ Config NonDefaultConfig(const std::string& key_dir) {
   c.learner.atoms = 101;
   c.learner.v_min = -1000.5;
   c.learner.v_max = 0.1 + 0.2;
+  c.learner.bc_alpha = 2.5;
   c.learner.requests_in_flight = 8;
   c.learner.publish_every = 10;
   c.learner.republish_interval_s = 0.5;
