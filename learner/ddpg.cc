@@ -1,5 +1,6 @@
 #include "learner/ddpg.h"
 
+#include <ATen/record_function.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
@@ -293,62 +294,117 @@ struct DdpgAgent::Impl {
     return terms;
   }
 
-  UpdateResult Update(const protocol::TransitionBatch& batch, const std::vector<float>& importance_weights) {
-    const auto n = static_cast<int64_t>(batch.size());
-    auto observations = ToTensor(batch.observations, n, options.obs_dim, device);
-    auto actions = ToTensor(batch.actions, n, options.act_dim, device);
-    // [n, 1] like the critic's output: a flat [n] would broadcast against it to [n, n].
-    auto rewards = ToTensor(batch.rewards, n, 1, device);
-    auto discounts = ToTensor(batch.discounts, n, 1, device);
-    auto next_observations = ToTensor(batch.next_observations, n, options.obs_dim, device);
-    const torch::Tensor weights =
-        importance_weights.empty() ? torch::Tensor() : ToTensor(importance_weights, n, 1, device);
+  // The batch as tensors on the device. rewards, discounts and weights are [n, 1] like the critic's output:
+  // a flat [n] would broadcast against it to [n, n]. weights is undefined without importance weights.
+  struct BatchTensors {
+    torch::Tensor observations, actions, rewards, discounts, next_observations, weights;
+  };
 
-    const CriticTerms terms =
-        d4pg ? DistributionalCriticTerms(observations, actions, rewards, discounts, next_observations, weights)
-             : ValueCriticTerms(observations, actions, rewards, discounts, next_observations, weights);
-    critic_optimizer.zero_grad();
-    terms.loss.backward();
+  BatchTensors ToTensors(const protocol::TransitionBatch& batch, const std::vector<float>& importance_weights) {
+    RECORD_USER_SCOPE("ddpg::batch_to_tensors");
+    const auto n = static_cast<int64_t>(batch.size());
+    return {ToTensor(batch.observations, n, options.obs_dim, device),
+            ToTensor(batch.actions, n, options.act_dim, device),
+            ToTensor(batch.rewards, n, 1, device),
+            ToTensor(batch.discounts, n, 1, device),
+            ToTensor(batch.next_observations, n, options.obs_dim, device),
+            importance_weights.empty() ? torch::Tensor() : ToTensor(importance_weights, n, 1, device)};
+  }
+
+  // The critics' step; false, leaving the critics as they were, when its loss or a gradient was not finite.
+  bool CriticStep(const BatchTensors& batch, UpdateResult& result) {
+    RECORD_USER_SCOPE("ddpg::critic_step");
+    CriticTerms terms;
+    {
+      RECORD_USER_SCOPE("ddpg::critic_forward");
+      terms = d4pg ? DistributionalCriticTerms(batch.observations, batch.actions, batch.rewards, batch.discounts,
+                                               batch.next_observations, batch.weights)
+                   : ValueCriticTerms(batch.observations, batch.actions, batch.rewards, batch.discounts,
+                                      batch.next_observations, batch.weights);
+    }
+    {
+      RECORD_USER_SCOPE("ddpg::critic_backward");
+      critic_optimizer.zero_grad();
+      terms.loss.backward();
+    }
     if (!LossAndGradientsFinite(terms.loss, CriticParameters())) {
       critic_optimizer.zero_grad();
-      UpdateResult skipped = NotUpdated();
-      skipped.skipped_non_finite = true;
-      return skipped;
+      return false;
     }
-    critic_optimizer.step();
+    {
+      RECORD_USER_SCOPE("ddpg::critic_adam");
+      critic_optimizer.step();
+    }
     ++critic_updates;
     double loss_sum = 0.0;
     for (const torch::Tensor& loss : terms.critic_losses) loss_sum += loss.item<double>();
-    UpdateResult result{.critic_loss = loss_sum / static_cast<double>(terms.critic_losses.size()),
-                        .actor_loss = kNaN,
-                        .q_mean = terms.q.mean().item<double>(),
-                        .actor_updated = false};
-    if (weights.defined()) result.priorities = ToVector(terms.priorities);
-    if (td3 && critic_updates % static_cast<uint64_t>(options.policy_delay) != 0) return result;
+    result.critic_loss = loss_sum / static_cast<double>(terms.critic_losses.size());
+    result.q_mean = terms.q.mean().item<double>();
+    result.critic_updated = true;
+    if (batch.weights.defined()) result.priorities = ToVector(terms.priorities);
+    return true;
+  }
 
-    auto actor_loss = -Value(critic->forward(observations, actor->forward(observations))).mean();
-    actor_optimizer.zero_grad();
+  // What the actor minimises: -Q(s, mu(s)) of the (first) online critic, its expected value for D4PG.
+  torch::Tensor ActorLoss(const torch::Tensor& observations) {
+    return -Value(critic->forward(observations, actor->forward(observations))).mean();
+  }
+
+  // The actor's step; false, leaving the actor as it was, when its loss or a gradient was not finite.
+  bool ActorStep(const torch::Tensor& observations, UpdateResult& result) {
+    RECORD_USER_SCOPE("ddpg::actor_step");
+    torch::Tensor actor_loss;
+    {
+      RECORD_USER_SCOPE("ddpg::actor_forward");
+      actor_loss = ActorLoss(observations);
+    }
     // The actor's gradient flows through the critic. Restricting the pass to the actor's parameters leaves
     // no gradients on the critic and skips computing its weight gradients (a matmul per layer).
     const auto actor_parameters = actor->parameters();
-    actor_loss.backward({}, {}, /*create_graph=*/false, actor_parameters);
+    {
+      RECORD_USER_SCOPE("ddpg::actor_backward");
+      actor_optimizer.zero_grad();
+      actor_loss.backward({}, {}, /*create_graph=*/false, actor_parameters);
+    }
     if (!LossAndGradientsFinite(actor_loss, actor_parameters)) {
       actor_optimizer.zero_grad();
-      result.skipped_non_finite = true;
-      return result;
+      return false;
     }
-    actor_optimizer.step();
+    {
+      RECORD_USER_SCOPE("ddpg::actor_adam");
+      actor_optimizer.step();
+    }
+    result.actor_loss = actor_loss.item<double>();
+    result.actor_updated = true;
+    return true;
+  }
 
+  void UpdateTargets() {
+    RECORD_USER_SCOPE("ddpg::polyak");
     PolyakUpdate(*target_actor, *actor, options.tau);
     PolyakUpdate(*target_critic, *critic, options.tau);
     if (td3) PolyakUpdate(*target_twin_critic, *twin_critic, options.tau);
-    result.actor_loss = actor_loss.item<double>();
-    result.actor_updated = true;
+  }
+
+  UpdateResult Update(const protocol::TransitionBatch& batch, const std::vector<float>& importance_weights) {
+    const BatchTensors tensors = ToTensors(batch, importance_weights);
+    UpdateResult result = NotUpdated();
+    if (!CriticStep(tensors, result)) {
+      result.skipped_non_finite = true;
+      return result;
+    }
+    if (td3 && critic_updates % static_cast<uint64_t>(options.policy_delay) != 0) return result;
+    if (!ActorStep(tensors.observations, result)) {
+      result.skipped_non_finite = true;
+      return result;
+    }
+    UpdateTargets();
     return result;
   }
 
   // One check, one synchronisation: the loss and every gradient of `parameters` hold only finite values.
   static bool LossAndGradientsFinite(const torch::Tensor& loss, const std::vector<torch::Tensor>& parameters) {
+    RECORD_USER_SCOPE("ddpg::finite_check");
     std::vector<torch::Tensor> checks = {torch::isfinite(loss).all()};
     for (const torch::Tensor& parameter : parameters) {
       if (parameter.grad().defined()) checks.push_back(torch::isfinite(parameter.grad()).all());
