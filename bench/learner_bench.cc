@@ -2,14 +2,15 @@
 // machine's arithmetic bound measured in the same run.
 //
 //   learner_bench [seconds per case, default 3] [--threads 1,2] [--sizes pendulum,halfcheetah]
-//                 [--algorithms ddpg,td3,d4pg] [--profile]
+//                 [--algorithms ddpg,td3,d4pg] [--precisions fp32,bf16] [--profile]
 //
-// For each thread count, size and algorithm (hidden 256,256, batch 256) it prints updates/s, the GFLOP/s
-// they amount to, and their ratio to a 256x256x256 fp32 matrix product's GFLOP/s at the same thread count
-// (the baseline, measured right before that thread count's rows). FLOPs per update are counted from the
-// layer sizes (FlopsPerUpdate), so that the ratio says how close the update comes to the machine's GEMM rate.
-// "cpu ratio" is the same ratio from work per second of the process's CPU time, which a shared machine's
-// other load disturbs far less (see Measure).
+// For each thread count, size, algorithm and precision (learner.precision; bf16 only where
+// CheckPrecisionSupport allows it, and by default only there) (hidden 256,256, batch 256) it prints updates/s, the
+// GFLOP/s they amount to, and their ratio to a 256x256x256 fp32 matrix product's GFLOP/s at the same thread count (the
+// baseline, measured right before that thread count's rows). FLOPs per update are counted from the layer sizes
+// (FlopsPerUpdate), so that the ratio says how close the update comes to the machine's GEMM rate. "cpu ratio" is the
+// same ratio from work per second of the process's CPU time, which a shared machine's other load disturbs far less (see
+// Measure).
 // --profile: instead, times 300 updates of the first case, in the calling thread's CPU time (which
 // another process's load does not inflate, as it does the wall-clock time of a profiler's trace): per update
 // the whole, each phase of learner/ddpg.cc (its ddpg:: scopes) and the LibTorch operators' self time (their
@@ -80,7 +81,7 @@ ddpg::protocol::TransitionBatch RandomBatch(const Sizes& sizes, std::mt19937& rn
   return batch;
 }
 
-ddpg::DdpgOptions AgentOptions(const Sizes& sizes, ddpg::Algorithm algorithm) {
+ddpg::DdpgOptions AgentOptions(const Sizes& sizes, ddpg::Algorithm algorithm, ddpg::Precision precision) {
   ddpg::DdpgOptions options;
   options.obs_dim = sizes.obs_dim;
   options.act_dim = sizes.act_dim;
@@ -89,6 +90,7 @@ ddpg::DdpgOptions AgentOptions(const Sizes& sizes, ddpg::Algorithm algorithm) {
   options.act_high.assign(sizes.act_dim, 1.0f);
   options.algorithm = algorithm;
   options.atoms = kAtoms;
+  options.precision = precision;
   return options;
 }
 
@@ -127,8 +129,8 @@ Rate Measure(double seconds, Work work) {
   return {units / elapsed, units / (ProcessCpuSeconds() - cpu_start)};
 }
 
-Rate UpdatesPerSecond(const Sizes& sizes, ddpg::Algorithm algorithm, double seconds) {
-  ddpg::DdpgAgent agent(AgentOptions(sizes, algorithm));
+Rate UpdatesPerSecond(const Sizes& sizes, ddpg::Algorithm algorithm, ddpg::Precision precision, double seconds) {
+  ddpg::DdpgAgent agent(AgentOptions(sizes, algorithm, precision));
   const std::vector<ddpg::protocol::TransitionBatch> batches = RandomBatches(sizes);
   for (int i = 0; i < 20; ++i) agent.Update(batches[i % batches.size()]);  // warm-up
   size_t next = 0;
@@ -197,9 +199,9 @@ void PrintLargest(const char* title, const std::map<std::string, double>& second
   }
 }
 
-void Profile(const Sizes& sizes, ddpg::Algorithm algorithm) {
+void Profile(const Sizes& sizes, ddpg::Algorithm algorithm, ddpg::Precision precision) {
   constexpr int kUpdates = 300;
-  ddpg::DdpgAgent agent(AgentOptions(sizes, algorithm));
+  ddpg::DdpgAgent agent(AgentOptions(sizes, algorithm, precision));
   const std::vector<ddpg::protocol::TransitionBatch> batches = RandomBatches(sizes);
   for (int i = 0; i < 20; ++i) agent.Update(batches[i % batches.size()]);
   double start = ThreadCpuSeconds();
@@ -214,8 +216,9 @@ void Profile(const Sizes& sizes, ddpg::Algorithm algorithm) {
   const double profiled = ThreadCpuSeconds() - start;
   at::removeCallback(handle);
 
-  std::printf("%s %s, %d updates: CPU us per update %.1f (%.1f while profiled)\n", sizes.name,
-              std::string(ddpg::ConfigEnumName(algorithm)).c_str(), kUpdates, 1e6 * unprofiled / kUpdates,
+  std::printf("%s %s %s, %d updates: CPU us per update %.1f (%.1f while profiled)\n", sizes.name,
+              std::string(ddpg::ConfigEnumName(algorithm)).c_str(),
+              std::string(ddpg::ConfigEnumName(precision)).c_str(), kUpdates, 1e6 * unprofiled / kUpdates,
               1e6 * profiled / kUpdates);
   PrintLargest("phase (inclusive CPU us per update)", cpu_profile.phase_seconds, kUpdates, 20);
   std::map<std::string, double> operators;
@@ -235,7 +238,7 @@ std::vector<std::string> SplitList(const std::string& text) {
 int Usage(const char* program) {
   std::fprintf(stderr,
                "usage: %s [seconds per case] [--threads 1,2] [--sizes pendulum,halfcheetah] "
-               "[--algorithms ddpg,td3,d4pg] [--profile]\n",
+               "[--algorithms ddpg,td3,d4pg] [--precisions fp32,bf16] [--profile]\n",
                program);
   return 2;
 }
@@ -247,6 +250,11 @@ int main(int argc, char** argv) {
   std::vector<int> thread_counts = {1, 2};
   std::vector<Sizes> sizes(std::begin(kAllSizes), std::end(kAllSizes));
   std::vector<ddpg::Algorithm> algorithms = {ddpg::Algorithm::kDdpg};
+  std::vector<ddpg::Precision> precisions = {ddpg::Precision::kFp32};
+  ddpg::DdpgOptions bf16_options;
+  bf16_options.precision = ddpg::Precision::kBf16;
+  const ddpg::Status bf16_support = ddpg::CheckPrecisionSupport(bf16_options);
+  if (bf16_support.ok()) precisions.push_back(ddpg::Precision::kBf16);
   bool profile = false;
   for (int i = 1; i < argc; ++i) {
     const std::string argument = argv[i];
@@ -278,32 +286,52 @@ int main(int argc, char** argv) {
         if (!ddpg::ParseConfigEnum("--algorithms", value, algorithm).ok()) return Usage(argv[0]);
         algorithms.push_back(algorithm);
       }
+    } else if (argument == "--precisions") {
+      precisions.clear();
+      for (const std::string& value : values) {
+        ddpg::Precision precision;
+        if (!ddpg::ParseConfigEnum("--precisions", value, precision).ok()) return Usage(argv[0]);
+        if (precision == ddpg::Precision::kBf16 && !bf16_support.ok()) {
+          std::fprintf(stderr, "%s\n", bf16_support.message().c_str());
+          return 1;
+        }
+        precisions.push_back(precision);
+      }
     } else {
       return Usage(argv[0]);
     }
   }
-  if (sizes.empty() || thread_counts.empty() || algorithms.empty()) return Usage(argv[0]);
+  if (sizes.empty() || thread_counts.empty() || algorithms.empty() || precisions.empty()) return Usage(argv[0]);
   if (profile) {
     torch::set_num_threads(thread_counts.front());
-    Profile(sizes.front(), algorithms.front());
+    Profile(sizes.front(), algorithms.front(), precisions.front());
     return 0;
   }
+  if (!bf16_support.ok()) std::printf("no bf16 rows: %s\n", bf16_support.message().c_str());
 
-  std::printf("%-16s %-5s %7s %10s %9s %14s %7s %10s\n", "sizes", "algo", "threads", "updates/s", "GFLOP/s",
-              "sgemm GFLOP/s", "ratio", "cpu ratio");
+  std::printf("%-16s %-5s %-4s %7s %10s %9s %14s %7s %10s\n", "sizes", "algo", "prec", "threads", "updates/s",
+              "GFLOP/s", "sgemm GFLOP/s", "ratio", "cpu ratio");
   for (int threads : thread_counts) {
     torch::set_num_threads(threads);
     const Rate sgemm = MatmulGflops(torch::kFloat32, seconds);
     for (const Sizes& size : sizes) {
       for (ddpg::Algorithm algorithm : algorithms) {
-        const Rate rate = UpdatesPerSecond(size, algorithm, seconds);
-        const double gflop = FlopsPerUpdate(size, algorithm) / 1e9;
-        std::printf("%-16s %-5s %7d %10.1f %9.1f %14.1f %7.2f %10.2f\n", size.name,
-                    std::string(ddpg::ConfigEnumName(algorithm)).c_str(), threads, rate.per_second,
-                    rate.per_second * gflop, sgemm.per_second, rate.per_second * gflop / sgemm.per_second,
-                    rate.per_cpu_second * gflop / sgemm.per_cpu_second);
-        std::fflush(stdout);
+        for (ddpg::Precision precision : precisions) {
+          const Rate rate = UpdatesPerSecond(size, algorithm, precision, seconds);
+          const double gflop = FlopsPerUpdate(size, algorithm) / 1e9;
+          std::printf("%-16s %-5s %-4s %7d %10.1f %9.1f %14.1f %7.2f %10.2f\n", size.name,
+                      std::string(ddpg::ConfigEnumName(algorithm)).c_str(),
+                      std::string(ddpg::ConfigEnumName(precision)).c_str(), threads, rate.per_second,
+                      rate.per_second * gflop, sgemm.per_second, rate.per_second * gflop / sgemm.per_second,
+                      rate.per_cpu_second * gflop / sgemm.per_cpu_second);
+          std::fflush(stdout);
+        }
       }
+    }
+    if (bf16_support.ok()) {
+      const Rate bf16 = MatmulGflops(torch::kBFloat16, seconds);
+      std::printf("bf16 256x256x256 product at %d threads: %.1f GFLOP/s (%.2f x the sgemm's, per CPU second)\n",
+                  threads, bf16.per_second, bf16.per_cpu_second / sgemm.per_cpu_second);
     }
   }
   return 0;

@@ -179,12 +179,18 @@ struct DdpgAgent::Impl {
   }
 
   Actor NewActor() const {
-    return OnDevice(Actor(options.obs_dim, options.act_dim, options.hidden_sizes, options.act_low, options.act_high),
-                    device);
+    Actor actor(options.obs_dim, options.act_dim, options.hidden_sizes, options.act_low, options.act_high);
+    actor->set_hidden_type(HiddenType());
+    return OnDevice(actor, device);
   }
   // D4PG's critics output a logit per atom of the return distribution.
   Critic NewCritic() const {
-    return OnDevice(Critic(options.obs_dim, options.act_dim, options.hidden_sizes, d4pg ? options.atoms : 1), device);
+    Critic critic(options.obs_dim, options.act_dim, options.hidden_sizes, d4pg ? options.atoms : 1);
+    critic->set_hidden_type(HiddenType());
+    return OnDevice(critic, device);
+  }
+  torch::ScalarType HiddenType() const {
+    return options.precision == Precision::kBf16 ? torch::kBFloat16 : torch::kFloat32;
   }
 
   // Q from a critic's output: the output itself, or D4PG's expected value of the distribution.
@@ -763,5 +769,18 @@ StatusOr<PolicyFile> LoadPolicyFile(const std::string& path, const DdpgOptions& 
 }
 
 const DdpgOptions& DdpgAgent::options() const { return impl_->options; }
+
+Status CheckPrecisionSupport(const DdpgOptions& options) {
+  if (options.precision == Precision::kFp32) return Status::Ok();
+  if (options.device != Device::kCpu) {
+    return InvalidArgument("learner.precision = bf16 is implemented for learner.device = cpu only; use fp32");
+  }
+  if (!__builtin_cpu_supports("avx512bf16")) {
+    return InvalidArgument(
+        "learner.precision = bf16 needs a CPU with AVX512_BF16 (lscpu's flag avx512_bf16), which this one lacks: "
+        "LibTorch would emulate the bfloat16 products, far slower than fp32; use learner.precision = fp32");
+  }
+  return Status::Ok();
+}
 
 }  // namespace ddpg

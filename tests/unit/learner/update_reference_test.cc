@@ -118,5 +118,49 @@ TEST_CASE("DDPG updates match a textbook DDPG step", "[ddpg]") { CheckAgainstRef
 
 TEST_CASE("weighted DDPG updates match a textbook DDPG step", "[ddpg]") { CheckAgainstReference(/*weighted=*/true); }
 
+// bf16 rounds the hidden layers' inputs and weights to 8 significant bits: Q-values and the loss differ
+// from fp32's by about bfloat16's relative precision (2^-8), and after Adam's first step, which moves every
+// parameter by +-lr (m / sqrt(v) = sign(g)), a parameter differs by at most 2 lr (a tiny gradient whose sign
+// the rounding flipped), not by more, and not by nothing (which would mean the products never ran in
+// bfloat16).
+TEST_CASE("a bf16 update follows the fp32 one within bfloat16 rounding", "[ddpg]") {
+  SingleThreaded single;
+  DdpgOptions options = PendulumOptions(5, {64, 64, 64});
+  REQUIRE(CheckPrecisionSupport(options).ok());
+  options.precision = Precision::kBf16;
+  if (!CheckPrecisionSupport(options).ok()) {
+    WARN("not run: this CPU has no AVX512_BF16");
+    return;
+  }
+  DdpgAgent bf16(options);
+  options.precision = Precision::kFp32;
+  DdpgAgent fp32(options);
+  REQUIRE(bf16.ActorParameters() == fp32.ActorParameters());
+  const auto batch = MakeBatch(128, 3);
+  const UpdateResult bf16_result = bf16.Update(batch);
+  const UpdateResult fp32_result = fp32.Update(batch);
+  CHECK(bf16_result.critic_loss == Approx(fp32_result.critic_loss).epsilon(2e-2));
+  const std::vector<float> observations = ProbeObservations(), actions = ProbeActions();
+  const std::vector<float> q_bf16 = bf16.QValues(observations, actions), q_fp32 = fp32.QValues(observations, actions);
+  CHECK(q_bf16 != q_fp32);
+  for (size_t i = 0; i < q_fp32.size(); ++i) CHECK(q_bf16[i] == Approx(q_fp32[i]).margin(2e-3));
+  const std::vector<float> critic_fp32 = fp32.CriticParameters(), critic_bf16 = bf16.CriticParameters();
+  double largest_difference = 0.0;
+  for (size_t i = 0; i < critic_fp32.size(); ++i) {
+    largest_difference = std::max(largest_difference, static_cast<double>(std::abs(critic_fp32[i] - critic_bf16[i])));
+  }
+  CHECK(largest_difference > 0.0);
+  CHECK(largest_difference <= 2.0 * options.critic_lr + 1e-6);
+}
+
+TEST_CASE("bf16 is refused on a device it is not implemented for", "[ddpg]") {
+  DdpgOptions options = PendulumOptions(1);
+  options.precision = Precision::kBf16;
+  options.device = Device::kCuda;
+  const Status status = CheckPrecisionSupport(options);
+  REQUIRE_FALSE(status.ok());
+  CHECK_THAT(status.message(), Catch::Contains("learner.precision = bf16"));
+}
+
 }  // namespace
 }  // namespace ddpg
