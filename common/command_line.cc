@@ -52,6 +52,12 @@ Status Convert(const std::string& key, const std::string& raw, T& out) {
       widths.push_back(width);
     }
     out = widths;
+  } else if constexpr (std::is_same_v<T, ThreadCount>) {
+    if (text == "auto") {
+      out.value = 0;
+    } else if (Status s = Convert(key, text, out.value); !s.ok() || out.value == 0) {
+      return bad("a number of threads or auto");
+    }
   } else if constexpr (std::is_floating_point_v<T>) {
     try {
       size_t used = 0;

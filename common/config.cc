@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <sstream>
+#include <thread>
 #include <type_traits>
 
 namespace ddpg {
@@ -17,6 +18,12 @@ std::string FormatConfigValue(const T& value) {
     out << (value ? "true" : "false");
   } else if constexpr (std::is_same_v<T, std::vector<int>>) {
     for (size_t i = 0; i < value.size(); ++i) out << (i ? "," : "") << value[i];
+  } else if constexpr (std::is_same_v<T, ThreadCount>) {
+    if (value.value == 0) {
+      out << "auto";
+    } else {
+      out << value.value;
+    }
   } else if constexpr (std::is_floating_point_v<T>) {
     char buffer[64];
     auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);  // shortest exact form
@@ -33,13 +40,20 @@ template std::string FormatConfigValue(const uint32_t&);
 template std::string FormatConfigValue(const uint64_t&);
 template std::string FormatConfigValue(const double&);
 template std::string FormatConfigValue(const std::vector<int>&);
+template std::string FormatConfigValue(const ThreadCount&);
 template std::string FormatConfigValue(const ResumeMode&);
 template std::string FormatConfigValue(const NoiseKind&);
 template std::string FormatConfigValue(const Device&);
 template std::string FormatConfigValue(const Algorithm&);
+template std::string FormatConfigValue(const Precision&);
 template std::string FormatConfigValue(const Security&);
 template std::string FormatConfigValue(const ReplaySampler&);
 template std::string FormatConfigValue(const Durability&);
+
+int LearnerThreads(ThreadCount threads) {
+  if (threads.value > 0) return threads.value;
+  return std::thread::hardware_concurrency() <= 4 ? 1 : 2;
+}
 
 namespace {
 
@@ -134,7 +148,7 @@ Status ValidateConfig(const Config& c) {
       InRange("learner.checkpoint_interval_s", c.learner.checkpoint_interval_s, 1.0, 86400.0),
       InRange<uint64_t>("learner.max_env_steps", c.learner.max_env_steps, 1, 1000000000000ull),
       InRange("learner.target_eval_return", c.learner.target_eval_return, -1e12, 1e12),
-      InRange("learner.threads", c.learner.threads, 1, 256),
+      c.learner.threads.value == 0 ? Status::Ok() : InRange("learner.threads", c.learner.threads.value, 1, 256),
       InRange<uint32_t>("actor.count", c.actor.count, 1, 100000),
       InRange("actor.num_envs", c.actor.num_envs, 1, 4096),
       InRange("actor.n_step", c.actor.n_step, 1, 100),

@@ -27,6 +27,9 @@ enum class Device { kCpu, kCuda };
 // target policy smoothing, delayed actor and target updates) or D4PG (Barth-Maron et al. 2018: a
 // categorical distributional critic).
 enum class Algorithm { kDdpg, kTd3, kD4pg };
+// The number format of the learner's hidden-layer matrix products: float32, or bfloat16 products of
+// float32 weights and activations rounded to bfloat16 (the weights, their gradients and Adam stay float32).
+enum class Precision { kFp32, kBf16 };
 // What protects the cluster's sockets: nothing (plain TCP, for loopback and trusted networks) or CurveZMQ
 // (encryption, and servers accept only the client keys they list; common/curve_security.h).
 enum class Security { kNone, kCurve };
@@ -61,6 +64,12 @@ template <>
 struct ConfigEnumNames<Algorithm> {
   static constexpr std::array<std::pair<Algorithm, std::string_view>, 3> kNames = {
       {{Algorithm::kDdpg, "ddpg"}, {Algorithm::kTd3, "td3"}, {Algorithm::kD4pg, "d4pg"}}};
+};
+
+template <>
+struct ConfigEnumNames<Precision> {
+  static constexpr std::array<std::pair<Precision, std::string_view>, 2> kNames = {
+      {{Precision::kFp32, "fp32"}, {Precision::kBf16, "bf16"}}};
 };
 
 template <>
@@ -107,6 +116,19 @@ Status ParseConfigEnum(const std::string& key, const std::string& name, E& value
   }
   return InvalidArgument(key + " = '" + name + "' is unknown: allowed " + allowed);
 }
+
+// learner.threads: LibTorch's intra-op threads, a count from 1, or 0, written "auto": chosen at start-up
+// from the machine's cores (LearnerThreads in common/torch_threads.h).
+struct ThreadCount {
+  int value = 1;
+  bool operator==(const ThreadCount&) const = default;
+};
+
+// learner.threads as a count: the configured one, or for auto the choice docs/performance.md measured on a
+// 2-core machine: 1 thread where the machine has at most 4 cores, which the learner shares with the actors,
+// the evaluator and the replay server (a second OpenMP thread that has to wait for a core makes every
+// parallel region wait with it), else 2.
+int LearnerThreads(ThreadCount threads);
 
 struct RunConfig {
   std::string name = "default";
@@ -240,8 +262,9 @@ struct LearnerConfig {
   uint64_t max_updates = 0;         // 0: no limit
   bool stop_at_target = true;
   double target_eval_return = -200.0;  // stop once an evaluation reaches this mean return
-  int threads = 1;                     // LibTorch intra-op threads
+  ThreadCount threads;                 // LibTorch intra-op threads, or auto
   Device device = Device::kCpu;        // LibTorch device of the networks
+  Precision precision = Precision::kFp32;
   ResumeMode resume = ResumeMode::kNo;
 };
 
@@ -389,8 +412,13 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("learner.max_updates", c.learner.max_updates, "stop after this many updates (0: no limit)");
   visit("learner.stop_at_target", c.learner.stop_at_target, "stop once an evaluation reaches target_eval_return");
   visit("learner.target_eval_return", c.learner.target_eval_return, "mean evaluation return that ends the run");
-  visit("learner.threads", c.learner.threads, "LibTorch threads of the learner");
+  visit("learner.threads", c.learner.threads,
+        "LibTorch threads of the learner: a count, or auto (1 on a machine of up to 4 cores, which the learner "
+        "shares with actors; else 2)");
   visit("learner.device", c.learner.device, "LibTorch device of the learner's networks: cpu or cuda");
+  visit("learner.precision", c.learner.precision,
+        "matrix products of the hidden layers: fp32, or bf16 (bfloat16 products, float32 weights; CPUs with "
+        "AVX512_BF16 only)");
   visit("learner.resume", c.learner.resume,
         "continue from the run directory's checkpoint: false, true, or auto (only if one exists)");
   visit("actor.id", c.actor.id, "this actor's id, 0 .. actor.count-1 (evaluators may use any id)");

@@ -9,7 +9,8 @@ torch::nn::Sequential MakeMlp(int input_dim, const std::vector<int>& hidden_size
   int width = input_dim;
   for (int hidden : hidden_sizes) {
     mlp->push_back(torch::nn::Linear(width, hidden));
-    mlp->push_back(torch::nn::ReLU());
+    // In place on the linear layer's output, which nothing else reads: one activation fewer to allocate.
+    mlp->push_back(torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)));
     width = hidden;
   }
   torch::nn::Linear output(width, output_dim);
@@ -18,6 +19,25 @@ torch::nn::Sequential MakeMlp(int input_dim, const std::vector<int>& hidden_size
   output->bias.uniform_(-3e-3, 3e-3);
   mlp->push_back(output);
   return mlp;
+}
+
+torch::Tensor MlpForward(torch::nn::Sequential& mlp, const torch::Tensor& input, torch::ScalarType hidden_type) {
+  if (hidden_type == torch::kFloat32) return mlp->forward(input);
+  torch::Tensor x = input;
+  const size_t layers = mlp->size();
+  for (size_t i = 0; i < layers; ++i) {
+    if (const auto* linear = mlp[i]->as<torch::nn::Linear>()) {
+      const bool hidden = i > 0 && i + 1 < layers;
+      if (hidden) {
+        x = torch::linear(x.to(hidden_type), linear->weight.to(hidden_type), linear->bias.to(hidden_type));
+      } else {
+        x = torch::linear(x.to(torch::kFloat32), linear->weight, linear->bias);
+      }
+    } else {
+      x = torch::relu_(x);  // MakeMlp's only other layer
+    }
+  }
+  return x;
 }
 
 ActorImpl::ActorImpl(int obs_dim, int act_dim, const std::vector<int>& hidden_sizes, const std::vector<float>& act_low,
@@ -30,7 +50,7 @@ ActorImpl::ActorImpl(int obs_dim, int act_dim, const std::vector<int>& hidden_si
 }
 
 torch::Tensor ActorImpl::forward(const torch::Tensor& observations) {
-  return torch::tanh(body_->forward(observations)) * scale_ + offset_;
+  return torch::tanh(MlpForward(body_, observations, hidden_type_)) * scale_ + offset_;
 }
 
 CriticImpl::CriticImpl(int obs_dim, int act_dim, const std::vector<int>& hidden_sizes, int outputs) {
@@ -38,7 +58,7 @@ CriticImpl::CriticImpl(int obs_dim, int act_dim, const std::vector<int>& hidden_
 }
 
 torch::Tensor CriticImpl::forward(const torch::Tensor& observations, const torch::Tensor& actions) {
-  return body_->forward(torch::cat({observations, actions}, 1));
+  return MlpForward(body_, torch::cat({observations, actions}, 1), hidden_type_);
 }
 
 std::vector<float> FlattenParameters(const torch::nn::Module& module) {

@@ -1,5 +1,6 @@
 #include "learner/ddpg.h"
 
+#include <ATen/record_function.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
@@ -12,6 +13,7 @@
 
 #include "common/networks.h"
 #include "learner/categorical_distribution.h"
+#include "learner/flat_parameters.h"
 
 namespace ddpg {
 namespace {
@@ -161,8 +163,12 @@ struct DdpgAgent::Impl {
         target_critic(NewCritic()),
         twin_critic(td3 ? NewCritic() : Critic(nullptr)),
         target_twin_critic(td3 ? NewCritic() : Critic(nullptr)),
-        actor_optimizer(actor->parameters(), torch::optim::AdamOptions(opts.actor_lr)),
-        critic_optimizer(CriticParameters(), torch::optim::AdamOptions(opts.critic_lr)),
+        actor_values(actor->parameters()),
+        critic_values(CriticParameters()),
+        target_actor_values(target_actor->parameters()),
+        target_critic_values(TargetCriticParameters()),
+        actor_optimizer(actor_values, opts.actor_lr),
+        critic_optimizer(critic_values, opts.critic_lr),
         act_low(BoundTensor(opts.act_low)),
         act_high(BoundTensor(opts.act_high)),
         act_half_range((act_high - act_low) / 2.0),
@@ -173,12 +179,18 @@ struct DdpgAgent::Impl {
   }
 
   Actor NewActor() const {
-    return OnDevice(Actor(options.obs_dim, options.act_dim, options.hidden_sizes, options.act_low, options.act_high),
-                    device);
+    Actor actor(options.obs_dim, options.act_dim, options.hidden_sizes, options.act_low, options.act_high);
+    actor->set_hidden_type(HiddenType());
+    return OnDevice(actor, device);
   }
   // D4PG's critics output a logit per atom of the return distribution.
   Critic NewCritic() const {
-    return OnDevice(Critic(options.obs_dim, options.act_dim, options.hidden_sizes, d4pg ? options.atoms : 1), device);
+    Critic critic(options.obs_dim, options.act_dim, options.hidden_sizes, d4pg ? options.atoms : 1);
+    critic->set_hidden_type(HiddenType());
+    return OnDevice(critic, device);
+  }
+  torch::ScalarType HiddenType() const {
+    return options.precision == Precision::kBf16 ? torch::kBFloat16 : torch::kFloat32;
   }
 
   // Q from a critic's output: the output itself, or D4PG's expected value of the distribution.
@@ -197,6 +209,22 @@ struct DdpgAgent::Impl {
       for (const torch::Tensor& parameter : twin_critic->parameters()) parameters.push_back(parameter);
     }
     return parameters;
+  }
+  // The target critics' parameters in the order of CriticParameters.
+  std::vector<torch::Tensor> TargetCriticParameters() const {
+    std::vector<torch::Tensor> parameters = target_critic->parameters();
+    if (td3) {
+      for (const torch::Tensor& parameter : target_twin_critic->parameters()) parameters.push_back(parameter);
+    }
+    return parameters;
+  }
+
+  // Puts each network's parameters into flat storage again, after Module::load gave them storage of their own.
+  void BindFlatParameters() {
+    actor_values = FlatParameters(actor->parameters());
+    critic_values = FlatParameters(CriticParameters());
+    target_actor_values = FlatParameters(target_actor->parameters());
+    target_critic_values = FlatParameters(TargetCriticParameters());
   }
 
   // The online and target network of critic `index`; null holders for an index out of range.
@@ -293,61 +321,72 @@ struct DdpgAgent::Impl {
     return terms;
   }
 
-  UpdateResult Update(const protocol::TransitionBatch& batch, const std::vector<float>& importance_weights) {
-    const auto n = static_cast<int64_t>(batch.size());
-    auto observations = ToTensor(batch.observations, n, options.obs_dim, device);
-    auto actions = ToTensor(batch.actions, n, options.act_dim, device);
-    // [n, 1] like the critic's output: a flat [n] would broadcast against it to [n, n].
-    auto rewards = ToTensor(batch.rewards, n, 1, device);
-    auto discounts = ToTensor(batch.discounts, n, 1, device);
-    auto next_observations = ToTensor(batch.next_observations, n, options.obs_dim, device);
-    const torch::Tensor weights =
-        importance_weights.empty() ? torch::Tensor() : ToTensor(importance_weights, n, 1, device);
+  // The batch as tensors on the device: buffers kept from one update to the next and refilled in place
+  // (a batch of another size reallocates them), so an update allocates nothing for its inputs; autograd
+  // holds no reference to them once an update returns. rewards, discounts and weights are [n, 1] like the
+  // critic's output: a flat [n] would broadcast against it to [n, n]. weights is undefined without
+  // importance weights.
+  struct BatchTensors {
+    torch::Tensor observations, actions, rewards, discounts, next_observations, weights;
+  };
 
-    const CriticTerms terms =
-        d4pg ? DistributionalCriticTerms(observations, actions, rewards, discounts, next_observations, weights)
-             : ValueCriticTerms(observations, actions, rewards, discounts, next_observations, weights);
-    critic_optimizer.zero_grad();
-    terms.loss.backward();
-    if (!LossAndGradientsFinite(terms.loss, CriticParameters())) {
-      critic_optimizer.zero_grad();
-      UpdateResult skipped = NotUpdated();
-      skipped.skipped_non_finite = true;
-      return skipped;
+  void Fill(torch::Tensor& buffer, const std::vector<float>& values, int64_t rows, int64_t cols) const {
+    if (!buffer.defined() || buffer.size(0) != rows) {
+      buffer = torch::empty({rows, cols}, torch::TensorOptions().dtype(torch::kFloat32).device(device));
     }
-    critic_optimizer.step();
+    // from_blob wants a mutable pointer, but the copy only reads through it.
+    buffer.copy_(torch::from_blob(const_cast<float*>(values.data()), {rows, cols}, torch::kFloat32));
+  }
+
+  const BatchTensors& FillBatch(const protocol::TransitionBatch& batch, const std::vector<float>& importance_weights) {
+    RECORD_USER_SCOPE("ddpg::batch_to_tensors");
+    const auto n = static_cast<int64_t>(batch.size());
+    Fill(batch_tensors.observations, batch.observations, n, options.obs_dim);
+    Fill(batch_tensors.actions, batch.actions, n, options.act_dim);
+    Fill(batch_tensors.rewards, batch.rewards, n, 1);
+    Fill(batch_tensors.discounts, batch.discounts, n, 1);
+    Fill(batch_tensors.next_observations, batch.next_observations, n, options.obs_dim);
+    if (importance_weights.empty()) {
+      batch_tensors.weights = torch::Tensor();
+    } else {
+      Fill(batch_tensors.weights, importance_weights, n, 1);
+    }
+    return batch_tensors;
+  }
+
+  // The critics' step; false, leaving the critics as they were, when its loss or a gradient was not finite.
+  bool CriticStep(const BatchTensors& batch, UpdateResult& result) {
+    RECORD_USER_SCOPE("ddpg::critic_step");
+    CriticTerms terms;
+    {
+      RECORD_USER_SCOPE("ddpg::critic_forward");
+      terms = d4pg ? DistributionalCriticTerms(batch.observations, batch.actions, batch.rewards, batch.discounts,
+                                               batch.next_observations, batch.weights)
+                   : ValueCriticTerms(batch.observations, batch.actions, batch.rewards, batch.discounts,
+                                      batch.next_observations, batch.weights);
+    }
+    {
+      RECORD_USER_SCOPE("ddpg::critic_backward");
+      critic_values.ZeroGradients();
+      terms.loss.backward();
+    }
+    if (!critic_values.GradientsAndLossFinite(terms.loss)) return false;
+    {
+      RECORD_USER_SCOPE("ddpg::critic_adam");
+      critic_optimizer.Step(critic_values);
+    }
     ++critic_updates;
     double loss_sum = 0.0;
     for (const torch::Tensor& loss : terms.critic_losses) loss_sum += loss.item<double>();
-    UpdateResult result{.critic_loss = loss_sum / static_cast<double>(terms.critic_losses.size()),
-                        .actor_loss = kNaN,
-                        .q_mean = terms.q.mean().item<double>(),
-                        .actor_updated = false};
-    if (weights.defined()) result.priorities = ToVector(terms.priorities);
-    if (td3 && critic_updates % static_cast<uint64_t>(options.policy_delay) != 0) return result;
-
-    const torch::Tensor actor_loss = ActorLoss(observations, actions);
-    actor_optimizer.zero_grad();
-    // The actor's gradient flows through the critic. Restricting the pass to the actor's parameters leaves
-    // no gradients on the critic and skips computing its weight gradients (a matmul per layer).
-    const auto actor_parameters = actor->parameters();
-    actor_loss.backward({}, {}, /*create_graph=*/false, actor_parameters);
-    if (!LossAndGradientsFinite(actor_loss, actor_parameters)) {
-      actor_optimizer.zero_grad();
-      result.skipped_non_finite = true;
-      return result;
-    }
-    actor_optimizer.step();
-
-    PolyakUpdate(*target_actor, *actor, options.tau);
-    PolyakUpdate(*target_critic, *critic, options.tau);
-    if (td3) PolyakUpdate(*target_twin_critic, *twin_critic, options.tau);
-    result.actor_loss = actor_loss.item<double>();
-    result.actor_updated = true;
-    return result;
+    result.critic_loss = loss_sum / static_cast<double>(terms.critic_losses.size());
+    result.q_mean = terms.q.mean().item<double>();
+    result.critic_updated = true;
+    if (batch.weights.defined()) result.priorities = ToVector(terms.priorities);
+    return true;
   }
 
-  // -mean Q(s, mu(s)), or with bc_alpha TD3+BC's loss (see ddpg.h) on the batch's logged actions.
+  // What the actor minimises: -mean Q(s, mu(s)) of the (first) online critic, its expected value for D4PG; with
+  // bc_alpha, TD3+BC's loss (see ddpg.h) on the batch's logged actions.
   torch::Tensor ActorLoss(const torch::Tensor& observations, const torch::Tensor& logged_actions) {
     const auto policy_actions = actor->forward(observations);
     const auto q = Value(critic->forward(observations, policy_actions));
@@ -357,13 +396,51 @@ struct DdpgAgent::Impl {
     return -lambda * q.mean() + cloning;
   }
 
-  // One check, one synchronisation: the loss and every gradient of `parameters` hold only finite values.
-  static bool LossAndGradientsFinite(const torch::Tensor& loss, const std::vector<torch::Tensor>& parameters) {
-    std::vector<torch::Tensor> checks = {torch::isfinite(loss).all()};
-    for (const torch::Tensor& parameter : parameters) {
-      if (parameter.grad().defined()) checks.push_back(torch::isfinite(parameter.grad()).all());
+  // The actor's step; false, leaving the actor as it was, when its loss or a gradient was not finite.
+  bool ActorStep(const torch::Tensor& observations, const torch::Tensor& logged_actions, UpdateResult& result) {
+    RECORD_USER_SCOPE("ddpg::actor_step");
+    torch::Tensor actor_loss;
+    {
+      RECORD_USER_SCOPE("ddpg::actor_forward");
+      actor_loss = ActorLoss(observations, logged_actions);
     }
-    return torch::stack(checks).all().item<bool>();
+    // The actor's gradient flows through the critic. Restricting the pass to the actor's parameters leaves
+    // no gradients on the critic and skips computing its weight gradients (a matmul per layer).
+    {
+      RECORD_USER_SCOPE("ddpg::actor_backward");
+      actor_values.ZeroGradients();
+      actor_loss.backward({}, {}, /*create_graph=*/false, actor_values.parameters());
+    }
+    if (!actor_values.GradientsAndLossFinite(actor_loss)) return false;
+    {
+      RECORD_USER_SCOPE("ddpg::actor_adam");
+      actor_optimizer.Step(actor_values);
+    }
+    result.actor_loss = actor_loss.item<double>();
+    result.actor_updated = true;
+    return true;
+  }
+
+  void UpdateTargets() {
+    RECORD_USER_SCOPE("ddpg::polyak");
+    PolyakUpdate(target_actor_values, actor_values, options.tau);
+    PolyakUpdate(target_critic_values, critic_values, options.tau);
+  }
+
+  UpdateResult Update(const protocol::TransitionBatch& batch, const std::vector<float>& importance_weights) {
+    const BatchTensors& tensors = FillBatch(batch, importance_weights);
+    UpdateResult result = NotUpdated();
+    if (!CriticStep(tensors, result)) {
+      result.skipped_non_finite = true;
+      return result;
+    }
+    if (td3 && critic_updates % static_cast<uint64_t>(options.policy_delay) != 0) return result;
+    if (!ActorStep(tensors.observations, tensors.actions, result)) {
+      result.skipped_non_finite = true;
+      return result;
+    }
+    UpdateTargets();
+    return result;
   }
 
   // TD3's a' = clip(mu'(s') + clip(eps, -c, c), act_low, act_high) with eps ~ N(0, policy_noise^2) and
@@ -419,10 +496,13 @@ struct DdpgAgent::Impl {
   Critic target_critic;
   Critic twin_critic;         // TD3 only
   Critic target_twin_critic;  // TD3 only
-  torch::optim::Adam actor_optimizer;
-  torch::optim::Adam critic_optimizer;
+  // The networks' parameters in flat storage (TD3: both critics in critic_values and target_critic_values).
+  FlatParameters actor_values, critic_values, target_actor_values, target_critic_values;
+  FlatAdam actor_optimizer;
+  FlatAdam critic_optimizer;
   torch::Tensor act_low, act_high, act_half_range;  // [1, act_dim]
   torch::Tensor support;                            // D4PG only: the atoms' returns [atoms]
+  BatchTensors batch_tensors;
   // TD3's delay counts these; restored from checkpoints, so a resumed run keeps its phase.
   uint64_t critic_updates = 0;
 };
@@ -565,13 +645,13 @@ Status DdpgAgent::SaveCheckpoint(const std::string& path, const TrainingCounters
       write_module("twin_critic", *impl_->twin_critic);
       write_module("target_twin_critic", *impl_->target_twin_critic);
     }
-    auto write_optimizer = [&](const std::string& key, const torch::optim::Optimizer& optimizer) {
+    auto write_optimizer = [&](const std::string& key, const FlatAdam& optimizer, const FlatParameters& parameters) {
       torch::serialize::OutputArchive nested;
-      optimizer.save(nested);
+      optimizer.Save(parameters, nested);
       archive.write(key, nested);
     };
-    write_optimizer("actor_optimizer", impl_->actor_optimizer);
-    write_optimizer("critic_optimizer", impl_->critic_optimizer);
+    write_optimizer("actor_optimizer", impl_->actor_optimizer, impl_->actor_values);
+    write_optimizer("critic_optimizer", impl_->critic_optimizer, impl_->critic_values);
     archive.save_to(temporary);
     std::filesystem::rename(temporary, path);
     return Status::Ok();
@@ -616,16 +696,17 @@ StatusOr<TrainingCounters> DdpgAgent::LoadCheckpoint(const std::string& path) {
     }
     // Checkpoints from before TD3 did not count critic updates; DDPG does not need the count.
     fresh->critic_updates = static_cast<uint64_t>(ReadOptionalInt(archive, "critic_updates"));
-    // Adam keys its state by parameter identity, which Module::load keeps, so the state lands on the
-    // freshly loaded parameters. Only that state is restored: the learning rates stay the configured ones,
-    // so a resumed run may change them.
-    auto read_optimizer = [&](const std::string& key, torch::optim::Optimizer& optimizer) {
+    // Module::load gave every parameter storage of its own; the optimizers' state is read in the order of
+    // the parameters, into the flat storage. Only that state is restored: the learning rates stay the
+    // configured ones, so a resumed run may change them.
+    fresh->BindFlatParameters();
+    auto read_optimizer = [&](const std::string& key, FlatAdam& optimizer, const FlatParameters& parameters) {
       torch::serialize::InputArchive nested;
       archive.read(key, nested);
-      optimizer.load(nested);
+      optimizer.Load(parameters, nested);
     };
-    read_optimizer("actor_optimizer", fresh->actor_optimizer);
-    read_optimizer("critic_optimizer", fresh->critic_optimizer);
+    read_optimizer("actor_optimizer", fresh->actor_optimizer, fresh->actor_values);
+    read_optimizer("critic_optimizer", fresh->critic_optimizer, fresh->critic_values);
     TrainingCounters counters;
     counters.updates = static_cast<uint64_t>(ReadInt(archive, "updates"));
     counters.env_steps = static_cast<uint64_t>(ReadInt(archive, "env_steps"));
@@ -694,5 +775,18 @@ StatusOr<PolicyFile> LoadPolicyFile(const std::string& path, const DdpgOptions& 
 }
 
 const DdpgOptions& DdpgAgent::options() const { return impl_->options; }
+
+Status CheckPrecisionSupport(const DdpgOptions& options) {
+  if (options.precision == Precision::kFp32) return Status::Ok();
+  if (options.device != Device::kCpu) {
+    return InvalidArgument("learner.precision = bf16 is implemented for learner.device = cpu only; use fp32");
+  }
+  if (!__builtin_cpu_supports("avx512bf16")) {
+    return InvalidArgument(
+        "learner.precision = bf16 needs a CPU with AVX512_BF16 (lscpu's flag avx512_bf16), which this one lacks: "
+        "LibTorch would emulate the bfloat16 products, far slower than fp32; use learner.precision = fp32");
+  }
+  return Status::Ok();
+}
 
 }  // namespace ddpg

@@ -57,6 +57,9 @@ struct DdpgOptions {
   uint64_t seed = 0;
   Device device = Device::kCpu;
   Algorithm algorithm = Algorithm::kDdpg;
+  // bf16: the hidden-to-hidden layers (all but the first and the last) multiply in bfloat16; see
+  // common/networks.h. Check it with CheckPrecisionSupport before making an agent.
+  Precision precision = Precision::kFp32;
   // TD3 only: the smoothing noise's std and clip, as fractions of the action half-range, and the critic
   // updates per actor and target update.
   double policy_noise = 0.2;
@@ -100,6 +103,11 @@ struct PolicyFile {
   double eval_return = 0.0;
   std::vector<float> actor_parameters;  // in the Weights wire order
 };
+
+// OK when this machine computes options.precision's products natively: bf16 needs device cpu and a CPU with
+// AVX512_BF16 (oneDNN's bfloat16 kernels; without it LibTorch emulates them, far slower than fp32).
+// InvalidArgument saying so otherwise.
+Status CheckPrecisionSupport(const DdpgOptions& options);
 
 // Reads a policy file for a network of options' sizes (InvalidArgument naming what differs otherwise).
 StatusOr<PolicyFile> LoadPolicyFile(const std::string& path, const DdpgOptions& options);

@@ -29,6 +29,7 @@ DdpgOptions AgentOptions(const Config& config, const EnvSpec& spec) {
   options.seed = config.env.seed;
   options.device = config.learner.device;
   options.algorithm = config.learner.algorithm;
+  options.precision = config.learner.precision;
   options.policy_noise = config.learner.policy_noise;
   options.noise_clip = config.learner.noise_clip;
   options.policy_delay = config.learner.policy_delay;
@@ -47,6 +48,7 @@ StatusOr<std::unique_ptr<LearnerService>> LearnerService::Create(const Config& c
   auto spec = LookUpEnvSpec(config.env.id, config.env.options);
   if (!spec.ok()) return spec.status();
   DDPG_RETURN_IF_ERROR(CheckFrameLimits(config, spec->obs_dim, spec->act_dim));
+  DDPG_RETURN_IF_ERROR(CheckPrecisionSupport(AgentOptions(config, *spec)));
   std::unique_ptr<LearnerService> service(new LearnerService(config, std::move(metrics), *spec));
   const bool checkpoint_exists = std::filesystem::exists(service->CheckpointPath());
   const ResumeMode resume = config.learner.resume;
@@ -128,8 +130,8 @@ std::string LearnerService::Run() {
       "{} on {} (obs {}, act {}), network {}, batch {}, {} thread(s); replay {}, weights on {}, "
       "reports on {}, {}; run directory {}",
       algorithm, spec_.id, spec_.obs_dim, spec_.act_dim, FormatConfigValue(config_.network.hidden_sizes),
-      config_.learner.batch_size, config_.learner.threads, config_.replay.address, config_.learner.weights_bind,
-      config_.learner.reports_bind,
+      config_.learner.batch_size, LearnerThreads(config_.learner.threads), config_.replay.address,
+      config_.learner.weights_bind, config_.learner.reports_bind,
       curve_ ? fmt::format("CurveZMQ, {} allowed client key(s)", curve_->allowed_clients())
              : std::string("plain TCP (run.security = none)"),
       config_.run.RunDirectory());

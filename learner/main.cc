@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
                      .process_name = [](const Config&) { return std::string("learner"); },
                      .prepare = nullptr,
                      .run = [](const Config& config, MetricsWriter metrics) -> Status {
-                       SetTorchThreads(config.learner.threads);
+                       SetTorchThreads(LearnerThreads(config.learner.threads));
                        StatusOr<std::unique_ptr<LearnerService>> service =
                            LearnerService::Create(config, std::move(metrics));
                        DDPG_RETURN_IF_ERROR(service.status());

@@ -433,8 +433,9 @@ Config NonDefaultConfig(const std::string& key_dir) {
   c.learner.max_updates = 7;
   c.learner.stop_at_target = false;
   c.learner.target_eval_return = -150.25;
-  c.learner.threads = 4;
+  c.learner.threads = ThreadCount{4};
   c.learner.device = Device::kCuda;
+  c.learner.precision = Precision::kBf16;
   c.learner.resume = ResumeMode::kAuto;
   c.actor.id = 2;
   c.actor.auto_id = true;
@@ -617,6 +618,24 @@ TEST_CASE("learner.resume accepts false true and auto and nothing else", "[confi
   const StatusOr<CommandLine> parsed = Parse({"--learner.resume", "maybe"}, Program::kLearner);
   REQUIRE_FALSE(parsed.ok());
   REQUIRE_THAT(parsed.status().message(), Catch::Contains("learner.resume = 'maybe'") && Catch::Contains("auto"));
+}
+
+TEST_CASE("learner.threads accepts a count or auto, and neither 0 nor words", "[config]") {
+  for (const char* value : {"1", "3", "auto"}) {
+    const StatusOr<CommandLine> parsed = Parse({"--learner.threads", value}, Program::kLearner);
+    INFO(parsed.status().message());
+    REQUIRE(parsed.ok());
+    CHECK(FormatConfigValue(parsed->config.learner.threads) == value);
+  }
+  CHECK(LearnerThreads(ThreadCount{3}) == 3);
+  const int automatic = LearnerThreads(ThreadCount{0});
+  CHECK((automatic == 1 || automatic == 2));
+  for (const char* value : {"0", "many", "-1"}) {
+    const StatusOr<CommandLine> parsed = Parse({"--learner.threads", value}, Program::kLearner);
+    INFO(value);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK_THAT(parsed.status().message(), Catch::Contains("learner.threads"));
+  }
 }
 
 TEST_CASE("an assigned actor id beyond actor.count is allowed and wraps around the noise schedule", "[config]") {
