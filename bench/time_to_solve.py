@@ -24,21 +24,16 @@ the cluster's ports are taken (another cluster running) and warns when the load 
 import argparse
 import configparser
 import datetime
-import errno
 import json
 import math
 import os
-import re
-import socket
 import statistics
 import subprocess
 import sys
-import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from cluster_runs import REPO, build, endpoint_overrides, refuse_if_ports_busy, run_cluster, warn_if_loaded
+
 PYTHON = "/usr/bin/python3"  # Debian's, with python3-torch
-ENDPOINTS = (("replay", "bind", "address"), ("learner", "weights_bind", "weights_address"),
-             ("learner", "reports_bind", "reports_address"))
 
 
 def parse_seeds(text):
@@ -49,77 +44,10 @@ def parse_seeds(text):
     return seeds
 
 
-def port_of(endpoint):
-    match = re.fullmatch(r"tcp://(.+):(\d+)", endpoint)
-    if not match:
-        raise SystemExit(f"time_to_solve: cannot read a TCP port from the endpoint '{endpoint}'")
-    return match.group(1), int(match.group(2))
-
-
-def endpoint_overrides(config, offset):
-    """The options that move every endpoint of the config by `offset` ports, and the ports bound."""
-    overrides, ports = [], []
-    for section, bind_key, address_key in ENDPOINTS:
-        for key in (bind_key, address_key):
-            host, port = port_of(config.get(section, key))
-            if offset:
-                overrides += [f"--{section}.{key}", f"tcp://{host}:{port + offset}"]
-            if key == bind_key:
-                ports.append(port + offset)
-    return overrides, ports
-
-
-def refuse_if_ports_busy(ports, offset):
-    for port in ports:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            # As ZeroMQ's listeners do: a connection of an earlier run in TIME_WAIT does not make a port busy.
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("0.0.0.0", port))
-            except OSError as error:
-                if error.errno != errno.EADDRINUSE:
-                    raise
-                raise SystemExit(
-                    f"time_to_solve: port {port} is in use: another cluster (or something else) is running, and "
-                    f"its processes would both clash with this run's and slow it down. Stop it, or if you must, "
-                    f"move this run's ports with --port-offset N (now {offset}).")
-
-
-def warn_if_loaded():
-    load = os.getloadavg()[0]
-    if load > 1.0:
-        print(f"time_to_solve: warning: the load average is {load:.2f} (above 1.0): other work shares the CPUs, "
-              "so these figures are not comparable with an idle machine's", file=sys.stderr)
-    return load
-
-
 def require_torch():
     if subprocess.run([PYTHON, "-c", "import torch"], capture_output=True).returncode != 0:
         raise SystemExit(f"time_to_solve: the reference needs PyTorch for {PYTHON}: "
                          "sudo apt-get install python3-torch (Debian's; a bench-only dependency)")
-
-
-def run_cluster(seed, config_path, options, log_path):
-    """Runs scripts/run.sh to the end; returns the run directory and the wall time its processes started."""
-    command = ["bash", "scripts/run.sh", "--config", config_path, "--env.seed", str(seed)] + options
-    started, run_dir = None, None
-    with open(log_path, "w") as log, subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
-                                                      stderr=subprocess.STDOUT, text=True) as cluster:
-        for line in cluster.stdout:
-            if started is None and line.startswith("run: run directory "):
-                started = time.time()  # the clock of the metrics' wall_time
-                run_dir = line.split()[3]
-            log.write(line)
-        status = cluster.wait()
-    if run_dir is None:
-        raise SystemExit(f"time_to_solve: scripts/run.sh (seed {seed}) started no cluster; see {log_path}")
-    if not os.path.exists(os.path.join(REPO, run_dir, "learner.metrics.jsonl")):
-        raise SystemExit(f"time_to_solve: scripts/run.sh (seed {seed}) exited with status {status} before the learner "
-                         f"wrote a metrics object; see {log_path} and the logs in {run_dir}")
-    if status != 0:
-        print(f"time_to_solve: scripts/run.sh (seed {seed}) exited with status {status}; see {log_path}",
-              file=sys.stderr)
-    return os.path.join(REPO, run_dir), started
 
 
 def cluster_result(run_dir, started):
@@ -182,15 +110,14 @@ def main():
     require_torch()
     out_dir = os.path.join(REPO, "runs", "time_to_solve-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
     os.makedirs(out_dir)
-    # Its progress goes to stderr: stdout is the table.
-    subprocess.run(["bash", "scripts/build.sh"], cwd=REPO, check=True, stdout=sys.stderr,
-                   env=dict(os.environ, TARGETS="replay_server learner actor"))
+    build("replay_server learner actor")
 
     load_before = warn_if_loaded()
     options = ["--learner.max_env_steps", str(args.max_env_steps)] + endpoints
     rows = []
     for seed in parse_seeds(args.seeds):
-        run_dir, started = run_cluster(seed, args.config, options, os.path.join(out_dir, f"cluster-{seed}.log"))
+        run_dir, started = run_cluster(args.config, ["--env.seed", str(seed)] + options,
+                                       os.path.join(out_dir, f"cluster-{seed}.log"), f"seed {seed}")
         cluster = cluster_result(run_dir, started)
         reference = run_reference(seed, run_dir, args, os.path.join(out_dir, f"reference-{seed}.jsonl"))
         rows.append({"seed": seed, "run_dir": os.path.relpath(run_dir, REPO), "cluster": cluster,

@@ -228,7 +228,9 @@ void LearnerService::Train(const protocol::SampleReply& reply) {
   }
   statistics_.RecordReplay(reply.replay_size, reply.connected_actors);
 
+  const auto update_start = std::chrono::steady_clock::now();
   const UpdateResult result = agent_.Update(batch, reply.weights);
+  statistics_.RecordUpdateSeconds(Seconds(std::chrono::steady_clock::now() - update_start));
   if (result.skipped_non_finite) {
     statistics_.RecordSkippedUpdate();
     reports_log_.Warn(std::string("a loss or gradient was not finite: the ") +

@@ -62,6 +62,8 @@ void TrainingStatistics::EndWindow(uint64_t updates, uint64_t env_steps, double 
   const double elapsed = std::max(1e-9, seconds);
   updates_per_s_ = static_cast<double>(updates - updates_at_window_start_) / elapsed;
   inserts_per_s_ = static_cast<double>(env_steps - env_steps_at_window_start_) / elapsed;
+  busy_fraction_ = update_seconds_ / elapsed;
+  update_seconds_ = 0.0;
   StartWindow(updates, env_steps);
   last_means_ = CurrentMeans();
   critic_loss_sum_ = actor_loss_sum_ = q_sum_ = lag_sum_ = 0.0;
@@ -94,6 +96,7 @@ nlohmann::json TrainingStatistics::Snapshot(uint64_t updates, uint64_t env_steps
           {"replay_size", replay_size_},
           {"inserts_per_s", inserts_per_s_},
           {"samples_per_s", updates_per_s_ * batch_size_},
+          {"busy_fraction", NullIfUnknown(busy_fraction_)},
           {"critic_loss", NullIfUnknown(means.critic_loss)},
           {"actor_loss", NullIfUnknown(means.actor_loss)},
           {"q_mean", NullIfUnknown(means.q_mean)},
@@ -117,6 +120,8 @@ constexpr ExportedMetric kExportedMetrics[] = {
     {"critic_loss", "ddpg_learner_critic_loss", Kind::kGauge, "Mean critic loss over the last report interval."},
     {"actor_loss", "ddpg_learner_actor_loss", Kind::kGauge, "Mean actor loss over the last report interval."},
     {"q_mean", "ddpg_learner_q_mean", Kind::kGauge, "Mean Q of the sampled batches over the last report interval."},
+    {"busy_fraction", "ddpg_learner_busy_ratio", Kind::kGauge,
+     "Share of the last report interval the training thread spent computing updates (1: never waited)."},
     {"policy_lag", "ddpg_learner_policy_lag_updates", Kind::kGauge,
      "Mean age of the acting policy, in updates, of the training episodes of the last report interval."},
     {"train_return", "ddpg_learner_train_return", Kind::kGauge, "Mean return of the recent training episodes."},
@@ -141,9 +146,9 @@ std::string TrainingStatistics::DashboardLine(uint64_t updates, uint64_t env_ste
   const std::string eval =
       last_eval_ ? fmt::format("{:.1f} (v{})", last_eval_->episode_return, last_eval_->policy_version) : "-";
   return fmt::format(
-      "step {} | {:.0f} upd/s | env {}/{} ({:.0f}%) ETA {} | replay {} +{}/s smp {}/s | critic {} actor {} Q {} | "
+      "step {} | {:.0f} upd/s busy {} | env {}/{} ({:.0f}%) ETA {} | replay {} +{}/s smp {}/s | critic {} actor {} Q {} | "
       "lag {} | train {} | eval {} | actors {}",
-      FormatCount(static_cast<double>(updates)), updates_per_s_, FormatCount(static_cast<double>(env_steps)),
+      FormatCount(static_cast<double>(updates)), updates_per_s_, Shown(100.0 * busy_fraction_, "{:.0f}%"), FormatCount(static_cast<double>(env_steps)),
       FormatCount(static_cast<double>(max_env_steps_)), 100.0 * static_cast<double>(env_steps) / max_env_steps_, eta,
       FormatCount(static_cast<double>(replay_size_)), FormatCount(inserts_per_s_),
       FormatCount(updates_per_s_ * batch_size_), Shown(means.critic_loss, "{:.3g}"), Shown(means.actor_loss, "{:.3g}"),

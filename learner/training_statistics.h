@@ -39,6 +39,10 @@ class TrainingStatistics {
   void RecordRejectedBatch() { ++rejected_batches_; }
   // An update (or its actor part) not applied because a loss or gradient was not finite.
   void RecordSkippedUpdate() { ++skipped_updates_; }
+  // Seconds the training thread spent computing an update (DdpgAgent::Update). Over a window, their share of
+  // the wall time is busy_fraction: below 1 the learner waited for batches or did other work, which
+  // separates a starved learner from a slow one.
+  void RecordUpdateSeconds(double seconds) { update_seconds_ += seconds; }
 
   // Starts the first report window at (updates, env_steps): a resumed run does not start at 0.
   void StartWindow(uint64_t updates, uint64_t env_steps);
@@ -77,6 +81,8 @@ class TrainingStatistics {
   uint64_t env_steps_at_window_start_ = 0;
   double updates_per_s_ = 0.0;
   double inserts_per_s_ = 0.0;
+  double update_seconds_ = 0.0;
+  double busy_fraction_ = NAN;
 
   uint64_t replay_size_ = 0;
   uint32_t connected_actors_ = 0;

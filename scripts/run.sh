@@ -28,8 +28,19 @@ bash scripts/install-deps.sh
 TARGETS="replay_server learner actor" bash scripts/build.sh
 
 actors=${ACTORS:-2}
+# The run directory is run.root/run.name: a fresh name per run unless given; the root as the config or the
+# command line sets it.
 name="$(basename "$config" .ini)-$(date +%Y%m%d-%H%M%S)"
-run_dir="runs/$name"
+root=$(awk -F '[ \t]*=[ \t]*' '/^\[/ { section = $0 } section == "[run]" && $1 == "root" { print $2 }' "$config")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --run.name) name=${args[i + 1]:-$name} ;;
+    --run.name=*) name=${args[i]#--run.name=} ;;
+    --run.root) root=${args[i + 1]:-$root} ;;
+    --run.root=*) root=${args[i]#--run.root=} ;;
+  esac
+done
+run_dir="${root:-runs}/$name"
 bin=build/bin
 common=(--config "$config" --run.name "$name" "${args[@]}")
 mkdir -p "$run_dir"

@@ -131,7 +131,7 @@ TEST_CASE("every process serves the values of its latest metrics object at /metr
   CHECK(WaitFor([&] { return Served(replay_port, "ddpg_replay_server_inserted_transitions_total") > inserted; }, 20s));
 
   CheckNames(replay_port, "replay_server", 13);
-  CheckNames(learner_port, "learner", 12);
+  CheckNames(learner_port, "learner", 13);
   CheckNames(actor_port, "actor", 8);
   CheckNames(eval_port, "evaluator", 5);
 

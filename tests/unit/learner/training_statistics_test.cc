@@ -67,6 +67,23 @@ TEST_CASE("rates are per second over the window and a resumed run does not start
   CHECK(snapshot["samples_per_s"] == 6400.0);
 }
 
+TEST_CASE("busy_fraction is the window's update time over its length and starts again each window",
+          "[training_statistics]") {
+  TrainingStatistics statistics(64, 100000);
+  CHECK(statistics.Snapshot(0, 0)["busy_fraction"].is_null());
+  statistics.StartWindow(0, 0);
+  statistics.RecordUpdateSeconds(0.25);
+  statistics.RecordUpdateSeconds(0.5);
+  statistics.EndWindow(2, 0, 1.5);
+  CHECK(statistics.Snapshot(2, 0)["busy_fraction"] == 0.5);
+  CHECK(statistics.DashboardLine(2, 0).find("upd/s busy 50% |") != std::string::npos);
+  statistics.RecordUpdateSeconds(0.1);
+  statistics.EndWindow(3, 0, 0.5);
+  CHECK(statistics.Snapshot(3, 0)["busy_fraction"] == Approx(0.2));
+  statistics.EndWindow(3, 0, 1.0);
+  CHECK(statistics.Snapshot(3, 0)["busy_fraction"] == 0.0);
+}
+
 TEST_CASE("policy lag is the learner's step minus the acting version, ignoring random and foreign versions",
           "[training_statistics]") {
   TrainingStatistics statistics(256, 1000);
