@@ -146,14 +146,14 @@ std::string TrainingStatistics::DashboardLine(uint64_t updates, uint64_t env_ste
   const std::string eval =
       last_eval_ ? fmt::format("{:.1f} (v{})", last_eval_->episode_return, last_eval_->policy_version) : "-";
   return fmt::format(
-      "step {} | {:.0f} upd/s busy {} | env {}/{} ({:.0f}%) ETA {} | replay {} +{}/s smp {}/s | critic {} actor {} Q {} | "
-      "lag {} | train {} | eval {} | actors {}",
-      FormatCount(static_cast<double>(updates)), updates_per_s_, Shown(100.0 * busy_fraction_, "{:.0f}%"), FormatCount(static_cast<double>(env_steps)),
-      FormatCount(static_cast<double>(max_env_steps_)), 100.0 * static_cast<double>(env_steps) / max_env_steps_, eta,
-      FormatCount(static_cast<double>(replay_size_)), FormatCount(inserts_per_s_),
-      FormatCount(updates_per_s_ * batch_size_), Shown(means.critic_loss, "{:.3g}"), Shown(means.actor_loss, "{:.3g}"),
-      Shown(means.q_mean, "{:.3g}"), Shown(means.policy_lag, "{:.0f}"), Shown(MeanTrainReturn(), "{:.1f}"), eval,
-      connected_actors_);
+      "step {} | {:.0f} upd/s busy {} | env {}/{} ({:.0f}%) ETA {} | replay {} +{}/s smp {}/s | critic {} actor {} "
+      "Q {} | lag {} | train {} | eval {} | actors {}",
+      FormatCount(static_cast<double>(updates)), updates_per_s_, Shown(100.0 * busy_fraction_, "{:.0f}%"),
+      FormatCount(static_cast<double>(env_steps)), FormatCount(static_cast<double>(max_env_steps_)),
+      100.0 * static_cast<double>(env_steps) / max_env_steps_, eta, FormatCount(static_cast<double>(replay_size_)),
+      FormatCount(inserts_per_s_), FormatCount(updates_per_s_ * batch_size_), Shown(means.critic_loss, "{:.3g}"),
+      Shown(means.actor_loss, "{:.3g}"), Shown(means.q_mean, "{:.3g}"), Shown(means.policy_lag, "{:.0f}"),
+      Shown(MeanTrainReturn(), "{:.1f}"), eval, connected_actors_);
 }
 
 }  // namespace ddpg
