@@ -2,6 +2,7 @@
 """Learning curves and training diagnostics of ddpg-cluster runs, as PNG figures.
 
     scripts/plot.py RUN_DIR [RUN_DIR ...] [--out DIR]
+    scripts/plot.py LABEL=RUN_DIR [LABEL=RUN_DIR ...] --out DIR
 
 Reads each run directory's learner.metrics.jsonl, and replay_server.metrics.jsonl when there is one, and
 writes two figures:
@@ -9,6 +10,8 @@ writes two figures:
   learning_curve.png  the evaluation return against environment steps and against wall time. With several
                       runs (seeds, say): each run as a thin line, their mean, and their range (min to max),
                       computed where all runs have data, each run interpolated linearly between evaluations.
+                      Runs given as LABEL=RUN_DIR are compared by label (fp32=runs/a fp32=runs/b bf16=runs/c,
+                      say): each label's runs, mean and range in a colour of their own.
   training.png        updates/s, inserts/s, samples/s, replay size, critic loss, actor loss, mean Q, policy
                       lag and the training episodes' return against wall time, one line per run (dashed: as
                       the replay server counts them).
@@ -65,10 +68,12 @@ def read_json_lines(path):
 
 
 class Run:
-    """One run directory's metrics, with wall time counted from the learner's start."""
+    """One run directory's metrics, with wall time counted from the learner's start; `group` is the label it
+    is compared under, or None."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, group=None):
         self.directory = directory
+        self.group = group
         self.name = os.path.basename(os.path.normpath(directory))
         learner_path = os.path.join(directory, LEARNER_METRICS)
         if not os.path.exists(learner_path):
@@ -136,21 +141,41 @@ def describe(runs):
     return f"{', '.join(env_ids)}: {names}" if env_ids else names
 
 
+def groups_of(runs):
+    """The runs by label, in the order the labels first appear; one group without a label when none has one."""
+    groups = {}
+    for run in runs:
+        groups.setdefault(run.group, []).append(run)
+    return groups
+
+
+def plot_group(axes, runs, curves, label, color, mean_color):
+    """One group's runs as lines and, for several, their mean and range. `label` prefixes every line's label."""
+    prefix = f"{label}: " if label else ""
+    several = len(runs) > 1
+    for run, (xs, ys) in zip(runs, curves):
+        style = dict(linewidth=0.8, alpha=0.5) if several else dict(marker=".", linewidth=1.5)
+        if label:
+            style["color"] = color
+        plot_line(axes, xs, ys, prefix + run.name, **style)
+    summary = mean_and_range(curves) if several else None
+    if summary:
+        grid, mean, low, high = summary
+        axes.fill_between(grid, low, high, color=color, alpha=0.15, linewidth=0)
+        plot_line(axes, grid, low, f"{prefix}min of {len(runs)} runs", color=color, linewidth=0.5, alpha=0.6)
+        plot_line(axes, grid, high, f"{prefix}max of {len(runs)} runs", color=color, linewidth=0.5, alpha=0.6)
+        plot_line(axes, grid, mean, f"{prefix}mean of {len(runs)} runs", color=mean_color, linewidth=2)
+
+
 def learning_curve(runs):
     figure, panels = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    groups = groups_of(runs)
     for axes, x_key, x_label in ((panels[0], "env_steps", "environment steps"), (panels[1], "wall", "wall time (s)")):
-        curves = [run.series(run.learner, x_key, "eval_return") for run in runs]
-        several = len(runs) > 1
-        for run, (xs, ys) in zip(runs, curves):
-            style = dict(linewidth=0.8, alpha=0.5) if several else dict(marker=".", linewidth=1.5)
-            plot_line(axes, xs, ys, run.name, **style)
-        summary = mean_and_range(curves) if several else None
-        if summary:
-            grid, mean, low, high = summary
-            axes.fill_between(grid, low, high, color="tab:blue", alpha=0.15, linewidth=0)
-            plot_line(axes, grid, low, f"min of {len(runs)} runs", color="tab:blue", linewidth=0.5, alpha=0.6)
-            plot_line(axes, grid, high, f"max of {len(runs)} runs", color="tab:blue", linewidth=0.5, alpha=0.6)
-            plot_line(axes, grid, mean, f"mean of {len(runs)} runs", color="black", linewidth=2)
+        for index, (label, members) in enumerate(groups.items()):
+            curves = [run.series(run.learner, x_key, "eval_return") for run in members]
+            # Unlabelled runs keep matplotlib's colour per run, with a black mean over a blue range.
+            color = f"C{index % 10}" if label else "tab:blue"
+            plot_group(axes, members, curves, label, color, color if label else "black")
         targets = {run.target for run in runs if run.target is not None}
         for target in targets:
             axes.axhline(target, color="gray", linestyle=":", linewidth=1, label=f"target {target:g}")
@@ -170,10 +195,11 @@ def training(runs):
         for index, run in enumerate(runs):
             color = f"C{index % 10}"
             xs, ys = run.series(run.learner, "wall", key)
-            plot_line(axes, xs, ys, run.name if several else "learner", color=color, linewidth=1.2)
+            name = f"{run.group}: {run.name}" if run.group else run.name
+            plot_line(axes, xs, ys, name if several else "learner", color=color, linewidth=1.2)
             if from_replay and run.replay:
                 xs, ys = run.series(run.replay, "wall", key)
-                label = f"{run.name} (replay server)" if several else "replay server"
+                label = f"{name} (replay server)" if several else "replay server"
                 plot_line(axes, xs, ys, label, color=color, linestyle="--", linewidth=1)
         values = [y for line in axes.get_lines() for y in line.get_ydata()]
         if key == "critic_loss" and values and min(values) > 0:
@@ -211,17 +237,23 @@ def write(figure, out_dir, name, runs):
 
 def main(argv):
     parser = argparse.ArgumentParser(prog="plot.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories (runs/<name>/)")
+    parser.add_argument("runs", nargs="+", metavar="[LABEL=]RUN_DIR",
+                        help="run directories (runs/<name>/), each with an optional label to compare runs by")
     parser.add_argument("--out", help="directory for the figures (default: the run directory, for one run)")
     args = parser.parse_args(argv)
     if args.out is None and len(args.runs) > 1:
         parser.error("several runs need --out DIR")
+    labelled = [argument.partition("=") if "=" in argument else (None, "", argument) for argument in args.runs]
+    if any(label is None for label, _, _ in labelled) and any(label is not None for label, _, _ in labelled):
+        parser.error("give every run a LABEL= or none")
+    if any(label == "" for label, _, _ in labelled):
+        parser.error("an empty LABEL before '='")
     try:
-        runs = [Run(directory) for directory in args.runs]
+        runs = [Run(directory, label) for label, _, directory in labelled]
     except (OSError, ValueError) as error:
         print(f"plot.py: error: {error}", file=sys.stderr)
         return 2
-    out_dir = args.out or args.runs[0]
+    out_dir = args.out or runs[0].directory
     os.makedirs(out_dir, exist_ok=True)
     for name, make in (("learning_curve", learning_curve), ("training", training)):
         print(write(make(runs), out_dir, name, runs))

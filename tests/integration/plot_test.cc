@@ -93,7 +93,7 @@ struct ShortRun {
   double origin = 0.0;
 };
 
-TEST_CASE("plot.py draws two short real runs' metrics, their mean and their range") {
+TEST_CASE("plot.py draws two short real runs' metrics, their mean and their range, also compared by label") {
   // Small networks, half an update per inserted transition, short evaluations every 0.1 s: a few
   // seconds of training with several evaluations.
   const std::vector<std::string> args = {"--network.hidden_sizes",      "64,64", "--learner.batch_size",    "64",
@@ -181,6 +181,15 @@ TEST_CASE("plot.py draws two short real runs' metrics, their mean and their rang
   CHECK(IsPng(out.File("training.png")));
   std::ifstream both_file(out.File("learning_curve.json"));
   const nlohmann::json both_curve = nlohmann::json::parse(both_file);
+  // Compared by label: "both" has the two runs, "first" the first one alone.
+  TempDir labelled_out;
+  ChildProcess labelled(SourcePath("scripts/plot.py"),
+                        {"both=" + runs[0].directory, "both=" + runs[1].directory, "first=" + runs[0].directory,
+                         "--out", labelled_out.path()},
+                        labelled_out.File("plot.out"));
+  REQUIRE(labelled.Wait(60s) == std::optional<int>(0));
+  std::ifstream labelled_file(labelled_out.File("learning_curve.json"));
+  const nlohmann::json labelled_curve = nlohmann::json::parse(labelled_file);
   for (const auto& [title, x_key] :
        std::vector<std::pair<std::string, std::string>>{{"Evaluation return against environment steps", "env_steps"},
                                                         {"Evaluation return against wall time", "wall"}}) {
@@ -209,6 +218,11 @@ TEST_CASE("plot.py draws two short real runs' metrics, their mean and their rang
     CheckSame(Plotted(panel, "mean of 2 runs"), mean);
     CheckSame(Plotted(panel, "min of 2 runs"), minimum);
     CheckSame(Plotted(panel, "max of 2 runs"), maximum);
+    const nlohmann::json& labelled_panel = Panel(labelled_curve, title);
+    CheckSame(Plotted(labelled_panel, "both: mean of 2 runs"), mean);
+    CheckSame(Plotted(labelled_panel, "both: min of 2 runs"), minimum);
+    CheckSame(Plotted(labelled_panel, "first: " + name), a);
+    for (const auto& series : labelled_panel["series"]) CHECK(series["label"] != "first: mean of 1 runs");
   }
 }
 
