@@ -87,16 +87,6 @@ Status LoadFlatParameters(torch::nn::Module& module, const std::vector<float>& f
   return Status::Ok();
 }
 
-void PolyakUpdate(torch::nn::Module& target, const torch::nn::Module& source, double tau) {
-  torch::NoGradGuard no_grad;
-  auto target_params = target.parameters();
-  auto source_params = source.parameters();
-  TORCH_CHECK(target_params.size() == source_params.size(), "PolyakUpdate needs modules of the same shape");
-  for (size_t i = 0; i < target_params.size(); ++i) {
-    target_params[i].mul_(1.0 - tau).add_(source_params[i], tau);
-  }
-}
-
 void SetTorchThreads(int threads) {
   torch::set_num_threads(threads);
   torch::set_num_interop_threads(threads);

@@ -56,7 +56,4 @@ std::vector<float> FlattenParameters(const torch::nn::Module& module);
 // Copies a flat vector back; fails if the total size differs.
 Status LoadFlatParameters(torch::nn::Module& module, const std::vector<float>& flat);
 
-// target <- tau * source + (1 - tau) * target, parameter by parameter.
-void PolyakUpdate(torch::nn::Module& target, const torch::nn::Module& source, double tau);
-
 }  // namespace ddpg

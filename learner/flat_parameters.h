@@ -40,7 +40,7 @@ class FlatParameters {
   torch::Tensor values_, gradients_;
 };
 
-// target <- (1 - tau) * target + tau * source over all values, as PolyakUpdate does tensor by tensor.
+// target <- (1 - tau) * target + tau * source over all values at once (Polyak averaging of target networks).
 // Both must hold parameters of the same shapes in the same order.
 void PolyakUpdate(FlatParameters& target, const FlatParameters& source, double tau);
 

@@ -1,8 +1,11 @@
-// Helpers shared by the learner agent's tests (ddpg_test.cc, td3_test.cc): options of Pendulum's sizes,
-// batches, a temporary directory, and networks of known behaviour to start an agent from.
+// Helpers shared by the learner agent's tests (ddpg_test.cc, td3_test.cc, ...): the reference Polyak
+// averaging, options of Pendulum's sizes, batches, a temporary directory, and networks of known behaviour to
+// start an agent from.
 #pragma once
 
 #include <torch/torch.h>
+
+#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -15,6 +18,17 @@
 #include "learner/ddpg.h"
 
 namespace ddpg::agent_test {
+
+// Textbook Polyak averaging, tensor by tensor: target <- tau * source + (1 - tau) * target. The reference
+// the learner's flat PolyakUpdate (learner/flat_parameters.h) is checked against.
+inline void ReferencePolyakUpdate(torch::nn::Module& target, const torch::nn::Module& source, double tau) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> target_parameters = target.parameters(), source_parameters = source.parameters();
+  REQUIRE(target_parameters.size() == source_parameters.size());
+  for (size_t i = 0; i < target_parameters.size(); ++i) {
+    target_parameters[i].mul_(1.0 - tau).add_(source_parameters[i], tau);
+  }
+}
 
 // Pendulum-v1's dimensions, with small layers so that a few hundred updates take well under a second.
 inline DdpgOptions PendulumOptions(uint64_t seed, std::vector<int> hidden_sizes = {64, 64}) {

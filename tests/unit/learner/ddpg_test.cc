@@ -138,32 +138,6 @@ TEST_CASE("a DDPG update on a fixed batch lowers the critic loss") {
   CHECK(last.critic_loss < 0.2 * first.critic_loss);
 }
 
-TEST_CASE("the Polyak update moves the target by tau towards the source") {
-  torch::nn::Linear target(2, 1), source(2, 1);
-  auto set = [](torch::nn::Linear& layer, std::vector<float> weight, float bias) {
-    torch::NoGradGuard no_grad;
-    layer->weight.copy_(torch::tensor(weight).view({1, 2}));
-    layer->bias.fill_(bias);
-  };
-  set(source, {5.0f, 6.0f}, 7.0f);
-
-  SECTION("tau = 0.25 mixes the parameters") {
-    set(target, {1.0f, 2.0f}, 3.0f);
-    PolyakUpdate(*target, *source, 0.25);
-    CHECK(FlattenParameters(*target) == std::vector<float>{2.0f, 3.0f, 4.0f});
-  }
-  SECTION("tau = 1 copies the source") {
-    set(target, {1.0f, 2.0f}, 3.0f);
-    PolyakUpdate(*target, *source, 1.0);
-    CHECK(FlattenParameters(*target) == std::vector<float>{5.0f, 6.0f, 7.0f});
-  }
-  SECTION("tau = 0 leaves the target unchanged") {
-    set(target, {1.0f, 2.0f}, 3.0f);
-    PolyakUpdate(*target, *source, 0.0);
-    CHECK(FlattenParameters(*target) == std::vector<float>{1.0f, 2.0f, 3.0f});
-  }
-}
-
 TEST_CASE("after an update the targets are (1 - tau) * old target + tau * new online") {
   SingleThreaded single;
   DdpgOptions options = PendulumOptions(3);

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <vector>
 
+#include "agent_test_support.h"
 #include "common/networks.h"
 
 namespace ddpg {
@@ -72,10 +73,36 @@ TEST_CASE("FlatParameters finds any non-finite gradient or loss") {
   CHECK(flat.GradientsAndLossFinite(torch::tensor(-3e38f)));
 }
 
+TEST_CASE("Polyak averaging moves the target by tau towards the source") {
+  torch::nn::Linear target(2, 1), source(2, 1);
+  auto set = [](torch::nn::Linear& layer, std::vector<float> weight, float bias) {
+    torch::NoGradGuard no_grad;
+    layer->weight.copy_(torch::tensor(weight).view({1, 2}));
+    layer->bias.fill_(bias);
+  };
+  set(source, {5.0f, 6.0f}, 7.0f);
+  set(target, {1.0f, 2.0f}, 3.0f);
+  FlatParameters flat_source(source->parameters()), flat_target(target->parameters());
+
+  SECTION("tau = 0.25 mixes the parameters") {
+    PolyakUpdate(flat_target, flat_source, 0.25);
+    CHECK(FlattenParameters(*target) == std::vector<float>{2.0f, 3.0f, 4.0f});
+  }
+  SECTION("tau = 1 copies the source") {
+    PolyakUpdate(flat_target, flat_source, 1.0);
+    CHECK(FlattenParameters(*target) == std::vector<float>{5.0f, 6.0f, 7.0f});
+  }
+  SECTION("tau = 0 leaves the target unchanged") {
+    PolyakUpdate(flat_target, flat_source, 0.0);
+    CHECK(FlattenParameters(*target) == std::vector<float>{1.0f, 2.0f, 3.0f});
+  }
+  CHECK(FlattenParameters(*source) == std::vector<float>{5.0f, 6.0f, 7.0f});
+}
+
 TEST_CASE("flat Polyak averaging equals the per-tensor one") {
   torch::nn::Sequential source = Network(3), target = Network(4), flat_target = Network(4);
   FlatParameters flat_source(source->parameters()), flat_target_values(flat_target->parameters());
-  PolyakUpdate(*target, *source, 0.3);
+  agent_test::ReferencePolyakUpdate(*target, *source, 0.3);
   PolyakUpdate(flat_target_values, flat_source, 0.3);
   CHECK(FlattenParameters(*flat_target) == FlattenParameters(*target));
 }

@@ -57,8 +57,8 @@ struct ReferenceDdpg {
     actor_loss.backward();
     actor_optimizer.step();
 
-    PolyakUpdate(*target_actor, *actor, options.tau);
-    PolyakUpdate(*target_critic, *critic, options.tau);
+    ReferencePolyakUpdate(*target_actor, *actor, options.tau);
+    ReferencePolyakUpdate(*target_critic, *critic, options.tau);
     return {critic_loss.item<double>(), actor_loss.item<double>()};
   }
 

@@ -26,6 +26,7 @@ namespace {
 using namespace std::chrono_literals;
 using protocol::ErrorCode;
 using testing::RunningService;
+using testing::TempDir;
 
 constexpr auto kReplyTimeout = 2000ms;
 // How long a test waits to conclude that no reply is coming.
@@ -446,11 +447,8 @@ TEST_CASE("Create rejects an unknown environment, an invalid configuration and f
 }
 
 TEST_CASE("every report interval writes one metrics object with the server's counters", "[replay_service]") {
-  const std::filesystem::path directory =
-      std::filesystem::temp_directory_path() / ("replay_service_test_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(directory);
-  std::filesystem::create_directories(directory);
-  StatusOr<MetricsWriter> metrics = MetricsWriter::Open(directory.string(), "replay_server");
+  TempDir directory;
+  StatusOr<MetricsWriter> metrics = MetricsWriter::Open(directory.path(), "replay_server");
   REQUIRE(metrics.ok());
 
   Config config = TestConfig();
@@ -464,8 +462,7 @@ TEST_CASE("every report interval writes one metrics object with the server's cou
     std::this_thread::sleep_for(450ms);
   }
 
-  const std::vector<nlohmann::json> objects = ReadMetrics(directory / "replay_server.metrics.jsonl");
-  std::filesystem::remove_all(directory);
+  const std::vector<nlohmann::json> objects = ReadMetrics(directory.path() + "/replay_server.metrics.jsonl");
   REQUIRE(objects.size() >= 2);
   const nlohmann::json& last = objects.back();
   CHECK(last["component"] == "replay_server");
@@ -725,8 +722,6 @@ TEST_CASE("sample requests of a peer silent for the heartbeat timeout are droppe
   CHECK(stats.pending_samples == 0);
 }
 
-using testing::TempDir;
-
 // Disk durability; a rate limit too loose to hold any insert back.
 Config DurableConfig(const std::string& data_dir, int sync_interval_ms = 1) {
   Config config = TestConfig();
@@ -881,11 +876,8 @@ Config PrioritizedConfig() {
 
 TEST_CASE("a prioritized server sends generations and weights and samples by the priorities it is sent",
           "[replay_service]") {
-  const std::filesystem::path directory =
-      std::filesystem::temp_directory_path() / ("replay_service_per_test_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(directory);
-  std::filesystem::create_directories(directory);
-  StatusOr<MetricsWriter> metrics = MetricsWriter::Open(directory.string(), "replay_server");
+  TempDir directory;
+  StatusOr<MetricsWriter> metrics = MetricsWriter::Open(directory.path(), "replay_server");
   REQUIRE(metrics.ok());
   Config config = PrioritizedConfig();
   config.run.report_interval_s = 0.1;
@@ -942,8 +934,7 @@ TEST_CASE("a prioritized server sends generations and weights and samples by the
     CHECK(oversized.code == ErrorCode::kInvalidRequest);
     std::this_thread::sleep_for(300ms);  // a report after all of the above
   }
-  const std::vector<nlohmann::json> objects = ReadMetrics(directory / "replay_server.metrics.jsonl");
-  std::filesystem::remove_all(directory);
+  const std::vector<nlohmann::json> objects = ReadMetrics(directory.path() + "/replay_server.metrics.jsonl");
   REQUIRE_FALSE(objects.empty());
   const nlohmann::json& last = objects.back();
   CHECK(last["priority_updates"] == 20);
