@@ -3,7 +3,7 @@
 isolated update loop in the same configuration, run one after the other on the same machine.
 
 For every config it runs learner_bench (the config's env sizes, learner.algorithm, learner.precision and
-learner.threads; batches already in memory), then the cluster (scripts/run.sh: replay server, two actors,
+learner.threads or --threads; batches already in memory), then the cluster (scripts/run.sh: replay server, two actors,
 the evaluator and the learner) for replay.min_size_to_sample + --train-steps env steps, then learner_bench
 again. The cluster's rate is the median of the learner's report windows that were training from start to
 end (learner.metrics.jsonl: a report whose previous report already counted updates, the last one left out
@@ -14,7 +14,8 @@ alone (the other processes took CPU or cache from it).
 
   /usr/bin/python3 bench/fed_vs_isolated.py [--configs configs/pendulum.ini,configs/halfcheetah.ini] ...
 
-Run it by hand on an otherwise idle machine, like bench/time_to_solve.py.
+Run it by hand on an otherwise idle machine, like bench/time_to_solve.py. OMP_WAIT_POLICY and GOMP_SPINCOUNT in
+its environment reach both sides, and the output names them.
 """
 
 import argparse
@@ -33,14 +34,14 @@ from cluster_runs import PROGRAM, REPO, build, endpoint_overrides, refuse_if_por
 BENCH_SIZES = {"Pendulum-v1": "pendulum", "HalfCheetah-v4": "halfcheetah"}
 
 
-def bench_settings(config, path):
+def bench_settings(config, path, threads):
     env_id = config.get("env", "id")
     if env_id not in BENCH_SIZES:
         raise SystemExit(f"{PROGRAM}: {path} trains {env_id}; learner_bench knows the sizes of "
                          f"{', '.join(BENCH_SIZES)} only")
-    threads = config.get("learner", "threads", fallback="1")
+    threads = threads or config.get("learner", "threads", fallback="1")
     if not threads.isdigit():
-        raise SystemExit(f"{PROGRAM}: {path} has learner.threads = {threads}; give a count, the same for both sides")
+        raise SystemExit(f"{PROGRAM}: {path} has learner.threads = {threads}; give a count with --threads")
     return {"sizes": BENCH_SIZES[env_id], "algorithm": config.get("learner", "algorithm", fallback="ddpg"),
             "precision": config.get("learner", "precision", fallback="fp32"), "threads": threads}
 
@@ -74,6 +75,7 @@ def main():
     parser.add_argument("--train-steps", type=int, default=20000,
                         help="env steps of training after replay.min_size_to_sample (default %(default)s)")
     parser.add_argument("--bench-seconds", type=float, default=10, help="each learner_bench run (default %(default)s)")
+    parser.add_argument("--threads", help="learner.threads for both sides (default: the config's)")
     parser.add_argument("--seed", type=int, default=0, help="the cluster's env.seed (default %(default)s)")
     parser.add_argument("--port-offset", type=int, default=0,
                         help="move every port of the cluster by this much (default %(default)s)")
@@ -87,7 +89,7 @@ def main():
         endpoints, ports = endpoint_overrides(config, args.port_offset)
         refuse_if_ports_busy(ports, args.port_offset)
         steps = config.getint("replay", "min_size_to_sample") + args.train_steps
-        jobs.append((path, bench_settings(config, path), endpoints, steps))
+        jobs.append((path, bench_settings(config, path, args.threads), endpoints, steps))
     out_dir = os.path.join(REPO, "runs", PROGRAM + "-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
     os.makedirs(out_dir)
     build("replay_server learner actor learner_bench")
@@ -97,8 +99,9 @@ def main():
     for path, settings, endpoints, steps in jobs:
         name = os.path.splitext(os.path.basename(path))[0]
         before = isolated_updates_per_s(settings, args.bench_seconds)
+        stamp = os.path.basename(out_dir).split("-", 1)[1]
         options = ["--env.seed", str(args.seed), "--learner.stop_at_target", "false", "--learner.max_env_steps",
-                   str(steps), "--run.name", f"{PROGRAM}-{name}-{os.path.basename(out_dir).split('-', 1)[1]}"]
+                   str(steps), "--learner.threads", settings["threads"], "--run.name", f"{PROGRAM}-{name}-{stamp}"]
         run_dir, _ = run_cluster(path, options + endpoints, os.path.join(out_dir, f"cluster-{name}.log"), name)
         after = isolated_updates_per_s(settings, args.bench_seconds)
         windows = training_windows(run_dir)
@@ -120,11 +123,14 @@ def main():
         isolated = (row["isolated_before"] + row["isolated_after"]) / 2
         print(f"{row['config']:<28} {isolated:>10.1f} {row['fed']:>8.1f} {row['ratio']:>6.2f} "
               f"{row['busy_fraction']:>6.0%} {row['windows']:>8}")
+    openmp = {name: os.environ[name] for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT") if name in os.environ}
+    print(f"OpenMP settings from the environment: {openmp or 'none'}")
     print(f"(the issue's target: ratio >= 0.95) load average (1 min): {load_before:.2f} before, {load_after:.2f} "
           f"after; logs and summary.json in {os.path.relpath(out_dir, REPO)}")
     with open(os.path.join(out_dir, "summary.json"), "w") as summary:
         json.dump({"rows": rows, "load_before": load_before, "load_after": load_after,
-                   "train_steps": args.train_steps, "bench_seconds": args.bench_seconds, "seed": args.seed},
+                   "openmp": openmp, "train_steps": args.train_steps, "bench_seconds": args.bench_seconds,
+                   "seed": args.seed},
                   summary, indent=1)
 
 
