@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cmath>
 #include <sstream>
-#include <thread>
 #include <type_traits>
 
 namespace ddpg {
@@ -50,10 +49,7 @@ template std::string FormatConfigValue(const Security&);
 template std::string FormatConfigValue(const ReplaySampler&);
 template std::string FormatConfigValue(const Durability&);
 
-int LearnerThreads(ThreadCount threads) {
-  if (threads.value > 0) return threads.value;
-  return std::thread::hardware_concurrency() <= 4 ? 1 : 2;
-}
+int LearnerThreads(ThreadCount threads) { return threads.value > 0 ? threads.value : 1; }
 
 namespace {
 

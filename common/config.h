@@ -117,17 +117,15 @@ Status ParseConfigEnum(const std::string& key, const std::string& name, E& value
   return InvalidArgument(key + " = '" + name + "' is unknown: allowed " + allowed);
 }
 
-// learner.threads: LibTorch's intra-op threads, a count from 1, or 0, written "auto": chosen at start-up
-// from the machine's cores (LearnerThreads in common/torch_threads.h).
+// learner.threads: LibTorch's intra-op threads, a count from 1, or 0, written "auto": measured while the
+// learner trains (learner/thread_tuner.h).
 struct ThreadCount {
   int value = 1;
   bool operator==(const ThreadCount&) const = default;
 };
 
-// learner.threads as a count: the configured one, or for auto the choice docs/performance.md measured on a
-// 2-core machine: 1 thread where the machine has at most 4 cores, which the learner shares with the actors,
-// the evaluator and the replay server (a second OpenMP thread that has to wait for a core makes every
-// parallel region wait with it), else 2.
+// learner.threads as the count a learner starts with: the configured one, or 1 for auto, where the
+// learner's ThreadTuner then measures which count trains fastest.
 int LearnerThreads(ThreadCount threads);
 
 struct RunConfig {
@@ -413,8 +411,8 @@ void VisitConfig(Config& c, Visitor&& visit) {
   visit("learner.stop_at_target", c.learner.stop_at_target, "stop once an evaluation reaches target_eval_return");
   visit("learner.target_eval_return", c.learner.target_eval_return, "mean evaluation return that ends the run");
   visit("learner.threads", c.learner.threads,
-        "LibTorch threads of the learner: a count, or auto (1 on a machine of up to 4 cores, which the learner "
-        "shares with actors; else 2)");
+        "LibTorch threads of the learner: a count, or auto (measured while training: 1, 2, ... up to the cores, "
+        "at most 8, the fastest kept, measured again every 2 minutes)");
   visit("learner.device", c.learner.device, "LibTorch device of the learner's networks: cpu or cuda");
   visit("learner.precision", c.learner.precision,
         "matrix products of the hidden layers: fp32, or bf16 (bfloat16 products, float32 weights; CPUs with "

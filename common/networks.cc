@@ -92,4 +92,6 @@ void SetTorchThreads(int threads) {
   torch::set_num_interop_threads(threads);
 }
 
+void SetTorchIntraOpThreads(int threads) { torch::set_num_threads(threads); }
+
 }  // namespace ddpg

@@ -5,4 +5,7 @@
 
 namespace ddpg {
 void SetTorchThreads(int threads);
+// Changes only the intra-op count (LibTorch's and OpenMP's, which OpenBLAS follows), which unlike the
+// inter-op pool may change while tensors are in use.
+void SetTorchIntraOpThreads(int threads);
 }  // namespace ddpg

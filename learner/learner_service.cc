@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "common/frame_limits.h"
+#include "common/torch_threads.h"
 #include "common/transport.h"
 
 namespace ddpg {
@@ -109,6 +111,11 @@ LearnerService::LearnerService(const Config& config, MetricsWriter metrics, cons
       published_(protocol::NewInstanceId(), kPublishedParameterBudget),
       statistics_(config.learner.batch_size, config.learner.max_env_steps) {
   ConfigureSocket(reports_socket_);
+  if (config.learner.threads.value == 0) {
+    ThreadTuner::Options options;
+    options.candidates = ThreadTuner::CandidatesFor(std::thread::hardware_concurrency());
+    thread_tuner_.emplace(options);
+  }
 }
 
 std::string LearnerService::CheckpointPath() const { return config_.run.RunDirectory() + "/checkpoint.pt"; }
@@ -117,6 +124,7 @@ std::string LearnerService::BestPolicyPath() const { return config_.run.RunDirec
 std::string LearnerService::Run() {
   start_ = last_report_ = last_checkpoint_ = std::chrono::steady_clock::now();
   statistics_.StartWindow(counters_.updates, env_steps_.env_steps());
+  updates_at_start_ = counters_.updates;
   const LearnerConfig& learner = config_.learner;
   std::string algorithm = "DDPG";
   if (learner.algorithm == Algorithm::kTd3) {
@@ -126,12 +134,15 @@ std::string LearnerService::Run() {
     algorithm = fmt::format("D4PG ({} atoms from {} to {})", learner.atoms, learner.v_min, learner.v_max);
   }
   if (learner.bc_alpha > 0.0) algorithm += fmt::format(" with TD3+BC's behaviour cloning (alpha {})", learner.bc_alpha);
+  const std::string threads = thread_tuner_ ? fmt::format("threads measured among {} (learner.threads = auto)",
+                                                          FormatConfigValue(thread_tuner_->candidates()))
+                                            : fmt::format("{} thread(s)", LearnerThreads(config_.learner.threads));
   spdlog::info(
-      "{} on {} (obs {}, act {}), network {}, batch {}, {} thread(s); replay {}, weights on {}, "
+      "{} on {} (obs {}, act {}), network {}, batch {}, {}; replay {}, weights on {}, "
       "reports on {}, {}; run directory {}",
       algorithm, spec_.id, spec_.obs_dim, spec_.act_dim, FormatConfigValue(config_.network.hidden_sizes),
-      config_.learner.batch_size, LearnerThreads(config_.learner.threads), config_.replay.address,
-      config_.learner.weights_bind, config_.learner.reports_bind,
+      config_.learner.batch_size, threads, config_.replay.address, config_.learner.weights_bind,
+      config_.learner.reports_bind,
       curve_ ? fmt::format("CurveZMQ, {} allowed client key(s)", curve_->allowed_clients())
              : std::string("plain TCP (run.security = none)"),
       config_.run.RunDirectory());
@@ -148,6 +159,7 @@ std::string LearnerService::Run() {
     }
     HandleReports();
     if (std::optional<protocol::SampleReply> reply = sampler_->Next(kIdleWaitMs)) Train(*reply);
+    TuneThreads();
     publisher_.RepublishIfDue();
     const auto now = std::chrono::steady_clock::now();
     if (Seconds(now - last_report_) >= config_.run.report_interval_s) ReportProgress();
@@ -330,6 +342,26 @@ void LearnerService::SaveCheckpoint() {
     return;
   }
   spdlog::info("checkpoint saved: {} (step {})", CheckpointPath(), counters_.updates);
+}
+
+void LearnerService::TuneThreads() {
+  // Measuring starts with training: before the first batch every count would measure 0 updates/s.
+  if (!thread_tuner_ || counters_.updates == updates_at_start_) return;
+  const int decisions = thread_tuner_->decisions();
+  const int chosen = thread_tuner_->chosen();
+  if (const std::optional<int> threads =
+          thread_tuner_->Record(Seconds(std::chrono::steady_clock::now() - start_), counters_.updates)) {
+    SetTorchIntraOpThreads(*threads);
+  }
+  // Logged: the first choice, and every later one that differs (the probes in between are not).
+  if (thread_tuner_->decisions() == decisions || (decisions > 0 && thread_tuner_->chosen() == chosen)) return;
+  const std::vector<double>& rates = thread_tuner_->rates();
+  std::string measured;
+  for (size_t i = 0; i < rates.size(); ++i) {
+    measured += fmt::format("{}{:.0f} with {}", i == 0 ? "" : ", ", rates[i], thread_tuner_->candidates()[i]);
+  }
+  spdlog::info("learner.threads = auto: {} thread(s) (updates/s measured: {}; measured again every {:.0f} s)",
+               thread_tuner_->chosen(), measured, ThreadTuner::Options().reprobe_seconds);
 }
 
 void LearnerService::ReportProgress() {

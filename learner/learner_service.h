@@ -23,6 +23,10 @@
 // for reports), the CurveServer (with curve), the agent and the metrics writer. Blocking: Run blocks until
 // a stop condition; it waits at most 50 ms at a time for a batch, so it notices a signal within that long.
 // Thread-safety: one thread creates and runs it.
+//
+// With learner.threads = auto, a ThreadTuner measures the update rate at each thread count it may use
+// (1, 2, ... up to the cores, at most 8) once training runs, and again every two minutes, and the learner
+// keeps the fastest; each change is logged.
 #pragma once
 
 #include <chrono>
@@ -41,6 +45,7 @@
 #include "learner/env_step_counter.h"
 #include "learner/published_policies.h"
 #include "learner/sample_client.h"
+#include "learner/thread_tuner.h"
 #include "learner/training_statistics.h"
 #include "learner/weight_publisher.h"
 
@@ -72,6 +77,8 @@ class LearnerService {
   void ReportProgress();
   // Also notes whether the run stopped at the target (stopped_at_target_).
   std::optional<std::string> StopReason();
+  // learner.threads = auto: lets the tuner measure, and applies the thread count it picks.
+  void TuneThreads();
 
   Config config_;
   MetricsWriter metrics_;
@@ -88,6 +95,8 @@ class LearnerService {
   TrainingCounters counters_;
   EnvStepCounter env_steps_;
   TrainingStatistics statistics_;
+  std::optional<ThreadTuner> thread_tuner_;  // with learner.threads = auto
+  uint64_t updates_at_start_ = 0;            // the tuner starts with this process's first update
 
   bool stopped_at_target_ = false;
   // The return recorded in best_policy.pt, this run's or (after a resume) the file's.

@@ -628,8 +628,7 @@ TEST_CASE("learner.threads accepts a count or auto, and neither 0 nor words", "[
     CHECK(FormatConfigValue(parsed->config.learner.threads) == value);
   }
   CHECK(LearnerThreads(ThreadCount{3}) == 3);
-  const int automatic = LearnerThreads(ThreadCount{0});
-  CHECK((automatic == 1 || automatic == 2));
+  CHECK(LearnerThreads(ThreadCount{0}) == 1);  // where auto starts; the learner's ThreadTuner measures on
   for (const char* value : {"0", "many", "-1"}) {
     const StatusOr<CommandLine> parsed = Parse({"--learner.threads", value}, Program::kLearner);
     INFO(value);
