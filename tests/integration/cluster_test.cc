@@ -529,6 +529,26 @@ TEST_CASE("a short training run on Pendulum-v1 clearly beats a random policy") {
   CHECK(best > random_return + 500);
 }
 
+TEST_CASE("with learner.threads = auto the learner measures each thread count and logs the one it keeps") {
+  if (std::thread::hardware_concurrency() < 2) {
+    WARN("one core: auto has no other count to measure");
+    return;
+  }
+  TestCluster cluster("threads-auto");
+  const std::vector<std::string> args =
+      WithSmallNetworks({"--learner.threads", "auto", "--learner.stop_at_target", "false"});
+  auto replay = cluster.StartReplay(args);
+  auto actor = cluster.StartActor(0, 1, args);
+  auto learner = cluster.StartLearner(args);
+  // The first choice follows one 3-second probe per count once training runs.
+  CHECK(WaitFor([&] { return learner->Log().find("learner.threads = auto: ") != std::string::npos; }, 60s));
+  const std::string log = learner->Log();
+  INFO(log);
+  CHECK_THAT(log, Catch::Contains("threads measured among 1,2"));
+  CHECK_THAT(log,
+             Catch::Contains("(updates/s measured: ") && Catch::Contains(" with 1, ") && Catch::Contains(" with 2"));
+}
+
 TEST_CASE("a fresh learner against a replay server that served another run does not inherit its env steps") {
   TestCluster cluster("fresh-run-old-server");
   auto replay = cluster.StartReplay(kSmallNetworks);

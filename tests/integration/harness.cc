@@ -186,6 +186,10 @@ std::vector<std::string> TestCluster::Args(const std::vector<std::string>& extra
       reports_endpoint(),
       "--learner.republish_interval_s",
       "0.3",
+      // One learner thread, not the config's auto: the tests' timings should not depend on a thread count
+      // measured on a machine that runs two tests at once. The test of auto asks for it.
+      "--learner.threads",
+      "1",
   };
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
