@@ -135,7 +135,7 @@ std::string LearnerService::Run() {
   }
   if (learner.bc_alpha > 0.0) algorithm += fmt::format(" with TD3+BC's behaviour cloning (alpha {})", learner.bc_alpha);
   const std::string threads = thread_tuner_ ? fmt::format("threads measured among {} (learner.threads = auto)",
-                                                          FormatConfigValue(thread_tuner_->candidates()))
+                                                          FormatConfigValue(thread_tuner_->options().candidates))
                                             : fmt::format("{} thread(s)", LearnerThreads(config_.learner.threads));
   spdlog::info(
       "{} on {} (obs {}, act {}), network {}, batch {}, {}; replay {}, weights on {}, "
@@ -358,10 +358,10 @@ void LearnerService::TuneThreads() {
   const std::vector<double>& rates = thread_tuner_->rates();
   std::string measured;
   for (size_t i = 0; i < rates.size(); ++i) {
-    measured += fmt::format("{}{:.0f} with {}", i == 0 ? "" : ", ", rates[i], thread_tuner_->candidates()[i]);
+    measured += fmt::format("{}{:.0f} with {}", i == 0 ? "" : ", ", rates[i], thread_tuner_->options().candidates[i]);
   }
   spdlog::info("learner.threads = auto: {} thread(s) (updates/s measured: {}; measured again every {:.0f} s)",
-               thread_tuner_->chosen(), measured, ThreadTuner::Options().reprobe_seconds);
+               thread_tuner_->chosen(), measured, thread_tuner_->options().reprobe_seconds);
 }
 
 void LearnerService::ReportProgress() {

@@ -33,7 +33,7 @@ class ThreadTuner {
   explicit ThreadTuner(Options options);
 
   int threads() const { return threads_; }
-  const std::vector<int>& candidates() const { return options_.candidates; }
+  const Options& options() const { return options_; }
   // How many probes have ended with a choice; the last choice.
   int decisions() const { return decisions_; }
   int chosen() const { return chosen_; }

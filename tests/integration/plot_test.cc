@@ -188,6 +188,12 @@ TEST_CASE("plot.py draws two short real runs' metrics, their mean and their rang
                          "--out", labelled_out.path()},
                         labelled_out.File("plot.out"));
   REQUIRE(labelled.Wait(60s) == std::optional<int>(0));
+  // Labels for some runs only would leave the others' group unclear: refused, naming the rule.
+  ChildProcess mixed(SourcePath("scripts/plot.py"),
+                     {"both=" + runs[0].directory, runs[1].directory, "--out", labelled_out.path()},
+                     labelled_out.File("mixed.out"));
+  REQUIRE(mixed.Wait(60s) == std::optional<int>(2));
+  CHECK_THAT(mixed.Log(), Catch::Contains("give every run a LABEL= or none"));
   std::ifstream labelled_file(labelled_out.File("learning_curve.json"));
   const nlohmann::json labelled_curve = nlohmann::json::parse(labelled_file);
   for (const auto& [title, x_key] :
