@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -349,9 +350,17 @@ void LearnerService::TuneThreads() {
   if (!thread_tuner_ || counters_.updates == updates_at_start_) return;
   const int decisions = thread_tuner_->decisions();
   const int chosen = thread_tuner_->chosen();
+  const int early_probes = thread_tuner_->early_probes();
   if (const std::optional<int> threads =
           thread_tuner_->Record(Seconds(std::chrono::steady_clock::now() - start_), counters_.updates)) {
     SetTorchIntraOpThreads(*threads);
+  }
+  if (thread_tuner_->early_probes() > early_probes) {
+    const auto& candidates = thread_tuner_->options().candidates;
+    const size_t index = std::find(candidates.begin(), candidates.end(), chosen) - candidates.begin();
+    spdlog::info("learner.threads = auto: {} threads fell below half of the {:.0f} updates/s they measured; measuring "
+                 "again now",
+                 chosen, thread_tuner_->rates()[index]);
   }
   // Logged: the first choice, and every later one that differs (the probes in between are not).
   if (thread_tuner_->decisions() == decisions || (decisions > 0 && thread_tuner_->chosen() == chosen)) return;

@@ -26,7 +26,7 @@ std::optional<int> ThreadTuner::Record(double now_seconds, uint64_t updates) {
     return StartWindow(0, now_seconds, updates);
   }
   if (!probing_) {
-    if (now_seconds < next_probe_) return std::nullopt;
+    if (now_seconds < next_probe_ && !ChosenCountCollapsed(now_seconds, updates)) return std::nullopt;
     probing_ = true;
     return StartWindow(0, now_seconds, updates);
   }
@@ -38,7 +38,19 @@ std::optional<int> ThreadTuner::Record(double now_seconds, uint64_t updates) {
   if (elapsed < options_.probe_seconds && !collapsed) return std::nullopt;
   probe_rates_[probe_index_] = rate;
   if (probe_index_ + 1 < options_.candidates.size()) return StartWindow(probe_index_ + 1, now_seconds, updates);
-  return Choose(now_seconds);
+  return Choose(now_seconds, updates);
+}
+
+bool ThreadTuner::ChosenCountCollapsed(double now_seconds, uint64_t updates) {
+  const double elapsed = now_seconds - window_start_;
+  if (elapsed < options_.probe_seconds) return false;
+  const double rate = static_cast<double>(updates - window_updates_) / elapsed;
+  window_start_ = now_seconds;
+  window_updates_ = updates;
+  // With the smallest count there is nothing less to fall back to: a slower window is the load's doing.
+  if (chosen_index_ == 0 || rate >= 0.5 * rates_[chosen_index_]) return false;
+  ++early_probes_;
+  return true;
 }
 
 std::optional<int> ThreadTuner::StartWindow(size_t candidate, double now_seconds, uint64_t updates) {
@@ -50,7 +62,7 @@ std::optional<int> ThreadTuner::StartWindow(size_t candidate, double now_seconds
   return threads_;
 }
 
-std::optional<int> ThreadTuner::Choose(double now_seconds) {
+std::optional<int> ThreadTuner::Choose(double now_seconds, uint64_t updates) {
   size_t best = 0;
   for (size_t i = 1; i < probe_rates_.size(); ++i) {
     if (probe_rates_[i] > probe_rates_[best] * options_.margin) best = i;
@@ -58,8 +70,11 @@ std::optional<int> ThreadTuner::Choose(double now_seconds) {
   rates_ = probe_rates_;
   ++decisions_;
   chosen_ = options_.candidates[best];
+  chosen_index_ = best;
   probing_ = false;
   next_probe_ = now_seconds + options_.reprobe_seconds;
+  window_start_ = now_seconds;  // the first window watching the chosen count
+  window_updates_ = updates;
   if (threads_ == options_.candidates[best]) return std::nullopt;
   threads_ = options_.candidates[best];
   return threads_;

@@ -6,7 +6,10 @@
 // the tuner measures: it runs each candidate count for probe_seconds, keeps the fastest (a larger count
 // only when it beats the smaller by `margin`), and probes again every reprobe_seconds, as the load
 // changes. A probe whose rate falls below half the best measured so far ends early, so a collapse costs
-// a fraction of a probe. The rate is updates per second of wall time, what the run gets from a choice:
+// a fraction of a probe. Between probes it keeps measuring in windows of probe_seconds: when more than
+// one thread was chosen and a window's rate falls below half of what that count measured, it probes at
+// once rather than waiting out reprobe_seconds (a collapse that started after the choice, when another
+// process took a core, would otherwise cost up to two minutes at a tenth of the speed). The rate is updates per second of wall time, what the run gets from a choice:
 // a learner waiting for batches measures the same for every count and keeps the smallest.
 //
 // Ownership: plain value; the caller applies the counts it returns (SetTorchIntraOpThreads). Blocking:
@@ -37,6 +40,8 @@ class ThreadTuner {
   // How many probes have ended with a choice; the last choice.
   int decisions() const { return decisions_; }
   int chosen() const { return chosen_; }
+  // How many probes started early, because the rate of a chosen count above the smallest collapsed.
+  int early_probes() const { return early_probes_; }
   // Called after updates, with the seconds of a steady clock and the learner's update count. Returns the
   // thread count to switch to when it changes.
   std::optional<int> Record(double now_seconds, uint64_t updates);
@@ -45,12 +50,16 @@ class ThreadTuner {
 
  private:
   std::optional<int> StartWindow(size_t candidate, double now_seconds, uint64_t updates);
-  std::optional<int> Choose(double now_seconds);
+  std::optional<int> Choose(double now_seconds, uint64_t updates);
+  // Between probes: whether the window that ends now ran below half the chosen count's measured rate.
+  bool ChosenCountCollapsed(double now_seconds, uint64_t updates);
 
   Options options_;
   int threads_;
   int decisions_ = 0;
   int chosen_;
+  size_t chosen_index_ = 0;
+  int early_probes_ = 0;
   bool probing_ = true;
   bool started_ = false;
   size_t probe_index_ = 0;

@@ -71,8 +71,19 @@ std::map<std::string, std::string> OurFamilies(int port) {
 // ddpg_<process>_..., counters and only counters ending in _total.
 void CheckNames(int port, const std::string& process, size_t table_size) {
   INFO(process);
-  CHECK(WaitFor([&] { return OurFamilies(port).size() == table_size; }, 20s));
-  for (const auto& [name, type] : OurFamilies(port)) {
+  std::map<std::string, std::string> families;
+  const bool complete = WaitFor(
+      [&] {
+        families = OurFamilies(port);
+        return families.size() == table_size;
+      },
+      20s);
+  // On a failure, the families that were served say which field is missing or extra.
+  std::string served;
+  for (const auto& [name, type] : families) served += name + " ";
+  INFO("served: " << served);
+  CHECK(complete);
+  for (const auto& [name, type] : families) {
     INFO(name << " (" << type << ")");
     CHECK(name.rfind("ddpg_" + process + "_", 0) == 0);
     const bool total = name.size() > 6 && name.compare(name.size() - 6, 6, "_total") == 0;

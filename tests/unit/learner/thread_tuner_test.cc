@@ -73,21 +73,45 @@ TEST_CASE("a probe whose rate collapses ends after a quarter of its time", "[thr
 
 TEST_CASE("the tuner probes again after reprobe_seconds and follows a change of load", "[thread_tuner]") {
   Simulation simulation(TwoCandidates());
-  // Two threads are faster until t = 50 s (the machine was idle), then collapse (actors took the cores).
+  // Two threads are faster until t = 50 s (the machine was idle), then slower than one, though not by
+  // half (actors took part of the cores): only the periodic probe notices.
   const auto rate = [](int threads, double now) {
     if (threads == 1) return 200.0;
-    return now < 50.0 ? 300.0 : 3.0;
+    return now < 50.0 ? 300.0 : 180.0;
   };
   simulation.Run(50.0, rate);
   CHECK(simulation.tuner.threads() == 2);
-  simulation.Run(61.0, rate);
+  simulation.Run(63.5, rate);
   CHECK(simulation.tuner.threads() == 2);  // the next probe is due at 4 + 60 s
   simulation.Run(70.0, rate);
   CHECK(simulation.tuner.threads() == 1);
-  // The probe starts at the first update after 64 s (they come every 1/3 s now): one thread for 2 s, then
-  // two threads until their collapse shows, a quarter of a probe (0.5 s) later.
-  CHECK(simulation.switches.back().first > 66.5);
-  CHECK(simulation.switches.back().first < 67.5);
+  CHECK(simulation.tuner.early_probes() == 0);
+  // The probe starts at 64 s: one thread for 2 s, then two threads for 2 s, then back to one.
+  CHECK(simulation.switches.back().first == Approx(68.0).margin(0.02));
+}
+
+TEST_CASE("a chosen count whose rate collapses between probes is measured again at once", "[thread_tuner]") {
+  Simulation simulation(TwoCandidates());
+  // Two threads are faster until t = 10 s, then collapse a hundredfold (a process took the second core).
+  const auto rate = [](int threads, double now) {
+    if (threads == 1) return 200.0;
+    return now < 10.0 ? 300.0 : 3.0;
+  };
+  simulation.Run(10.0, rate);
+  CHECK(simulation.tuner.threads() == 2);
+  simulation.Run(20.0, rate);
+  CHECK(simulation.tuner.threads() == 1);
+  CHECK(simulation.tuner.early_probes() == 1);
+  // Watching windows of 2 s start at the choice (4 s): the one ending after 12 s sees the collapse, the
+  // probe then runs one thread for 2 s and two threads for a quarter of a probe.
+  CHECK(simulation.switches.back().first > 14.4);
+  CHECK(simulation.switches.back().first < 15.2);
+
+  // With one thread chosen there is nothing smaller to fall back to: a slower machine starts no probe.
+  Simulation single(TwoCandidates());
+  single.Run(30.0, [](int threads, double now) { return threads == 2 ? 100.0 : (now < 10.0 ? 200.0 : 20.0); });
+  CHECK(single.tuner.threads() == 1);
+  CHECK(single.tuner.early_probes() == 0);
 }
 
 TEST_CASE("one candidate means nothing to tune, and candidates follow the core count", "[thread_tuner]") {
