@@ -9,8 +9,9 @@
 // a fraction of a probe. Between probes it keeps measuring in windows of probe_seconds: when more than
 // one thread was chosen and a window's rate falls below half of what that count measured, it probes at
 // once rather than waiting out reprobe_seconds (a collapse that started after the choice, when another
-// process took a core, would otherwise cost up to two minutes at a tenth of the speed). The rate is updates per second of wall time, what the run gets from a choice:
-// a learner waiting for batches measures the same for every count and keeps the smallest.
+// process took a core, would otherwise cost up to two minutes at a tenth of the speed). The rate is
+// updates per second of wall time, what the run gets from a choice: a learner waiting for batches measures
+// the same for every count and keeps the smallest.
 //
 // Ownership: plain value; the caller applies the counts it returns (SetTorchIntraOpThreads). Blocking:
 // never. Thread-safety: not thread-safe; owned by the learner thread.
