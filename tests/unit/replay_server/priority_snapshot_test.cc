@@ -297,6 +297,39 @@ TEST_CASE("a priority snapshot is written only once its transitions are durable"
   CHECK(server.log->stats().failed_priority_snapshots == 0);
 }
 
+TEST_CASE("a priority snapshot that cannot be written is counted, keeps the last one, and the log goes on",
+          "[priority_snapshot]") {
+  TempDir dir;
+  Server server(dir.path());
+  server.InsertChunk();
+  server.SetPriority(1, 10.0f);
+  server.SnapshotAndWait();
+  // A directory where the snapshot's temporary file goes makes the next write fail, as a full or broken disk
+  // would (permissions would not: the tests may run as root).
+  const std::string temporary = SnapshotPath(dir) + ".tmp";
+  fs::create_directories(temporary + "/blocker");
+  server.SetPriority(1, 20.0f);
+  server.log->SnapshotPriorities(server.store.TakePrioritySnapshot());
+  REQUIRE(Server::Eventually([&] { return server.log->stats().failed_priority_snapshots == 1; }));
+  CHECK(server.log->stats().priority_snapshots == 1);
+  // The chunks' log is unaffected: another chunk becomes durable (InsertChunk waits for it).
+  server.InsertChunk();
+  StatusOr<std::optional<PrioritySnapshot>> kept = ReadPrioritySnapshot(dir.path(), kCapacity);
+  REQUIRE(kept.ok());
+  REQUIRE(kept->has_value());
+  CHECK((*kept)->priorities[1] == 10.5f);
+
+  // Once the disk is writable again, the next snapshot is written.
+  fs::remove_all(temporary);
+  server.SnapshotAndWait();
+  StatusOr<std::optional<PrioritySnapshot>> next = ReadPrioritySnapshot(dir.path(), kCapacity);
+  REQUIRE(next.ok());
+  REQUIRE(next->has_value());
+  CHECK((*next)->priorities[1] == 20.5f);
+  CHECK((*next)->end_transition() == 8);
+  CHECK(server.log->stats().failed_priority_snapshots == 1);
+}
+
 TEST_CASE("a snapshot that is not of the recovered log leaves the priorities at 1", "[priority_snapshot]") {
   TempDir dir;
   {
