@@ -68,6 +68,62 @@ TEST_CASE("transitions flow from an actor into the replay server which holds ins
   CHECK(replay->Running());
 }
 
+TEST_CASE("a termination reaches the sampled batch with discount 0 and a terminal next observation") {
+  // Hopper-v4 under the actor's random actions falls within tens of steps: many terminations. A transition is
+  // terminal exactly when its next observation (the window's last) is unhealthy (z = obs[0] <= 0.7 or |angle = obs[1]|
+  // >= 0.2; envs/mujoco/locomotion.cc), so the whole path from the environment through the transition builder, the
+  // wire, the store and sampling can be checked row by row: a termination sent as a truncation, a terminal
+  // row carrying the next episode's reset observation, or a discount swapped with another field all show.
+  // With 3-step returns a row that goes on has discount gamma^3; one whose window met the termination has 0,
+  // whichever of the 3 steps it was on (shorter windows with gamma or gamma^2 come only from a time limit or the
+  // actor's last flush, neither of which happens here).
+  TestCluster cluster("terminal");
+  const std::vector<std::string> args = {"--env.id",
+                                         "Hopper-v4",
+                                         "--actor.n_step",
+                                         "3",
+                                         "--learner.gamma",
+                                         "0.99",
+                                         "--replay.min_size_to_sample",
+                                         "2000",
+                                         "--replay.samples_per_insert",
+                                         "1",
+                                         "--replay.rate_error_buffer",
+                                         "100000"};
+  auto replay = cluster.StartReplay(args);
+  auto actor = cluster.StartActor(0, 1, args);
+  REQUIRE(WaitFor([&] { return TotalInserted(cluster) >= 3000; }, 30s));
+  int terminal = 0, going_on = 0;
+  for (uint64_t request = 1; request <= 4; ++request) {
+    const std::optional<std::string> frame = ddpg::testing::RequestRaw(
+        cluster.replay_endpoint(), ddpg::protocol::Encode(ddpg::protocol::SampleRequest{request, 256, 0}), 5s);
+    REQUIRE(frame);
+    ddpg::StatusOr<ddpg::protocol::Message> message = ddpg::protocol::Decode(*frame);
+    REQUIRE(message.ok());
+    const auto* reply = std::get_if<ddpg::protocol::SampleReply>(&*message);
+    REQUIRE(reply);
+    const ddpg::protocol::TransitionBatch& batch = reply->transitions;
+    REQUIRE(batch.size() == 256);
+    for (size_t row = 0; row < batch.size(); ++row) {
+      const float z = batch.next_observations[row * batch.obs_dim];
+      const float angle = batch.next_observations[row * batch.obs_dim + 1];
+      const bool healthy = z > 0.7f && std::fabs(angle) < 0.2f;
+      INFO("row " << row << ": discount " << batch.discounts[row] << ", next z " << z << ", next angle " << angle);
+      if (batch.discounts[row] == 0.0f) {
+        CHECK_FALSE(healthy);
+        ++terminal;
+      } else {
+        CHECK(batch.discounts[row] == Approx(0.99 * 0.99 * 0.99));
+        CHECK(healthy);
+        ++going_on;
+      }
+    }
+  }
+  // Random hopping falls every 20-40 steps: with 3-step windows, around a tenth of the rows are terminal.
+  CHECK(terminal >= 20);
+  CHECK(going_on >= 600);
+}
+
 TEST_CASE("actors receive increasing weight versions and a late-joining actor gets weights") {
   TestCluster cluster("weights");
   auto replay = cluster.StartReplay(kSmallNetworks);
