@@ -39,8 +39,9 @@ int RunProgram(int argc, char** argv, const ProgramDefinition& definition) {
         config.run.metrics_bind, config.run.metrics_port, definition.exported_metrics(config),
         definition.metric_labels ? definition.metric_labels(config) : std::map<std::string, std::string>{});
     if (!endpoint.ok()) {
+      // Exit code 1, as for every socket that cannot be bound: the port is taken now, not an invalid value.
       spdlog::error("{}", endpoint.status().message());
-      return 2;
+      return 1;
     }
     spdlog::info("metrics for Prometheus at http://{}:{}/metrics", config.run.metrics_bind, (*endpoint)->port());
     publish = [endpoint = std::shared_ptr<MetricsEndpoint>(std::move(endpoint).value())](const nlohmann::json& fields) {
