@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -356,12 +355,10 @@ void LearnerService::TuneThreads() {
     SetTorchIntraOpThreads(*threads);
   }
   if (thread_tuner_->early_probes() > early_probes) {
-    const auto& candidates = thread_tuner_->options().candidates;
-    const size_t index = std::find(candidates.begin(), candidates.end(), chosen) - candidates.begin();
     spdlog::info(
         "learner.threads = auto: {} threads fell below half of the {:.0f} updates/s they measured; measuring "
         "again now",
-        chosen, thread_tuner_->rates()[index]);
+        chosen, thread_tuner_->chosen_rate());
   }
   // Logged: the first choice, and every later one that differs (the probes in between are not).
   if (thread_tuner_->decisions() == decisions || (decisions > 0 && thread_tuner_->chosen() == chosen)) return;

@@ -15,7 +15,6 @@ std::vector<int> ThreadTuner::CandidatesFor(unsigned cores) {
 ThreadTuner::ThreadTuner(Options options)
     : options_(std::move(options)),
       threads_(options_.candidates.front()),
-      chosen_(threads_),
       probe_rates_(options_.candidates.size(), 0.0),
       rates_(options_.candidates.size(), 0.0) {}
 
@@ -48,7 +47,7 @@ bool ThreadTuner::ChosenCountCollapsed(double now_seconds, uint64_t updates) {
   window_start_ = now_seconds;
   window_updates_ = updates;
   // With the smallest count there is nothing less to fall back to: a slower window is the load's doing.
-  if (chosen_index_ == 0 || rate >= 0.5 * rates_[chosen_index_]) return false;
+  if (chosen_index_ == 0 || rate >= 0.5 * chosen_rate()) return false;
   ++early_probes_;
   return true;
 }
@@ -69,7 +68,6 @@ std::optional<int> ThreadTuner::Choose(double now_seconds, uint64_t updates) {
   }
   rates_ = probe_rates_;
   ++decisions_;
-  chosen_ = options_.candidates[best];
   chosen_index_ = best;
   probing_ = false;
   next_probe_ = now_seconds + options_.reprobe_seconds;

@@ -40,7 +40,9 @@ class ThreadTuner {
   const Options& options() const { return options_; }
   // How many probes have ended with a choice; the last choice.
   int decisions() const { return decisions_; }
-  int chosen() const { return chosen_; }
+  int chosen() const { return options_.candidates[chosen_index_]; }
+  // The updates/s the chosen count measured in its probe.
+  double chosen_rate() const { return rates_[chosen_index_]; }
   // How many probes started early, because the rate of a chosen count above the smallest collapsed.
   int early_probes() const { return early_probes_; }
   // Called after updates, with the seconds of a steady clock and the learner's update count. Returns the
@@ -58,7 +60,6 @@ class ThreadTuner {
   Options options_;
   int threads_;
   int decisions_ = 0;
-  int chosen_;
   size_t chosen_index_ = 0;
   int early_probes_ = 0;
   bool probing_ = true;
