@@ -1,7 +1,9 @@
 // Helpers for integration tests that start the real binaries on free 127.0.0.1 ports.
 //
 // ChildProcess owns one started binary: its stdout/stderr go to a log file, and the destructor kills it
-// (SIGKILL) and reaps it, so a failing test never leaves processes behind. TestCluster hands out free
+// (SIGKILL) and reaps it, so a failing test never leaves processes behind; a test binary killed before its
+// destructors run takes its children with it (PR_SET_PDEATHSIG, which follows the creating thread: create
+// ChildProcesses on a thread that outlives them). TestCluster hands out free
 // ports and a temporary run root, builds the common command-line arguments, and removes the run root
 // when it goes away. Everything here is used from the test's thread only.
 #pragma once

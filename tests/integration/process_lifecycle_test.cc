@@ -1,6 +1,8 @@
 // Integration tests of how the binaries start and stop: --help, configuration errors, and a clean exit
 // on SIGTERM/SIGINT.
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -13,6 +15,7 @@ using namespace std::chrono_literals;
 using ddpg::testing::BinaryPath;
 using ddpg::testing::ChildProcess;
 using ddpg::testing::LastMetric;
+using ddpg::testing::TempDir;
 using ddpg::testing::TestCluster;
 using ddpg::testing::WaitFor;
 
@@ -112,4 +115,38 @@ TEST_CASE("SIGTERM and SIGINT stop every process cleanly with exit code 0 and a 
   CHECK(evaluator->Wait(10s) == std::optional<int>(0));
   replay->Signal(SIGTERM);
   CHECK(replay->Wait(10s) == std::optional<int>(0));
+}
+
+TEST_CASE("a test process killed before its destructors run takes the processes it started with it") {
+  // The helper starts a shell that writes its pid and then waits, and dies of SIGKILL, as a test binary
+  // piped into `head` dies of SIGPIPE: ChildProcess's destructor never runs.
+  TempDir dir;
+  const std::string log = dir.File("child.log");
+  const pid_t helper = fork();
+  if (helper == 0) {
+    ChildProcess child("/bin/sh", {"-c", "echo $$; exec sleep 60"}, log);
+    while (true) {
+      std::ifstream file(log);
+      std::string line;
+      if (std::getline(file, line) && !line.empty()) raise(SIGKILL);
+      usleep(10000);
+    }
+  }
+  REQUIRE(helper > 0);
+  int status = 0;
+  REQUIRE(waitpid(helper, &status, 0) == helper);
+  REQUIRE(WIFSIGNALED(status));
+  std::ifstream file(log);
+  pid_t child = 0;
+  REQUIRE(file >> child);
+  REQUIRE(child > 0);
+  // Gone, or a zombie waiting for whoever adopted it: either way no longer running.
+  auto running = [child] {
+    std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+    std::string pid, command, state;
+    return stat >> pid >> command >> state && state != "Z" && state != "X";
+  };
+  const bool stopped = WaitFor([&] { return !running(); }, 5s);
+  if (!stopped) kill(child, SIGKILL);
+  CHECK(stopped);
 }
