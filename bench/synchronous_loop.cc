@@ -4,14 +4,15 @@
 // agent and the environment can?" (docs/results.md, Walker2d-v4).
 //
 //   synchronous_loop [--env Walker2d-v4] [--steps 300000] [--seed 0] [--algorithm td3|ddpg]
-//                    [--random-steps 25000] [--sigma 0.1] [--eval-every 5000]
+//                    [--random-steps 25000] [--sigma 0.1] [--eval-every 5000] [--threads 1]
 //
 // The loop: `random-steps` env steps of uniformly random actions, then per env step one action mu(s) +
 // N(0, sigma * half-range), clipped to the bounds, stored, and one update on 256 transitions drawn uniformly
 // from everything stored (capacity unbounded, as CleanRL's 1M buffer is at these lengths). A termination
 // stores discount 0, a time-limit truncation gamma with the last observation. Adam 3e-4 for both networks,
 // 256-256 networks, tau 0.005, gamma 0.99; TD3's policy noise 0.2 clipped at 0.5, delay 2. Every
-// `eval-every` env steps, 10 deterministic episodes on a second instance. CSV on stdout:
+// `eval-every` env steps, 10 deterministic episodes on a second instance. `threads`: LibTorch's intra-op
+// threads for the updates, as learner.threads sets them in the cluster. CSV on stdout:
 // env_steps,eval_return,eval_length,seconds.
 #include <algorithm>
 #include <chrono>
@@ -35,6 +36,7 @@ struct Options {
   uint64_t random_steps = 25000;
   float sigma = 0.1f;
   uint64_t eval_every = 5000;
+  int threads = 1;
 };
 
 constexpr int kBatchSize = 256;
@@ -58,6 +60,8 @@ bool ParseOptions(int argc, char** argv, Options& options) {
       options.sigma = std::strtof(value.c_str(), nullptr);
     } else if (key == "--eval-every") {
       options.eval_every = std::strtoull(value.c_str(), nullptr, 10);
+    } else if (key == "--threads") {
+      options.threads = std::atoi(value.c_str());
     } else {
       std::fprintf(stderr,
                    "synchronous_loop: unknown option or value '%s %s' (see the comment at the top of "
@@ -72,6 +76,10 @@ bool ParseOptions(int argc, char** argv, Options& options) {
   }
   if (options.eval_every == 0) {
     std::fprintf(stderr, "synchronous_loop: --eval-every must be at least 1\n");
+    return false;
+  }
+  if (options.threads < 1 || options.threads > 256) {
+    std::fprintf(stderr, "synchronous_loop: --threads must be 1 .. 256\n");
     return false;
   }
   return true;
@@ -144,7 +152,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const EnvSpec& spec = (*env)->spec();
-  SetTorchIntraOpThreads(1);
+  SetTorchIntraOpThreads(options.threads);
 
   DdpgOptions agent_options;
   agent_options.obs_dim = spec.obs_dim;
