@@ -153,6 +153,47 @@ TEST_CASE("a bf16 update follows the fp32 one within bfloat16 rounding", "[ddpg]
   CHECK(largest_difference <= 2.0 * options.critic_lr + 1e-6);
 }
 
+// learner.threads = auto switches the learner between one and two intra-op threads while it trains, and the
+// synchronous baseline (bench/synchronous_loop) runs on one: the threads must split the work, not change
+// it. On this machine they agree bit for bit (each thread computes whole output elements); another BLAS may
+// sum in another order, so a difference in the last bits is allowed, never more. A pool that raced
+// (OpenBLAS's own threads under LibTorch's OpenMP ones) would show in the losses at once. At Walker2d-v4's
+// sizes (256-256, batch 256), large enough that the products are split.
+TEST_CASE("a TD3 update on two intra-op threads computes what it computes on one", "[ddpg]") {
+  const int threads_before = torch::get_num_threads();
+  DdpgOptions options;
+  options.obs_dim = 17;
+  options.act_dim = 6;
+  options.act_low.assign(6, -2.0f);  // MakeBatch's actions span [-2, 2]
+  options.act_high.assign(6, 2.0f);
+  options.algorithm = Algorithm::kTd3;
+  options.actor_lr = options.critic_lr = 3e-4;
+  options.seed = 8;
+  DdpgAgent one_thread(options), two_threads(options);
+  const std::vector<float> observations(3 * 17, 0.3f),
+      actions = {0.1f, -0.5f, 0.9f, 0.0f,  0.2f, -0.2f, 0.4f, 0.4f,  -0.9f,
+                 1.0f, 0.0f,  0.5f, -1.0f, 0.7f, 0.1f,  0.3f, -0.3f, 0.0f};
+  for (int step = 0; step < 10; ++step) {
+    const auto batch = MakeBatch(256, 40 + step, 17, 6);
+    // The smoothing noise comes from LibTorch's global generator: the same draws for both.
+    torch::set_num_threads(1);
+    torch::manual_seed(100 + step);
+    const UpdateResult one = one_thread.Update(batch);
+    torch::set_num_threads(2);
+    torch::manual_seed(100 + step);
+    const UpdateResult two = two_threads.Update(batch);
+    INFO("update " << step);
+    CHECK(two.critic_loss == Approx(one.critic_loss).epsilon(1e-5));
+    CHECK(two.q_mean == Approx(one.q_mean).epsilon(1e-5).margin(1e-6));
+    CHECK(two.actor_updated == one.actor_updated);
+    if (one.actor_updated) CHECK(two.actor_loss == Approx(one.actor_loss).epsilon(1e-5).margin(1e-6));
+  }
+  const std::vector<float> q_one = one_thread.QValues(observations, actions),
+                           q_two = two_threads.QValues(observations, actions);
+  for (size_t i = 0; i < q_one.size(); ++i) CHECK(q_two[i] == Approx(q_one[i]).epsilon(1e-5).margin(1e-6));
+  torch::set_num_threads(threads_before);
+}
+
 TEST_CASE("bf16 is refused on a device it is not implemented for", "[ddpg]") {
   DdpgOptions options = PendulumOptions(1);
   options.precision = Precision::kBf16;
