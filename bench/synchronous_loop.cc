@@ -1,19 +1,20 @@
-// synchronous_loop: CleanRL's td3_continuous_action.py training loop, in one thread, on an environment of the
-// registry and this project's DdpgAgent, with none of the cluster around them (no replay server, no actors,
-// no rate limiter, no weight publishing). It is the baseline for "does the cluster's loop learn what the
-// agent and the environment can?" (docs/results.md, Walker2d-v4).
+// synchronous_loop: CleanRL's td3_continuous_action.py training loop, in one thread, built from the cluster's own
+// parts (the actor's EnvBatch, TransitionBuilder and Policy, the replay server's TransitionStore, the learner's
+// DdpgAgent) with none of what joins them (no processes, sockets, rate limiter or weight lag). It is the
+// baseline for "does the cluster's loop learn what the agent and the environment can?" (docs/results.md,
+// Walker2d-v4).
 //
 //   synchronous_loop [--env Walker2d-v4] [--steps 300000] [--seed 0] [--algorithm td3|ddpg]
 //                    [--random-steps 25000] [--sigma 0.1] [--eval-every 5000] [--threads 1]
 //
 // The loop: `random-steps` env steps of uniformly random actions, then per env step one action mu(s) +
 // N(0, sigma * half-range), clipped to the bounds, stored, and one update on 256 transitions drawn uniformly
-// from everything stored (capacity unbounded, as CleanRL's 1M buffer is at these lengths). A termination
-// stores discount 0, a time-limit truncation gamma with the last observation. Adam 3e-4 for both networks,
-// 256-256 networks, tau 0.005, gamma 0.99; TD3's policy noise 0.2 clipped at 0.5, delay 2. Every
-// `eval-every` env steps, 10 deterministic episodes on a second instance. `threads`: LibTorch's intra-op
-// threads for the updates, as learner.threads sets them in the cluster. CSV on stdout:
-// env_steps,eval_return,eval_length,seconds.
+// from everything stored (capacity 1M, as CleanRL's buffer), after which the policy gets the new weights. One-step
+// returns: a termination stores discount 0, a time-limit truncation gamma with the last observation. One random
+// stream for the actions, the noise and the samples, in CleanRL's order. Adam 3e-4 for both networks, 256-256
+// networks, tau 0.005, gamma 0.99; TD3's policy noise 0.2 clipped at 0.5, delay 2. Every `eval-every` env steps,
+// 10 deterministic episodes on a second instance. `threads`: LibTorch's intra-op threads for the updates, as
+// learner.threads sets them in the cluster. CSV on stdout: env_steps,eval_return,eval_length,seconds.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,9 +23,13 @@
 #include <string>
 #include <vector>
 
+#include "actor/policy.h"
+#include "actor/transition_builder.h"
 #include "common/torch_threads.h"
+#include "envs/env_batch.h"
 #include "envs/registry.h"
 #include "learner/ddpg.h"
+#include "replay_server/transition_store.h"
 
 namespace {
 
@@ -42,6 +47,7 @@ struct Options {
 constexpr int kBatchSize = 256;
 constexpr float kGamma = 0.99f;
 constexpr int kEvalEpisodes = 10;
+constexpr size_t kCapacity = 1000000;
 
 bool ParseOptions(int argc, char** argv, Options& options) {
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -85,41 +91,6 @@ bool ParseOptions(int argc, char** argv, Options& options) {
   return true;
 }
 
-// Transitions in the order they happened, never overwritten.
-struct Store {
-  int obs_dim, act_dim;
-  std::vector<float> observations, actions, rewards, discounts, next_observations;
-
-  void Add(const std::vector<float>& obs, const std::vector<float>& action, float reward, float discount,
-           const std::vector<float>& next) {
-    observations.insert(observations.end(), obs.begin(), obs.end());
-    actions.insert(actions.end(), action.begin(), action.end());
-    rewards.push_back(reward);
-    discounts.push_back(discount);
-    next_observations.insert(next_observations.end(), next.begin(), next.end());
-  }
-
-  void Sample(std::mt19937_64& rng, ddpg::protocol::TransitionBatch& batch) const {
-    batch.obs_dim = obs_dim;
-    batch.act_dim = act_dim;
-    batch.observations.resize(kBatchSize * obs_dim);
-    batch.actions.resize(kBatchSize * act_dim);
-    batch.rewards.resize(kBatchSize);
-    batch.discounts.resize(kBatchSize);
-    batch.next_observations.resize(kBatchSize * obs_dim);
-    batch.policy_versions.assign(kBatchSize, 0);
-    std::uniform_int_distribution<size_t> pick(0, rewards.size() - 1);
-    for (int row = 0; row < kBatchSize; ++row) {
-      const size_t j = pick(rng);
-      std::copy_n(&observations[j * obs_dim], obs_dim, &batch.observations[row * obs_dim]);
-      std::copy_n(&actions[j * act_dim], act_dim, &batch.actions[row * act_dim]);
-      batch.rewards[row] = rewards[j];
-      batch.discounts[row] = discounts[j];
-      std::copy_n(&next_observations[j * obs_dim], obs_dim, &batch.next_observations[row * obs_dim]);
-    }
-  }
-};
-
 // Mean return and length of kEvalEpisodes deterministic episodes.
 std::pair<double, double> Evaluate(const ddpg::DdpgAgent& agent, ddpg::Environment& env, uint64_t seed) {
   const int obs_dim = env.spec().obs_dim;
@@ -145,18 +116,22 @@ int main(int argc, char** argv) {
   using namespace ddpg;
   Options options;
   if (!ParseOptions(argc, argv, options)) return 2;
-  StatusOr<std::unique_ptr<Environment>> env = MakeEnvironment(options.env);
+  StatusOr<std::unique_ptr<EnvBatch>> env = EnvBatch::Create(options.env, 1, options.seed, {});
   StatusOr<std::unique_ptr<Environment>> eval_env = MakeEnvironment(options.env);
   if (!env.ok() || !eval_env.ok()) {
-    std::fprintf(stderr, "synchronous_loop: %s\n", (env.ok() ? eval_env : env).status().message().c_str());
+    std::fprintf(stderr, "synchronous_loop: %s\n", (env.ok() ? eval_env.status() : env.status()).message().c_str());
     return 2;
   }
   const EnvSpec& spec = (*env)->spec();
   SetTorchIntraOpThreads(options.threads);
 
+  // Before the agent: its initialisation draws from LibTorch's generator, which the agent then seeds.
+  const std::vector<int> hidden_sizes = {256, 256};
+  Policy policy(spec, hidden_sizes);
   DdpgOptions agent_options;
   agent_options.obs_dim = spec.obs_dim;
   agent_options.act_dim = spec.act_dim;
+  agent_options.hidden_sizes = hidden_sizes;
   agent_options.act_low = spec.act_low;
   agent_options.act_high = spec.act_high;
   agent_options.actor_lr = 3e-4;
@@ -165,36 +140,51 @@ int main(int argc, char** argv) {
   agent_options.seed = options.seed;
   DdpgAgent agent(agent_options);
 
-  Store store{spec.obs_dim, spec.act_dim, {}, {}, {}, {}, {}};
+  TransitionBuilder transitions(spec.obs_dim, spec.act_dim, kGamma, /*n_step=*/1);
+  TransitionStore store(spec.obs_dim, spec.act_dim, kCapacity);
   std::mt19937_64 rng(options.seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> obs(spec.obs_dim), next(spec.obs_dim), action(spec.act_dim);
+  std::vector<float> observation, action(spec.act_dim);
+  StepOutput output;
   protocol::TransitionBatch batch;
-  (*env)->Reset(options.seed, obs.data());
+  SampledSlots slots;
+  protocol::Weights weights;
+  weights.obs_dim = spec.obs_dim;
+  weights.act_dim = spec.act_dim;
+  weights.hidden_sizes.assign(hidden_sizes.begin(), hidden_sizes.end());
   const auto start = std::chrono::steady_clock::now();
   std::printf("env_steps,eval_return,eval_length,seconds\n");
   for (uint64_t step = 1; step <= options.steps; ++step) {
+    observation = (*env)->observations();
     if (step <= options.random_steps) {
       for (int d = 0; d < spec.act_dim; ++d) {
         action[d] = std::uniform_real_distribution<float>(spec.act_low[d], spec.act_high[d])(rng);
       }
     } else {
-      action = agent.Act(obs);
+      policy.Act(observation, action);
       for (int d = 0; d < spec.act_dim; ++d) {
         const float half_range = (spec.act_high[d] - spec.act_low[d]) / 2;
         action[d] = std::clamp(action[d] + options.sigma * half_range * normal(rng), spec.act_low[d], spec.act_high[d]);
       }
     }
-    const StepResult result = (*env)->Step(action.data(), next.data());
-    store.Add(obs, action, result.reward, result.terminated ? 0.0f : kGamma, next);
-    if (result.terminated || result.truncated) {
-      (*env)->Reset(obs.data());
-    } else {
-      obs = next;
+    (*env)->Step(action, output);
+    transitions.Add(observation, action, output, weights.version);
+    if (Status stored = store.Insert(transitions.Take()); !stored.ok()) {
+      std::fprintf(stderr, "synchronous_loop: %s\n", stored.message().c_str());
+      return 1;
     }
     if (step > options.random_steps) {
-      store.Sample(rng, batch);
+      store.Sample(kBatchSize, rng, batch, slots);
       agent.Update(batch);
+    }
+    // CleanRL acts with the current actor from the first step after the random ones on.
+    if (step >= options.random_steps) {
+      weights.version = step;
+      weights.parameters = agent.ActorParameters();
+      if (Status loaded = policy.SetWeights(weights); !loaded.ok()) {
+        std::fprintf(stderr, "synchronous_loop: %s\n", loaded.message().c_str());
+        return 1;
+      }
     }
     if (step % options.eval_every == 0) {
       const auto [eval_return, eval_length] = Evaluate(agent, **eval_env, 1000000 + step);
