@@ -416,35 +416,21 @@ int MovieLensEval(int argc, char** argv) {
       kMovieLensId, o.split.c_str(), o.candidates.c_str(), o.history, o.episode_length, data.eligible().size(),
       data.users().size(), o.min_ratings, episodes, static_cast<unsigned long long>(seed));
   std::printf("%-13s %12s %10s\n", "policy", "mean return", "std");
-  std::vector<float> observation(spec.obs_dim), action(spec.act_dim);
   for (const std::string policy : {"random", "user factor"}) {
     std::mt19937_64 rng(seed);
-    double sum = 0.0, sum_squares = 0.0;
-    for (int episode = 0; episode < episodes; ++episode) {
-      if (episode == 0) {
-        env.Reset(seed, observation.data());
-      } else {
-        env.Reset(observation.data());
-      }
-      double episode_return = 0.0;
-      for (;;) {
-        for (int j = 0; j < spec.act_dim; ++j) {
-          if (policy == "random") {
-            action[j] = std::uniform_real_distribution<float>(spec.act_low[j], spec.act_high[j])(rng);
-          } else {
-            action[j] = j < data.dim() ? observation[j] : 1.0f;  // [p_u, 1]: the bias coordinate weighs b_i by 1
+    const EvaluationResult result = EvaluatePolicy(
+        env,
+        [&](const float* observation, float* action) {
+          for (int j = 0; j < spec.act_dim; ++j) {
+            if (policy == "random") {
+              action[j] = std::uniform_real_distribution<float>(spec.act_low[j], spec.act_high[j])(rng);
+            } else {
+              action[j] = j < data.dim() ? observation[j] : 1.0f;  // [p_u, 1]: the bias coordinate weighs b_i by 1
+            }
           }
-        }
-        const ddpg::StepResult step = env.Step(action.data(), observation.data());
-        episode_return += step.reward;
-        if (step.terminated || step.truncated) break;
-      }
-      sum += episode_return;
-      sum_squares += episode_return * episode_return;
-    }
-    const double mean = sum / episodes;
-    std::printf("%-13s %12.3f %10.3f\n", policy.c_str(), mean,
-                std::sqrt(std::max(0.0, sum_squares / episodes - mean * mean)));
+        },
+        episodes, seed);
+    std::printf("%-13s %12.3f %10.3f\n", policy.c_str(), result.mean_return, result.std_return);
   }
   return 0;
 }

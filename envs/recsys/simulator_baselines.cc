@@ -39,8 +39,7 @@ Recommender MakeBaseline(SimulatorBaseline baseline, uint64_t seed) {
   return nullptr;
 }
 
-EvaluationResult EvaluateRecommender(LatentFactorEnv& env, const Recommender& recommender, int episodes,
-                                     uint64_t seed) {
+EvaluationResult EvaluatePolicy(Environment& env, const ObservationPolicy& policy, int episodes, uint64_t seed) {
   std::vector<float> observation(env.spec().obs_dim), action(env.spec().act_dim);
   std::vector<double> returns;
   EvaluationResult result;
@@ -54,7 +53,7 @@ EvaluationResult EvaluateRecommender(LatentFactorEnv& env, const Recommender& re
     double episode_return = 0.0;
     StepResult step;
     while (!step.terminated && !step.truncated) {
-      recommender(env, observation.data(), action.data());
+      policy(observation.data(), action.data());
       step = env.Step(action.data(), observation.data());
       episode_return += step.reward;
       ++result.steps;
@@ -67,6 +66,12 @@ EvaluationResult EvaluateRecommender(LatentFactorEnv& env, const Recommender& re
   for (double value : returns) result.std_return += (value - result.mean_return) * (value - result.mean_return);
   result.std_return = episodes > 0 ? std::sqrt(result.std_return / episodes) : 0.0;
   return result;
+}
+
+EvaluationResult EvaluateRecommender(LatentFactorEnv& env, const Recommender& recommender, int episodes,
+                                     uint64_t seed) {
+  return EvaluatePolicy(
+      env, [&](const float* observation, float* action) { recommender(env, observation, action); }, episodes, seed);
 }
 
 }  // namespace ddpg::recsys

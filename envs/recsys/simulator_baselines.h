@@ -6,9 +6,10 @@
 //   random        a uniform action in [-1, 1]^key_dim, what a policy that ignores its observation does
 //   most popular  the action (0, ..., 0, 1): the most popular item not yet recommended
 //
-// EvaluateRecommender runs episodes the way envtool eval does (the first reset seeded, later ones continuing
-// the generator). The environment draws the same random numbers whatever is recommended, so one seed gives
-// every recommender the same users, drifts and noise. Single-threaded; blocks for the whole evaluation.
+// EvaluatePolicy runs episodes of any recommender environment (this simulator, MovieLens-Offline-v0) the way envtool
+// eval does (the first reset seeded, later ones continuing the generator); EvaluateRecommender is it for the
+// recommenders above. The environments draw the same random numbers whatever is recommended, so one seed
+// gives every recommender the same users, drifts and noise. Single-threaded; blocks for the whole evaluation.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +36,9 @@ struct EvaluationResult {
   double seconds = 0.0;  // wall time of the steps and the recommender's actions
 };
 
+// Writes the action for the current observation.
+using ObservationPolicy = std::function<void(const float* observation, float* action)>;
+EvaluationResult EvaluatePolicy(Environment& env, const ObservationPolicy& policy, int episodes, uint64_t seed);
 EvaluationResult EvaluateRecommender(LatentFactorEnv& env, const Recommender& recommender, int episodes, uint64_t seed);
 
 }  // namespace ddpg::recsys
