@@ -129,6 +129,33 @@ std::string LineStarting(const std::string& text, const std::string& prefix) {
 
 }  // namespace
 
+// The MovieLens environment's two reference policies. On the factorization's own training ratings, recommending by
+// its predicted rating ([p_u, 1] scores item i as p_u . q_i + b_i) must beat recommending at random: a swap of the
+// two policies, or a lost bias coordinate, shows here.
+TEST_CASE("recsys movielens-eval prints both reference policies, the user factor above random") {
+  TempDir dir;
+  WriteTrainedRun(dir);
+  std::ofstream(dir.File("short.ini")) << "[movielens]\nratings = " << dir.File("ratings.csv")
+                                       << "\nembeddings = " << dir.File("mf.txt")
+                                       << "\nmin_ratings = 3\nepisode_length = 3\nhistory = 2\n";
+  const auto [code, output] =
+      RunRecsys(dir, {"movielens-eval", "--config", dir.File("short.ini"), "--split", "train", "--episodes", "40"});
+  INFO(output);
+  REQUIRE(code == 0);
+  CHECK(output.find("20 of 20 users with >= 3 ratings in the split; 40 episodes per policy") != std::string::npos);
+  double random_mean = 0.0, random_std = -1.0, factor_mean = 0.0, factor_std = -1.0;
+  std::istringstream(LineStarting(output, "random ").substr(6)) >> random_mean >> random_std;
+  std::istringstream(LineStarting(output, "user factor ").substr(11)) >> factor_mean >> factor_std;
+  CHECK(random_std >= 0.0);
+  CHECK(factor_std >= 0.0);
+  CHECK(factor_mean > random_mean + 1.0);
+
+  const auto [bad_code, bad_output] = RunRecsys(dir, {"movielens-eval", "--config", dir.File("run.ini")});
+  CHECK(bad_code == 2);
+  CHECK(bad_output.find("movielens.min_ratings = 10: no user the factorization knows has that many ratings") !=
+        std::string::npos);
+}
+
 TEST_CASE("recsys evaluate puts a checkpoint's row under the baselines' rows") {
   TempDir dir;
   const std::string baselines = WriteTrainedRun(dir);
