@@ -43,12 +43,14 @@ inline Status FailedPrecondition(std::string message) { return {StatusCode::kFai
 inline Status Unavailable(std::string message) { return {StatusCode::kUnavailable, std::move(message)}; }
 inline Status Internal(std::string message) { return {StatusCode::kInternal, std::move(message)}; }
 
-// Holds either a value or a non-ok Status.
+// Holds either a value or a non-ok Status. Built from an OK status (a caller's bug: there is no value to
+// hold), it holds an internal error saying so, as absl::StatusOr does, so that ok() and status() agree.
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design, like absl::StatusOr
-  StatusOr(Status status) : status_(std::move(status)) {}  // NOLINT
+  StatusOr(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design, like absl::StatusOr
+  StatusOr(Status status)                          // NOLINT
+      : status_(status.ok() ? Internal("StatusOr was given an OK status without a value") : std::move(status)) {}
 
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
@@ -75,3 +77,14 @@ class [[nodiscard]] StatusOr {
       return status_;                                           \
     }                                                           \
   } while (false)
+
+// `DDPG_ASSIGN_OR_RETURN(auto value, Compute());` evaluates a StatusOr expression once, returns its status
+// from the calling function when it is not ok, and otherwise declares (or assigns) `lhs` from its value.
+#define DDPG_ASSIGN_OR_RETURN(lhs, expression) \
+  DDPG_ASSIGN_OR_RETURN_IMPL_(DDPG_STATUS_CONCAT_(status_or_, __LINE__), lhs, expression)
+#define DDPG_ASSIGN_OR_RETURN_IMPL_(status_or, lhs, expression) \
+  auto status_or = (expression);                                \
+  if (!status_or.ok()) return status_or.status();               \
+  lhs = std::move(status_or).value()
+#define DDPG_STATUS_CONCAT_(a, b) DDPG_STATUS_CONCAT_INNER_(a, b)
+#define DDPG_STATUS_CONCAT_INNER_(a, b) a##b
