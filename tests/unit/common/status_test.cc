@@ -1,6 +1,6 @@
 #include "common/status.h"
 
-#include <catch2/catch_test_macros.hpp>
+#include <catch2/catch.hpp>
 #include <memory>
 #include <string>
 
