@@ -266,8 +266,18 @@ TEST_CASE("a replay server whose disk fills up stops acknowledging and loses not
     }
     return sum;
   };
-  std::this_thread::sleep_for(1s);  // the actors' metrics lines written before the failure are in
-  const double acknowledged_while_full = acknowledged();
+  // Acknowledgements sent before the failure may still be reaching the actors' metrics (later on a loaded
+  // machine): wait until their sum has stood still for a second, which it never does while acks flow.
+  double acknowledged_while_full = acknowledged();
+  REQUIRE(WaitFor(
+      [&] {
+        std::this_thread::sleep_for(1s);
+        const double now = acknowledged();
+        const bool still = now == acknowledged_while_full;
+        acknowledged_while_full = now;
+        return still;
+      },
+      20s));
   std::this_thread::sleep_for(2s);
   CHECK(acknowledged() == acknowledged_while_full);
   CHECK(LastMetric(metrics, "held_acks").value_or(0) > 0);
